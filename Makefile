@@ -1,0 +1,45 @@
+# Sluice — the two set-up commands are `make run` and `make test`; both install
+# what they need first (Debian packages; idempotent, silent when done).
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+CONFIG ?= config/sluice.toml
+
+.PHONY: all deps configure build run test unit integration bench format clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+# Warnings are errors here (Debian 12's g++ 12 is the supported compiler).
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_WERROR=ON \
+	  $(CMAKE_FLAGS) >/dev/null
+
+# Quiet when it succeeds; the whole log when it fails.
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) >$(BUILD_DIR)/build.log 2>&1 \
+	  || (cat $(BUILD_DIR)/build.log; exit 1)
+
+run: build
+	@mkdir -p data
+	$(BUILD_DIR)/sluice serve --config $(CONFIG)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j 2
+
+unit: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+
+integration: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -L integration
+
+bench: build
+	@bash bench/run.sh
+
+format:
+	@find src tests -name '*.[ch]pp' | xargs clang-format -i
+
+clean:
+	@rm -rf $(BUILD_DIR)

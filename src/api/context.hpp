@@ -1,0 +1,27 @@
+#pragma once
+// What the HTTP handlers work with: interfaces only (STYLE.md: the domain
+// logic never names a concrete backend). Owned by app/, which outlives it.
+
+#include <atomic>
+
+#include "broker/broker.hpp"
+#include "config/config.hpp"
+#include "observe/metrics.hpp"
+#include "store/store.hpp"
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace sluice::api {
+
+struct context {
+  const config::config& cfg;
+  broker::broker& broker;
+  store::store& store;
+  observe::metrics& metrics;
+  boost::asio::thread_pool& blocking;  // runs store calls off the io threads
+  std::atomic<bool>& stopping;         // set on SIGTERM: /readyz answers 503
+};
+
+}  // namespace sluice::api

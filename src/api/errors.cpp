@@ -1,0 +1,35 @@
+#include "api/errors.hpp"
+
+#include "broker/broker.hpp"
+#include "http/problem.hpp"
+#include "observe/log.hpp"
+#include "store/store.hpp"
+
+namespace sluice::api {
+
+http::response error_response(std::error_code ec) {
+  auto unavailable = [](std::string detail) {
+    auto r = http::problem(503, std::move(detail));
+    r.set("Retry-After", "1");
+    return r;
+  };
+  if (ec.category() == broker::category()) {
+    switch (static_cast<broker::errc>(ec.value())) {
+      case broker::errc::conflict:
+        return http::problem(409,
+                             "this Idempotency-Key was already used with a different body");
+      case broker::errc::overloaded:
+        return unavailable("the queue is full; retry later");
+      case broker::errc::closed:
+        return unavailable("shutting down; retry later");
+      default:
+        return unavailable("the broker is unavailable; nothing was accepted, retry later");
+    }
+  }
+  if (ec == store::errc::unavailable) return unavailable("the store is unavailable; retry later");
+  observe::error("unexpected error", {{"category", ec.category().name()},
+                                      {"error", ec.message()}});
+  return http::problem(500, "internal error");
+}
+
+}  // namespace sluice::api

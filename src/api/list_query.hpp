@@ -1,0 +1,30 @@
+#pragma once
+// Parses the query string of GET /v1/{resource} into a store query:
+//   limit=1..1000 (default 100), order=id.asc|id.desc, after=<id>,
+//   <field>=eq.<value> (PostgREST style; also id=eq.<n>).
+// Anything else is a 400 naming the parameter.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "http/problem.hpp"
+#include "store/store.hpp"
+
+namespace sluice::api {
+
+constexpr std::size_t default_page_limit = 100;
+constexpr std::size_t max_page_limit = 1000;
+
+struct list_query {
+  store::page_query query;
+  std::string filter_params;  // the filters and order, re-encoded for the next-page link
+};
+
+// On failure returns nullopt and sets `error` (pointer = the parameter name).
+std::optional<list_query> parse_list_query(const config::resource_def& resource,
+                                           std::string_view query_string,
+                                           http::field_error& error);
+
+}  // namespace sluice::api

@@ -1,0 +1,33 @@
+// Liveness, readiness and metrics.
+
+#include "api/handlers.hpp"
+#include "api/offload.hpp"
+
+namespace sluice::api {
+
+http::response healthz() { return json_response(200, "{\"status\":\"ok\"}"); }
+
+awaitable<http::response> readyz(context& ctx) {
+  auto checks = co_await offload(ctx.blocking, [&] {
+    return std::pair{ctx.store.ping(), ctx.broker.ping()};
+  });
+  bool stopping = ctx.stopping.load();
+  bool ready = !checks.first && !checks.second && !stopping;
+  auto state = [](std::error_code ec) { return ec ? "\"down: " + ec.message() + "\"" : std::string("\"up\""); };
+  auto r = json_response(ready ? 200 : 503,
+                         std::string("{\"status\":\"") + (ready ? "ready" : "not ready") +
+                             "\",\"store\":" + state(checks.first) +
+                             ",\"broker\":" + state(checks.second) +
+                             ",\"stopping\":" + (stopping ? "true" : "false") + "}");
+  if (!ready) r.set("Retry-After", "1");
+  co_return r;
+}
+
+http::response metrics(context& ctx) {
+  http::response r;
+  r.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  r.body = ctx.metrics.scrape();
+  return r;
+}
+
+}  // namespace sluice::api

@@ -1,0 +1,154 @@
+#include "app/service.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "api/router.hpp"
+#include "app/backends.hpp"
+#include "http/server.hpp"
+#include "observe/log.hpp"
+#include "observe/metrics.hpp"
+#include "pipeline/subscriber.hpp"
+
+namespace sluice::app {
+namespace {
+
+namespace asio = boost::asio;
+
+pipeline::subscriber_options subscriber_options_of(const config::config& cfg) {
+  pipeline::subscriber_options o;
+  o.batch_size = cfg.pipeline.batch_size;
+  o.pull_wait = std::max(cfg.pipeline.poll_interval, std::chrono::milliseconds(1));
+  o.retry_min = cfg.pipeline.retry_min;
+  o.retry_max = cfg.pipeline.retry_max;
+  o.max_deliveries = cfg.broker.max_deliveries;
+  o.json_depth = cfg.http.json_depth;
+  return o;
+}
+
+unsigned io_threads(const config::config& cfg) {
+  if (cfg.http.threads > 0) return cfg.http.threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Catches SIGINT and SIGTERM from construction on (so that a signal during
+// start-up is not fatal); wait() returns once one arrived.
+class signal_waiter {
+ public:
+  signal_waiter() : signals_(io_, SIGINT, SIGTERM) {
+    signals_.async_wait([this](boost::system::error_code, int sig) { received_ = sig; });
+  }
+  void wait() {
+    io_.run();
+    observe::info("stopping", {{"signal", received_}});
+  }
+
+ private:
+  asio::io_context io_;
+  asio::signal_set signals_;
+  int received_ = 0;
+};
+
+}  // namespace
+
+int run_migrate(const config::config& cfg) {
+  auto store = open_store(cfg);
+  auto tables = tables_of(cfg);
+  if (auto ec = store->migrate(tables)) {
+    observe::error("migration failed", {{"store", mask_password(cfg.store.url)}, {"error", ec.message()}});
+    return 1;
+  }
+  auto broker = open_broker(cfg);
+  auto topo = topology_of(cfg);
+  if (auto ec = broker->declare(topo)) {
+    observe::error("declaring subscriptions failed", {{"error", ec.message()}});
+    return 1;
+  }
+  broker->close();
+  observe::info("migrated", {{"tables", tables.size()}, {"subscriptions", topo.size()}});
+  return 0;
+}
+
+int run_service(const config::config& cfg, roles r) {
+  signal_waiter signals;
+  observe::metrics metrics(SLUICE_VERSION);
+  auto store = open_store(cfg);
+  auto tables = tables_of(cfg);
+  auto ec = cfg.store.migrate_on_start ? store->migrate(tables) : store->attach(tables);
+  if (ec) {
+    observe::error("store set-up failed", {{"error", ec.message()}});
+    return 1;
+  }
+  auto broker = open_broker(cfg);
+  auto topo = topology_of(cfg);
+  if ((ec = broker->declare(topo))) {
+    observe::error("declaring subscriptions failed", {{"error", ec.message()}});
+    return 1;
+  }
+
+  // Subscribers first, so that a POST accepted at once has somewhere to go.
+  std::vector<std::unique_ptr<pipeline::subscriber>> subscribers;
+  if (r.worker) {
+    for (const auto& sub : cfg.subscriptions) {
+      subscribers.push_back(std::make_unique<pipeline::subscriber>(
+          *broker, *store, sub, *cfg.find_resource(sub.resource), subscriber_options_of(cfg),
+          metrics));
+      subscribers.back()->start();
+    }
+  }
+
+  std::atomic<bool> stopping{false};
+  if (r.api) {
+    asio::io_context io;
+    asio::thread_pool blocking(std::max(2u, cfg.store.read_threads));
+    api::context ctx{cfg, *broker, *store, metrics, blocking, stopping};
+    http::server_options so;
+    if (!http::split_host_port(cfg.http.listen, so.host, so.port)) return 1;  // config checked it
+    so.body_limit = cfg.http.body_limit;
+    so.header_limit = cfg.http.header_limit;
+    so.read_timeout = cfg.http.read_timeout;
+    so.idle_timeout = cfg.http.idle_timeout;
+    so.access_log = cfg.log.access_log;
+    http::server server(io, so, api::make_handler(ctx), metrics);
+    if (auto ec = server.listen()) {
+      observe::error("cannot listen", {{"listen", cfg.http.listen}, {"error", ec.message()}});
+      return 1;
+    }
+    server.start();
+    auto work = asio::make_work_guard(io);
+    std::vector<std::thread> threads;
+    for (unsigned i = 0; i < io_threads(cfg); ++i) threads.emplace_back([&io] { io.run(); });
+    observe::info("listening", {{"address", so.host},
+                                {"port", server.port()},
+                                {"io_threads", threads.size()},
+                                {"store", mask_password(cfg.store.url)},
+                                {"broker", mask_password(cfg.broker.url)},
+                                {"workers", subscribers.size()}});
+    signals.wait();
+    stopping = true;
+    std::promise<void> drained;
+    server.shutdown(cfg.http.shutdown_grace, [&drained] { drained.set_value(); });
+    drained.get_future().wait();
+    work.reset();
+    io.stop();
+    for (auto& t : threads) t.join();
+    blocking.join();
+  } else {
+    observe::info("worker running", {{"store", mask_password(cfg.store.url)},
+                                     {"broker", mask_password(cfg.broker.url)},
+                                     {"workers", subscribers.size()}});
+    signals.wait();
+  }
+  for (auto& s : subscribers) s->stop();  // each finishes its batch in hand
+  broker->close();                        // completes publishes already accepted
+  observe::info("stopped");
+  return 0;
+}
+
+}  // namespace sluice::app

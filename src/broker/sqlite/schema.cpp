@@ -1,0 +1,65 @@
+#include "broker/sqlite/schema.hpp"
+
+#include <sqlite3.h>
+
+namespace sluice::broker::sqlite {
+namespace {
+
+constexpr const char* k_create_v1 = R"sql(
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  topic TEXT NOT NULL,
+  body BLOB NOT NULL,
+  headers TEXT NOT NULL,
+  accepted_at_us INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+  name TEXT PRIMARY KEY,
+  topic TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+  subscription TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  visible_at_us INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  lease INTEGER,
+  PRIMARY KEY (subscription, seq)
+) WITHOUT ROWID;
+PRAGMA user_version = 1;
+)sql";
+
+result<std::int64_t> user_version(connection& db) {
+  auto stmt = db.prepare("PRAGMA user_version");
+  if (!stmt) return stmt.error();
+  auto row = stmt->step();
+  if (!row) return row.error();
+  return *row ? stmt->int64_at(0) : 0;
+}
+
+std::error_code create_or_check(connection& db) {
+  auto version = user_version(db);
+  if (!version) return version.error();
+  if (*version == 0) return db.exec(k_create_v1);
+  // A newer sluice wrote this file; guessing at its layout could lose messages.
+  if (*version != k_schema_version) return make_sqlite_error(SQLITE_MISMATCH);
+  return {};
+}
+
+}  // namespace
+
+std::error_code prepare_writer(connection& db) {
+  // journal_mode is persistent in the file; ":memory:" answers "memory", which
+  // is fine for tests. The write lock it may need is covered by busy_timeout.
+  if (auto ec = db.exec("PRAGMA journal_mode = WAL")) return ec;
+  if (auto ec = db.exec("PRAGMA synchronous = FULL")) return ec;
+  if (auto ec = db.exec("BEGIN IMMEDIATE")) return ec;
+  auto ec = create_or_check(db);
+  if (!ec) ec = db.exec("COMMIT");
+  if (ec && db.in_transaction()) db.exec("ROLLBACK");
+  return ec;
+}
+
+std::error_code prepare_reader(connection& db) { return db.exec("PRAGMA query_only = 1"); }
+
+}  // namespace sluice::broker::sqlite

@@ -1,0 +1,28 @@
+#pragma once
+// The embedded durable queue: one SQLite file in WAL mode with
+// synchronous=FULL, written by one thread that group-commits every publish,
+// ack and release waiting at that moment into one transaction (one fsync for
+// many POSTs). Several processes may share the file (sluice api + sluice
+// worker); SQLite's locking serialises them.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "broker/broker.hpp"
+
+namespace sluice::broker {
+
+struct sqlite_broker_options {
+  std::string path;  // file path; ":memory:" is not durable and is for tests only
+  std::chrono::milliseconds visibility_timeout{30'000};
+  std::chrono::milliseconds poll_interval{50};  // re-check for other processes' publishes
+  std::size_t max_pending = 100'000;            // publishes queued before errc::overloaded
+  std::size_t max_group = 4096;                 // messages per group commit
+};
+
+// Opens (creating if needed) the queue file. Fails with errc::unavailable when
+// the file cannot be opened or its schema cannot be created.
+result<std::unique_ptr<broker>> make_sqlite_broker(const sqlite_broker_options& options);
+
+}  // namespace sluice::broker

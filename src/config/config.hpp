@@ -1,0 +1,122 @@
+#pragma once
+// Sluice configuration: one TOML file, every key overridable from the
+// environment as SLUICE_<SECTION>_<KEY> (e.g. SLUICE_HTTP_LISTEN).
+// Resources (the record types Sluice accepts, stores and serves) are declared
+// here; no code names a particular resource.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::config {
+
+enum class field_type { string, email, integer, number, boolean, timestamp };
+
+std::string_view to_string(field_type t);
+
+struct field_def {
+  std::string name;  // [a-z][a-z0-9_]*, not a reserved column name
+  field_type type = field_type::string;
+  bool required = false;
+  std::optional<std::size_t> min_length;  // string/email, in Unicode code points
+  std::optional<std::size_t> max_length;  // string/email, in Unicode code points
+  std::optional<double> minimum;          // integer/number
+  std::optional<double> maximum;          // integer/number
+  bool indexed = false;                   // create an index for equality filters
+};
+
+struct resource_def {
+  std::string name;  // [a-z][a-z0-9_]*; also the topic and the default table
+  std::vector<field_def> fields;
+
+  // Returns nullptr when there is no such field.
+  const field_def* find(std::string_view field) const;
+};
+
+// A queue on a resource's topic (SNS→SQS fan-out: each subscription gets every
+// message) whose subscriber writes rows into `table`.
+struct subscription_def {
+  std::string name;      // unique across the config
+  std::string resource;  // the topic is the resource name
+  std::string table;     // defaults to the resource name
+};
+
+struct http_config {
+  std::string listen = "0.0.0.0:8080";  // host:port
+  unsigned threads = 0;                 // 0 = one per core
+  std::size_t body_limit = 1024 * 1024;
+  std::size_t header_limit = 8 * 1024;
+  unsigned json_depth = 64;
+  std::size_t max_batch = 1000;  // records in one POST
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  unsigned max_wait_seconds = 30;  // upper bound for `Prefer: wait=N`
+};
+
+struct store_config {
+  std::string url = "sqlite://data/sluice.db";
+  bool migrate_on_start = true;
+  unsigned read_threads = 2;  // threads that run blocking store reads
+};
+
+struct broker_config {
+  std::string url = "sqlite://data/queue.db";
+  std::chrono::milliseconds visibility_timeout{30'000};
+  unsigned max_deliveries = 5;
+  std::size_t max_pending = 100'000;  // queued publishes before POST answers 503
+};
+
+struct pipeline_config {
+  std::size_t batch_size = 500;
+  std::chrono::milliseconds poll_interval{50};  // idle wait when other processes publish
+  std::chrono::milliseconds retry_min{100};     // backoff when the store fails
+  std::chrono::milliseconds retry_max{10'000};
+};
+
+struct log_config {
+  std::string level = "info";  // trace, debug, info, warn, error, off
+  bool access_log = true;
+};
+
+struct config {
+  std::filesystem::path source;  // the file it was loaded from
+  http_config http;
+  store_config store;
+  broker_config broker;
+  pipeline_config pipeline;
+  log_config log;
+  std::vector<resource_def> resources;
+  std::vector<subscription_def> subscriptions;  // never empty after load
+
+  const resource_def* find_resource(std::string_view name) const;
+};
+
+// Thrown when a configuration cannot be used. what() names the file, the line
+// (when known) and the key, e.g. "config/sluice.toml:12: http.threads: ...".
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Looks up an environment variable; nullopt when unset.
+using env_lookup = std::function<std::optional<std::string>(const std::string&)>;
+std::optional<std::string> process_env(const std::string& name);
+
+// Loads and validates a configuration file, then applies SLUICE_* overrides.
+// When no subscription is declared, each resource gets one named after it.
+// Throws config_error.
+config load(const std::filesystem::path& file, const env_lookup& env = process_env);
+
+// Same, from TOML text (tests); `source` names it in error messages.
+config parse(std::string_view toml_text, const std::string& source,
+             const env_lookup& env = process_env);
+
+}  // namespace sluice::config

@@ -1,0 +1,168 @@
+// The scalar sections ([http], [store], [broker], [pipeline], [log]) as
+// tables of settings, so the TOML reader and the environment overrides share
+// one list of keys and one set of range checks.
+
+#include <cstdint>
+#include <limits>
+
+#include "config/reader.hpp"
+
+namespace sluice::config::detail {
+namespace {
+
+constexpr std::int64_t k_no_limit = std::numeric_limits<std::int64_t>::max();
+// Durations are capped at a day: larger values are mistakes, and the cap keeps
+// deadline arithmetic (now + duration) far from overflow.
+constexpr std::int64_t k_max_ms = 86'400'000;
+
+std::string range_message(std::int64_t min, std::int64_t max) {
+  if (max == k_no_limit) return "must be at least " + std::to_string(min);
+  return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+}
+
+template <class T>
+setting integer(std::string key, T& target, std::int64_t min, std::int64_t max) {
+  // Never let a value through that the target type cannot hold.
+  std::int64_t type_max = k_no_limit;
+  if constexpr (static_cast<std::uint64_t>(std::numeric_limits<T>::max()) <
+                static_cast<std::uint64_t>(k_no_limit)) {
+    type_max = static_cast<std::int64_t>(std::numeric_limits<T>::max());
+  }
+  return {std::move(key), scalar_kind::integer, "a non-negative integer",
+          [&target, min, max, type_max](const scalar& v) -> std::optional<std::string> {
+            auto n = std::get<std::int64_t>(v);
+            if (n < min || n > max) return range_message(min, max);
+            if (n > type_max) return "must be at most " + std::to_string(type_max);
+            target = static_cast<T>(n);
+            return std::nullopt;
+          }};
+}
+
+setting millis(std::string key, std::chrono::milliseconds& target, std::int64_t min) {
+  return {std::move(key), scalar_kind::integer, "a non-negative integer (milliseconds)",
+          [&target, min](const scalar& v) -> std::optional<std::string> {
+            auto n = std::get<std::int64_t>(v);
+            if (n < min || n > k_max_ms) return range_message(min, k_max_ms);
+            target = std::chrono::milliseconds(n);
+            return std::nullopt;
+          }};
+}
+
+setting boolean(std::string key, bool& target) {
+  return {std::move(key), scalar_kind::boolean, "a boolean (true or false)",
+          [&target](const scalar& v) -> std::optional<std::string> {
+            target = std::get<bool>(v);
+            return std::nullopt;
+          }};
+}
+
+using text_check = std::optional<std::string> (*)(const std::string&);
+
+setting text(std::string key, std::string& target, text_check check) {
+  return {std::move(key), scalar_kind::string, "a string",
+          [&target, check](const scalar& v) -> std::optional<std::string> {
+            const auto& s = std::get<std::string>(v);
+            if (auto why = check(s)) return why;
+            target = s;
+            return std::nullopt;
+          }};
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// host:port, host a name, an IPv4 address or a bracketed IPv6 address; port
+// 0..65535 (0 = any free port, which tests use).
+std::optional<std::string> check_listen(const std::string& s) {
+  const std::string why = "must be host:port, e.g. 0.0.0.0:8080 or [::1]:8080";
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return why;
+  std::string_view host(s.data(), colon);
+  std::string_view port(s.data() + colon + 1, s.size() - colon - 1);
+  if (port.empty() || port.size() > 5) return why;
+  unsigned long p = 0;
+  for (char c : port) {
+    if (!is_digit(c)) return why;
+    p = p * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (p > 65535) return "port must be between 0 and 65535";
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return why;
+    for (char c : host.substr(1, host.size() - 2)) {
+      bool ok = is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
+                c == '.';
+      if (!ok) return why;
+    }
+    return std::nullopt;
+  }
+  for (char c : host) {
+    bool ok = is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+              c == '-';
+    if (!ok) return why;
+  }
+  return std::nullopt;
+}
+
+// scheme://rest; which schemes are supported is decided where backends are
+// chosen (app/), not here.
+std::optional<std::string> check_url(const std::string& s) {
+  const std::string why = "must be a URL such as sqlite://data/sluice.db";
+  auto sep = s.find("://");
+  if (sep == std::string::npos || sep == 0 || sep + 3 == s.size()) return why;
+  if (s[0] < 'a' || s[0] > 'z') return why;
+  for (char c : std::string_view(s).substr(0, sep)) {
+    bool ok = (c >= 'a' && c <= 'z') || is_digit(c) || c == '+' || c == '.' || c == '-';
+    if (!ok) return why;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_level(const std::string& s) {
+  for (const char* l : {"trace", "debug", "info", "warn", "error", "off"}) {
+    if (s == l) return std::nullopt;
+  }
+  return "must be one of trace, debug, info, warn, error, off";
+}
+
+}  // namespace
+
+std::vector<section> sections_of(config& cfg) {
+  std::vector<section> out;
+  auto& h = cfg.http;
+  out.push_back({"http",
+                 {text("listen", h.listen, check_listen), integer("threads", h.threads, 0, 256),
+                  integer("body_limit", h.body_limit, 1, k_no_limit),
+                  integer("header_limit", h.header_limit, 1, k_no_limit),
+                  integer("json_depth", h.json_depth, 1, 1000),
+                  integer("max_batch", h.max_batch, 1, k_no_limit),
+                  millis("read_timeout_ms", h.read_timeout, 1),
+                  millis("idle_timeout_ms", h.idle_timeout, 1),
+                  millis("shutdown_grace_ms", h.shutdown_grace, 0),
+                  integer("max_wait_seconds", h.max_wait_seconds, 0, 3600)}});
+  auto& s = cfg.store;
+  out.push_back({"store",
+                 {text("url", s.url, check_url), boolean("migrate_on_start", s.migrate_on_start),
+                  integer("read_threads", s.read_threads, 1, 256)}});
+  auto& b = cfg.broker;
+  out.push_back({"broker",
+                 {text("url", b.url, check_url),
+                  millis("visibility_timeout_ms", b.visibility_timeout, 1),
+                  integer("max_deliveries", b.max_deliveries, 1, k_no_limit),
+                  integer("max_pending", b.max_pending, 1, k_no_limit)}});
+  auto& p = cfg.pipeline;
+  out.push_back({"pipeline",
+                 {integer("batch_size", p.batch_size, 1, 10'000),
+                  millis("poll_interval_ms", p.poll_interval, 1),
+                  millis("retry_min_ms", p.retry_min, 1), millis("retry_max_ms", p.retry_max, 1)}});
+  auto& l = cfg.log;
+  out.push_back({"log",
+                 {text("level", l.level, check_level), boolean("access_log", l.access_log)}});
+  return out;
+}
+
+void check_cross_settings(const context& ctx, const config& cfg) {
+  if (cfg.pipeline.retry_min > cfg.pipeline.retry_max) {
+    fail(ctx, 0, "pipeline.retry_min_ms", "must not exceed pipeline.retry_max_ms");
+  }
+}
+
+}  // namespace sluice::config::detail

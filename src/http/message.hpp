@@ -1,0 +1,46 @@
+#pragma once
+// Plain HTTP request/response values handed between the server (Beast) and
+// the handlers, so that handlers never include Beast.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sluice::http {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct request {
+  std::string method;  // "GET", "POST", …
+  std::string target;  // origin-form: path and query, as received
+  header_list headers; // names lower-cased
+  std::string body;
+
+  // The first value of a header (name in lower case), or "" when absent.
+  std::string_view header(std::string_view lower_name) const {
+    for (const auto& [k, v] : headers) {
+      if (k == lower_name) return v;
+    }
+    return {};
+  }
+  bool has_header(std::string_view lower_name) const {
+    for (const auto& h : headers) {
+      if (h.first == lower_name) return true;
+    }
+    return false;
+  }
+};
+
+struct response {
+  unsigned status = 200;
+  header_list headers;
+  std::string body;
+  std::string route;  // the route template that served it, for metrics and logs
+
+  void set(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
+};
+
+}  // namespace sluice::http

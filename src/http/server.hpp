@@ -1,0 +1,65 @@
+#pragma once
+// The HTTP/1.1 server: Boost.Beast over Asio, one coroutine per connection,
+// keep-alive, limits and timeouts from configuration. Limit breaches and
+// malformed requests are answered here (400/408/413/431) as problem+json;
+// everything else goes to the handler. Beast stays inside server.cpp.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "http/message.hpp"
+#include "observe/metrics.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sluice::http {
+
+// Must not throw for expected failures (it answers them); an exception escaping
+// is a bug, logged and answered 500 in one place (the server).
+using handler = std::function<boost::asio::awaitable<response>(request&)>;
+
+struct server_options {
+  std::string host = "0.0.0.0";
+  unsigned short port = 8080;  // 0 = any free port
+  std::size_t body_limit = 1024 * 1024;
+  std::size_t header_limit = 8 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  bool access_log = true;
+};
+
+class server {
+ public:
+  server(boost::asio::io_context& io, server_options options, handler h,
+         observe::metrics& metrics);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds and listens; returns the error when the address cannot be used.
+  std::error_code listen();
+  // The bound port (useful with port 0). REQUIRES: listen() succeeded.
+  unsigned short port() const;
+  // Starts accepting on the io_context's threads.
+  void start();
+  // Stops accepting, closes idle keep-alive connections, and lets requests in
+  // flight finish; calls `done` once no connection is left or `grace` passed.
+  void shutdown(std::chrono::milliseconds grace, std::function<void()> done);
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+// Splits "host:port" (IPv6 as "[::1]:8080"); false when malformed.
+bool split_host_port(const std::string& listen, std::string& host, unsigned short& port);
+
+}  // namespace sluice::http

@@ -1,0 +1,43 @@
+#pragma once
+// The process's Prometheus metrics (names in ../shared/DESIGN.md). Components
+// record through this one object so that handlers stay free of metric code.
+// Thread-safe. prometheus-cpp types stay in the .cpp.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sluice::observe {
+
+class metrics {
+ public:
+  explicit metrics(std::string_view version);
+  ~metrics();
+  metrics(const metrics&) = delete;
+  metrics& operator=(const metrics&) = delete;
+
+  // HTTP server. `route` is the route template (/v1/{resource}), never a raw path.
+  void http_request(std::string_view method, std::string_view route, unsigned status,
+                    double seconds);
+  void http_active(int delta);
+
+  // Publishing: outcome = accepted | rejected | failed.
+  void published(std::string_view topic, std::string_view outcome, std::size_t n);
+
+  // Subscribers: outcome = stored | duplicate | retried | dead_lettered.
+  void delivered(std::string_view subscription, std::string_view outcome, std::size_t n);
+  void sink_batch(std::string_view subscription, std::size_t rows, double write_seconds);
+  void end_to_end(std::string_view subscription, double seconds);
+  void lag(std::string_view subscription, std::uint64_t messages);
+
+  // The Prometheus text exposition of everything, process metrics included.
+  std::string scrape() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sluice::observe

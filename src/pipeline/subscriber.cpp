@@ -1,0 +1,173 @@
+#include "pipeline/subscriber.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/parse_options.hpp>
+
+#include <algorithm>
+
+#include "core/clock.hpp"
+#include "model/validate.hpp"
+#include "observe/log.hpp"
+
+namespace sluice::pipeline {
+namespace {
+
+std::string_view header_of(const broker::message& m, std::string_view name) {
+  for (const auto& [k, v] : m.headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+// The trace id part of a W3C traceparent ("00-<trace id>-<span id>-<flags>").
+std::string_view trace_id_of(const broker::message& m) {
+  std::string_view tp = header_of(m, "traceparent");
+  return tp.size() >= 35 ? tp.substr(3, 32) : std::string_view{};
+}
+
+// Decodes and validates a message body; on failure says why in `reason`.
+bool decode(const config::resource_def& resource, const std::string& body, unsigned depth,
+            model::record& out, std::string& reason) {
+  boost::json::parse_options opts;
+  opts.max_depth = depth;
+  boost::system::error_code ec;
+  auto value = boost::json::parse(body, ec, {}, opts);
+  if (ec) {
+    reason = "malformed JSON body: " + ec.message();
+    return false;
+  }
+  std::vector<model::problem> problems;
+  if (model::validate(resource, value, "", out, problems)) return true;
+  reason = "invalid record:";
+  for (const auto& p : problems) reason += " " + p.pointer + " " + p.detail + ";";
+  return false;
+}
+
+double seconds_since_us(std::int64_t us) {
+  return static_cast<double>(std::max<std::int64_t>(0, now_us() - us)) / 1e6;
+}
+
+}  // namespace
+
+subscriber::subscriber(broker::broker& broker, store::store& store,
+                       const config::subscription_def& sub, const config::resource_def& resource,
+                       subscriber_options options, observe::metrics& metrics)
+    : broker_(broker),
+      store_(store),
+      sub_(sub),
+      resource_(resource),
+      options_(options),
+      metrics_(metrics) {}
+
+subscriber::~subscriber() { stop(); }
+
+void subscriber::start() { thread_ = std::thread([this] { loop(); }); }
+
+void subscriber::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void subscriber::loop() {
+  auto backoff = options_.retry_min;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    auto r = run_once(options_.pull_wait);
+    if (r) {
+      backoff = options_.retry_min;
+      continue;
+    }
+    if (r.error() == broker::errc::closed) return;
+    observe::warn("subscriber backing off",
+                  {{"subscription", sub_.name},
+                   {"error", r.error().message()},
+                   {"backoff_ms", backoff.count()}});
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, backoff, [this] { return stopping_; });
+    backoff = std::min(options_.retry_max, backoff * 2);
+  }
+}
+
+result<batch_report> subscriber::run_once(std::chrono::milliseconds wait) {
+  auto pulled = broker_.pull(sub_.name, options_.batch_size, wait);
+  if (!pulled) return pulled.error();
+  auto& deliveries = *pulled;
+  batch_report report;
+  if (deliveries.empty()) {
+    if (auto depth = broker_.depth(sub_.name)) metrics_.lag(sub_.name, *depth);
+    return report;
+  }
+
+  store::batch b{sub_.table, sub_.name, sub_.resource, {}, {}};
+  std::vector<const broker::delivery*> row_of;  // delivery of each b.rows entry
+  for (const auto& d : deliveries) {
+    std::string reason;
+    model::record rec;
+    if (d.attempt > options_.max_deliveries) {
+      reason = "exceeded max deliveries (" + std::to_string(options_.max_deliveries) + ")";
+    } else if (decode(resource_, d.msg.body, options_.json_depth, rec, reason)) {
+      b.rows.push_back({d.msg.id, d.msg.accepted_at_us, std::move(rec), d.msg.body});
+      row_of.push_back(&d);
+      continue;
+    }
+    b.dead_letters.push_back({d.msg.id, sub_.name, sub_.resource, reason, d.attempt, d.msg.body});
+    observe::warn("message dead-lettered", {{"subscription", sub_.name},
+                                            {"message_id", d.msg.id},
+                                            {"trace_id", trace_id_of(d.msg)},
+                                            {"reason", reason}});
+  }
+
+  auto started = std::chrono::steady_clock::now();
+  auto written = store_.write(b);
+  if (!written) {
+    // Our failure, not the messages': give them back without spending attempts.
+    (void)broker_.release(deliveries, options_.retry_min, false);
+    metrics_.delivered(sub_.name, "retried", deliveries.size());
+    return written.error();
+  }
+  double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.sink_batch(sub_.name, b.rows.size(), write_s);
+
+  report.dead_lettered = b.dead_letters.size();
+  for (std::size_t i = 0; i < written->rows.size(); ++i) {
+    const auto& outcome = written->rows[i];
+    const broker::delivery& d = *row_of[i];
+    switch (outcome.result) {
+      case store::outcome::stored:
+        ++report.stored;
+        metrics_.end_to_end(sub_.name, seconds_since_us(d.msg.accepted_at_us));
+        if (observe::enabled(observe::level::debug)) {
+          observe::debug("row stored", {{"subscription", sub_.name},
+                                        {"message_id", d.msg.id},
+                                        {"trace_id", trace_id_of(d.msg)}});
+        }
+        break;
+      case store::outcome::duplicate: ++report.duplicate; break;
+      case store::outcome::dead_lettered:
+        ++report.dead_lettered;
+        observe::warn("message dead-lettered", {{"subscription", sub_.name},
+                                                {"message_id", d.msg.id},
+                                                {"trace_id", trace_id_of(d.msg)},
+                                                {"reason", outcome.reason}});
+        break;
+    }
+  }
+  metrics_.delivered(sub_.name, "stored", report.stored);
+  metrics_.delivered(sub_.name, "duplicate", report.duplicate);
+  metrics_.delivered(sub_.name, "dead_lettered", report.dead_lettered);
+
+  // Committed: a lost ack now only means a redelivery, which is a duplicate.
+  if (auto ec = broker_.ack(deliveries)) {
+    observe::warn("ack failed", {{"subscription", sub_.name}, {"error", ec.message()}});
+  }
+  return report;
+}
+
+}  // namespace sluice::pipeline

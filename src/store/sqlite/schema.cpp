@@ -1,0 +1,110 @@
+#include "store/sqlite/schema.hpp"
+
+#include <fmt/format.h>
+
+namespace sluice::store::sqlite {
+
+using config::field_type;
+
+const char* const dead_letters_ddl =
+    "CREATE TABLE IF NOT EXISTS sluice_dead_letters ("
+    " message_id TEXT NOT NULL,"
+    " subscription TEXT NOT NULL,"
+    " topic TEXT NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL,"
+    " body TEXT NOT NULL,"
+    " dead_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+    " PRIMARY KEY (message_id, subscription)) WITHOUT ROWID";
+
+namespace {
+
+const char* sql_type(field_type t) {
+  switch (t) {
+    case field_type::integer:
+    case field_type::boolean: return "INTEGER";
+    case field_type::number: return "REAL";
+    default: return "TEXT";
+  }
+}
+
+std::string checks(const config::field_def& f) {
+  std::string c;
+  auto add = [&](const std::string& cond) {
+    c += fmt::format(" CHECK ({} IS NULL OR {})", f.name, cond);
+  };
+  if (f.type == field_type::boolean) add(fmt::format("{} IN (0, 1)", f.name));
+  if (f.type == field_type::integer) add(fmt::format("typeof({}) = 'integer'", f.name));
+  if (f.min_length) add(fmt::format("length({}) >= {}", f.name, *f.min_length));
+  if (f.max_length) add(fmt::format("length({}) <= {}", f.name, *f.max_length));
+  if (f.minimum) add(fmt::format("{} >= {}", f.name, *f.minimum));
+  if (f.maximum) add(fmt::format("{} <= {}", f.name, *f.maximum));
+  return c;
+}
+
+}  // namespace
+
+std::string column_sql(const config::field_def& f, bool for_alter) {
+  // ALTER TABLE ADD COLUMN cannot add NOT NULL without a default: a field that
+  // becomes required later is enforced by validation, not by the old table.
+  bool not_null = f.required && !for_alter;
+  return fmt::format("{} {}{}{}", f.name, sql_type(f.type), not_null ? " NOT NULL" : "",
+                     checks(f));
+}
+
+std::vector<std::string> create_table_sql(const std::string& table,
+                                          const config::resource_def& r) {
+  std::string cols;
+  for (const auto& f : r.fields) cols += ", " + column_sql(f, false);
+  std::vector<std::string> out;
+  out.push_back(fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} ("
+      "id INTEGER PRIMARY KEY AUTOINCREMENT, "
+      "message_id TEXT NOT NULL UNIQUE, "
+      "received_at TEXT NOT NULL, "
+      "stored_at TEXT NOT NULL{})",
+      table, cols));
+  for (const auto& f : r.fields) {
+    if (f.indexed) {
+      out.push_back(
+          fmt::format("CREATE INDEX IF NOT EXISTS {0}_{1}_idx ON {0} ({1}, id)", table, f.name));
+    }
+  }
+  return out;
+}
+
+std::string insert_sql(const std::string& table, const config::resource_def& r) {
+  std::string names, params;
+  int n = 4;
+  for (const auto& f : r.fields) {
+    names += ", " + f.name;
+    params += fmt::format(", ?{}", n++);
+  }
+  // The NOT EXISTS guard keeps a message that was dead-lettered from also
+  // getting a row on a later redelivery: one outcome per message.
+  return fmt::format(
+      "INSERT INTO {0} (message_id, received_at, stored_at{1}) "
+      "SELECT ?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ','now'){2} "
+      "WHERE NOT EXISTS (SELECT 1 FROM sluice_dead_letters "
+      "WHERE message_id = ?1 AND subscription = ?3) "
+      "ON CONFLICT (message_id) DO NOTHING",
+      table, names, params);
+}
+
+std::string row_json_sql(const config::resource_def& r) {
+  std::string members = "'id', id";
+  for (const auto& f : r.fields) {
+    if (f.type == field_type::boolean) {
+      members += fmt::format(
+          ", '{0}', json(CASE WHEN {0} IS NULL THEN 'null' WHEN {0} THEN 'true' "
+          "ELSE 'false' END)",
+          f.name);
+    } else {
+      members += fmt::format(", '{0}', {0}", f.name);
+    }
+  }
+  members += ", 'message_id', message_id, 'received_at', received_at, 'stored_at', stored_at";
+  return "json_object(" + members + ")";
+}
+
+}  // namespace sluice::store::sqlite

@@ -1,0 +1,283 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "core/clock.hpp"
+#include "store/sqlite/schema.hpp"
+#include "store/sqlite/sqlite_db.hpp"
+
+namespace sluice::store {
+namespace {
+
+using sqlite::connection;
+using sqlite::statement;
+
+// A connection and the mutex that guards it.
+struct guarded {
+  std::mutex mu;
+  std::unique_ptr<connection> conn;
+};
+
+struct table_info {
+  std::string table;
+  const config::resource_def* resource;
+  std::string insert_sql;
+  std::string row_json;
+};
+
+class sqlite_store final : public store {
+ public:
+  sqlite_store(std::unique_ptr<connection> writer, std::vector<std::unique_ptr<guarded>> readers)
+      : readers_(std::move(readers)) {
+    writer_.conn = std::move(writer);
+  }
+
+  std::error_code migrate(std::span<const table_def> tables) override {
+    std::lock_guard lock(writer_.mu);
+    connection& c = *writer_.conn;
+    sqlite::transaction tx(c);
+    if (tx.begin() != SQLITE_OK || c.exec(sqlite::dead_letters_ddl) != SQLITE_OK) {
+      return errc::unavailable;
+    }
+    for (const auto& t : tables) {
+      for (const auto& ddl : sqlite::create_table_sql(t.table, *t.resource)) {
+        if (c.exec(ddl.c_str()) != SQLITE_OK) return errc::unavailable;
+      }
+      if (auto ec = add_missing_columns(c, t)) return ec;
+    }
+    if (tx.commit() != SQLITE_OK) return errc::unavailable;
+    return attach(tables);
+  }
+
+  std::error_code attach(std::span<const table_def> tables) override {
+    std::vector<table_info> infos;
+    for (const auto& t : tables) {
+      infos.push_back({t.table, t.resource, sqlite::insert_sql(t.table, *t.resource),
+                       sqlite::row_json_sql(*t.resource)});
+    }
+    std::lock_guard tl(tables_mu_);
+    tables_ = std::move(infos);
+    return {};
+  }
+
+  result<batch_result> write(const batch& b) override {
+    const table_info* t = find(b.table);
+    if (t == nullptr) return errc::unknown_table;
+    std::lock_guard lock(writer_.mu);
+    connection& c = *writer_.conn;
+    sqlite::transaction tx(c);
+    if (tx.begin() != SQLITE_OK) return errc::unavailable;
+    batch_result out;
+    out.rows.reserve(b.rows.size());
+    std::string received_at;
+    for (const auto& row : b.rows) {
+      auto s = c.prepare(t->insert_sql);
+      if (!s) return errc::unavailable;
+      s->bind(1, row.message_id);
+      received_at = format_rfc3339_us(row.accepted_at_us);
+      s->bind(2, received_at);
+      s->bind(3, b.subscription);
+      for (std::size_t i = 0; i < row.values.values.size(); ++i) {
+        s->bind(static_cast<int>(i + 4), row.values.values[i]);
+      }
+      int rc = s->step();
+      if (rc == SQLITE_DONE) {
+        out.rows.push_back({c.changes() == 1 ? outcome::stored : outcome::duplicate, {}});
+      } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        // The database refuses this row for good: it becomes a dead letter in
+        // this same transaction, and the rest of the batch goes on.
+        std::string reason = "rejected by the store: " + c.errmsg();
+        s.reset();
+        if (auto ec = insert_dead_letter(
+                c, *t, {row.message_id, b.subscription, b.topic, reason, 0, row.body})) {
+          return ec;
+        }
+        out.rows.push_back({outcome::dead_lettered, std::move(reason)});
+      } else {
+        return errc::unavailable;
+      }
+    }
+    for (const auto& dl : b.dead_letters) {
+      if (auto ec = insert_dead_letter(c, *t, dl)) return ec;
+    }
+    if (tx.commit() != SQLITE_OK) return errc::unavailable;
+    return out;
+  }
+
+  result<page> query(std::string_view table, const page_query& q) override {
+    const table_info* t = find(table);
+    if (t == nullptr) return errc::unknown_table;
+    std::string where;
+    int n = 1;
+    for (const auto& f : q.filters) {
+      if (f.field != "id" && t->resource->find(f.field) == nullptr) return errc::bad_query;
+      where += fmt::format("{} {} = ?{}", where.empty() ? " WHERE" : " AND", f.field, n++);
+    }
+    if (q.after) {
+      where += fmt::format("{} id {} ?{}", where.empty() ? " WHERE" : " AND",
+                           q.descending ? "<" : ">", n++);
+    }
+    std::string sql = fmt::format("SELECT id, {} FROM {}{} ORDER BY id {} LIMIT ?{}",
+                                  t->row_json, t->table, where, q.descending ? "DESC" : "ASC", n);
+    return with_reader([&](connection& c) -> result<page> {
+      auto s = c.prepare(sql);
+      if (!s) return errc::unavailable;
+      int i = 1;
+      for (const auto& f : q.filters) s->bind(i++, f.value);
+      if (q.after) s->bind(i++, *q.after);
+      s->bind(i, static_cast<std::int64_t>(q.limit));
+      page p;
+      p.json = "[";
+      int rc;
+      while ((rc = s->step()) == SQLITE_ROW) {
+        if (p.count++ > 0) p.json += ',';
+        p.last_id = s->int64(0);
+        p.json += s->text(1);
+      }
+      if (rc != SQLITE_DONE) return errc::unavailable;
+      p.json += ']';
+      return p;
+    });
+  }
+
+  result<std::optional<std::string>> get(std::string_view table, std::int64_t id) override {
+    const table_info* t = find(table);
+    if (t == nullptr) return errc::unknown_table;
+    std::string sql = fmt::format("SELECT {} FROM {} WHERE id = ?1", t->row_json, t->table);
+    return with_reader([&](connection& c) -> result<std::optional<std::string>> {
+      auto s = c.prepare(sql);
+      if (!s) return errc::unavailable;
+      s->bind(1, id);
+      int rc = s->step();
+      if (rc == SQLITE_ROW) return std::optional<std::string>(std::string(s->text(0)));
+      if (rc == SQLITE_DONE) return std::optional<std::string>();
+      return errc::unavailable;
+    });
+  }
+
+  result<message_status> status(std::string_view message_id) override {
+    std::vector<std::string> tables;
+    {
+      std::lock_guard tl(tables_mu_);
+      for (const auto& t : tables_) tables.push_back(t.table);
+    }
+    return with_reader([&](connection& c) -> result<message_status> {
+      message_status st;
+      for (const auto& table : tables) {
+        auto s = c.prepare(fmt::format("SELECT id FROM {} WHERE message_id = ?1", table));
+        if (!s) return errc::unavailable;
+        s->bind(1, message_id);
+        int rc = s->step();
+        if (rc == SQLITE_ROW) {
+          st.status = message_status::state::stored;
+          st.table = table;
+          st.row_id = s->int64(0);
+          return st;
+        }
+        if (rc != SQLITE_DONE) return errc::unavailable;
+      }
+      auto s = c.prepare(
+          "SELECT subscription, reason, attempts FROM sluice_dead_letters "
+          "WHERE message_id = ?1 ORDER BY subscription LIMIT 1");
+      if (!s) return errc::unavailable;
+      s->bind(1, message_id);
+      int rc = s->step();
+      if (rc == SQLITE_ROW) {
+        st.status = message_status::state::dead_lettered;
+        st.subscription = s->text(0);
+        st.reason = s->text(1);
+        st.attempts = static_cast<std::uint32_t>(s->int64(2));
+      } else if (rc != SQLITE_DONE) {
+        return errc::unavailable;
+      }
+      return st;
+    });
+  }
+
+  std::error_code ping() override {
+    auto r = with_reader([](connection& c) -> result<bool> {
+      auto s = c.prepare("SELECT 1");
+      if (!s || s->step() != SQLITE_ROW) return errc::unavailable;
+      return true;
+    });
+    return r ? std::error_code{} : r.error();
+  }
+
+ private:
+  const table_info* find(std::string_view table) const {
+    std::lock_guard tl(tables_mu_);
+    for (const auto& t : tables_) {
+      if (t.table == table) return &t;  // tables_ is only replaced by migrate()
+    }
+    return nullptr;
+  }
+
+  // Runs `fn` on a free reader connection (round robin; waits if all are busy).
+  template <class Fn>
+  std::invoke_result_t<Fn, connection&> with_reader(Fn&& fn) {
+    auto& g = *readers_[next_reader_++ % readers_.size()];
+    std::lock_guard lock(g.mu);
+    return fn(*g.conn);
+  }
+
+  static std::error_code add_missing_columns(connection& c, const table_def& t) {
+    std::set<std::string, std::less<>> have;
+    auto s = c.prepare(fmt::format("SELECT name FROM pragma_table_info('{}')", t.table));
+    if (!s) return errc::unavailable;
+    while (s->step() == SQLITE_ROW) have.emplace(s->text(0));
+    s.reset();
+    for (const auto& f : t.resource->fields) {
+      if (have.count(f.name)) continue;
+      auto sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", t.table, sqlite::column_sql(f, true));
+      if (c.exec(sql.c_str()) != SQLITE_OK) return errc::unavailable;
+    }
+    return {};
+  }
+
+  // Inserts a dead letter unless the message already has a row in this table.
+  static std::error_code insert_dead_letter(connection& c, const table_info& t,
+                                            const dead_letter& dl) {
+    auto s = c.prepare(fmt::format(
+        "INSERT INTO sluice_dead_letters (message_id, subscription, topic, reason, attempts, body) "
+        "SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
+        "WHERE NOT EXISTS (SELECT 1 FROM {} WHERE message_id = ?1) "
+        "ON CONFLICT (message_id, subscription) DO NOTHING",
+        t.table));
+    if (!s) return errc::unavailable;
+    s->bind(1, dl.message_id);
+    s->bind(2, dl.subscription);
+    s->bind(3, dl.topic);
+    s->bind(4, dl.reason);
+    s->bind(5, static_cast<std::int64_t>(dl.attempts));
+    s->bind(6, dl.body);
+    return s->step() == SQLITE_DONE ? std::error_code{} : make_error_code(errc::unavailable);
+  }
+
+  guarded writer_;
+  std::vector<std::unique_ptr<guarded>> readers_;
+  std::atomic<std::size_t> next_reader_{0};
+  mutable std::mutex tables_mu_;
+  std::vector<table_info> tables_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<store>> make_sqlite_store(const sqlite_store_options& options) {
+  std::string error;
+  auto writer = connection::open(options.path, false, error);
+  if (!writer) return errc::unavailable;
+  std::vector<std::unique_ptr<guarded>> readers;
+  for (unsigned i = 0; i < std::max(1u, options.readers); ++i) {
+    auto g = std::make_unique<guarded>();
+    g->conn = connection::open(options.path, false, error);
+    if (!g->conn) return errc::unavailable;
+    readers.push_back(std::move(g));
+  }
+  return std::unique_ptr<store>(new sqlite_store(std::move(writer), std::move(readers)));
+}
+
+}  // namespace sluice::store
