@@ -11,12 +11,18 @@ namespace sluice::config {
 
 std::string_view to_string(field_type t) {
   switch (t) {
-    case field_type::string: return "string";
-    case field_type::email: return "email";
-    case field_type::integer: return "integer";
-    case field_type::number: return "number";
-    case field_type::boolean: return "boolean";
-    case field_type::timestamp: return "timestamp";
+    case field_type::string:
+      return "string";
+    case field_type::email:
+      return "email";
+    case field_type::integer:
+      return "integer";
+    case field_type::number:
+      return "number";
+    case field_type::boolean:
+      return "boolean";
+    case field_type::timestamp:
+      return "timestamp";
   }
   return "unknown";
 }

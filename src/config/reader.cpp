@@ -22,7 +22,9 @@ void fail(const context& ctx, std::uint32_t line, std::string_view key, std::str
   throw config_error(msg);
 }
 
-std::uint32_t line_of(const toml::node& n) { return n.source().begin.line; }
+std::uint32_t line_of(const toml::node& n) {
+  return n.source().begin.line;
+}
 
 const setting* section::find(std::string_view key) const {
   for (const auto& s : settings) {

@@ -3,6 +3,8 @@
 // and env.cpp share. Not part of the configuration interface (config.hpp);
 // nothing outside this folder includes it, so toml++ types stay here.
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -10,8 +12,6 @@
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "config/config.hpp"
 

@@ -12,8 +12,7 @@ namespace sluice::config::detail {
 namespace {
 
 // Columns every table has (see store/); a field may not shadow them.
-constexpr std::string_view k_reserved_columns[] = {"id", "message_id", "received_at",
-                                                   "stored_at"};
+constexpr std::string_view k_reserved_columns[] = {"id", "message_id", "received_at", "stored_at"};
 
 // /v1/messages is the delivery-status endpoint; dead_letters and sluice_* are
 // internal tables.
@@ -95,7 +94,8 @@ class table_view {
     const auto* n = table_->get(key);
     if (n == nullptr) return out;
     const auto* a = n->as_array();
-    if (a == nullptr || !(a->empty() || a->is_array_of_tables())) fail_at(key, "expected an array of tables");
+    if (a == nullptr || !(a->empty() || a->is_array_of_tables()))
+      fail_at(key, "expected an array of tables");
     for (const auto& e : *a) out.push_back(&e);
     return out;
   }
@@ -184,9 +184,9 @@ std::vector<resource_def> read_resources(const context& ctx, const toml::node* n
     auto fields = t.tables("fields");
     if (fields.empty()) t.fail_at("fields", "at least one [[resources.fields]] entry is required");
     for (std::size_t j = 0; j < fields.size(); ++j) {
-      const table_view ft(ctx, *fields[j], t.key_path("fields[" + std::to_string(j) + "]"),
-                          {"name", "type", "required", "min_length", "max_length", "minimum",
-                           "maximum", "index"});
+      const table_view ft(
+          ctx, *fields[j], t.key_path("fields[" + std::to_string(j) + "]"),
+          {"name", "type", "required", "min_length", "max_length", "minimum", "maximum", "index"});
       r.fields.push_back(read_field(ft, r.fields));
     }
     out.push_back(std::move(r));
@@ -201,8 +201,7 @@ std::vector<subscription_def> read_subscriptions(const context& ctx, const toml:
   if (node != nullptr) {
     array = node->as_array();
     if (array == nullptr || !(array->empty() || array->is_array_of_tables())) {
-      fail(ctx, line_of(*node), "subscriptions",
-           "expected an array of tables ([[subscriptions]])");
+      fail(ctx, line_of(*node), "subscriptions", "expected an array of tables ([[subscriptions]])");
     }
   }
   if (array == nullptr || array->empty()) {

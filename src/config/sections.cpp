@@ -68,7 +68,9 @@ setting text(std::string key, std::string& target, text_check check) {
           }};
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // host:port, host a name, an IPv4 address or a bracketed IPv6 address; port
 // 0..65535 (0 = any free port, which tests use).
@@ -88,15 +90,15 @@ std::optional<std::string> check_listen(const std::string& s) {
   if (host.front() == '[') {
     if (host.size() < 3 || host.back() != ']') return why;
     for (char c : host.substr(1, host.size() - 2)) {
-      bool ok = is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
-                c == '.';
+      bool ok =
+          is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
       if (!ok) return why;
     }
     return std::nullopt;
   }
   for (char c : host) {
-    bool ok = is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
-              c == '-';
+    bool ok =
+        is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-';
     if (!ok) return why;
   }
   return std::nullopt;
@@ -128,34 +130,34 @@ std::optional<std::string> check_level(const std::string& s) {
 std::vector<section> sections_of(config& cfg) {
   std::vector<section> out;
   auto& h = cfg.http;
-  out.push_back({"http",
-                 {text("listen", h.listen, check_listen), integer("threads", h.threads, 0, 256),
-                  integer("body_limit", h.body_limit, 1, k_no_limit),
-                  integer("header_limit", h.header_limit, 1, k_no_limit),
-                  integer("json_depth", h.json_depth, 1, 1000),
-                  integer("max_batch", h.max_batch, 1, k_no_limit),
-                  millis("read_timeout_ms", h.read_timeout, 1),
-                  millis("idle_timeout_ms", h.idle_timeout, 1),
-                  millis("shutdown_grace_ms", h.shutdown_grace, 0),
-                  integer("max_wait_seconds", h.max_wait_seconds, 0, 3600)}});
+  out.push_back(
+      {"http",
+       {text("listen", h.listen, check_listen), integer("threads", h.threads, 0, 256),
+        integer("body_limit", h.body_limit, 1, k_no_limit),
+        integer("header_limit", h.header_limit, 1, k_no_limit),
+        integer("json_depth", h.json_depth, 1, 1000),
+        integer("max_batch", h.max_batch, 1, k_no_limit),
+        millis("read_timeout_ms", h.read_timeout, 1), millis("idle_timeout_ms", h.idle_timeout, 1),
+        millis("shutdown_grace_ms", h.shutdown_grace, 0),
+        integer("max_wait_seconds", h.max_wait_seconds, 0, 3600)}});
   auto& s = cfg.store;
   out.push_back({"store",
                  {text("url", s.url, check_url), boolean("migrate_on_start", s.migrate_on_start),
                   integer("read_threads", s.read_threads, 1, 256)}});
   auto& b = cfg.broker;
-  out.push_back({"broker",
-                 {text("url", b.url, check_url),
-                  millis("visibility_timeout_ms", b.visibility_timeout, 1),
-                  integer("max_deliveries", b.max_deliveries, 1, k_no_limit),
-                  integer("max_pending", b.max_pending, 1, k_no_limit)}});
+  out.push_back(
+      {"broker",
+       {text("url", b.url, check_url), millis("visibility_timeout_ms", b.visibility_timeout, 1),
+        integer("max_deliveries", b.max_deliveries, 1, k_no_limit),
+        integer("max_pending", b.max_pending, 1, k_no_limit)}});
   auto& p = cfg.pipeline;
   out.push_back({"pipeline",
                  {integer("batch_size", p.batch_size, 1, 10'000),
                   millis("poll_interval_ms", p.poll_interval, 1),
                   millis("retry_min_ms", p.retry_min, 1), millis("retry_max_ms", p.retry_max, 1)}});
   auto& l = cfg.log;
-  out.push_back({"log",
-                 {text("level", l.level, check_level), boolean("access_log", l.access_log)}});
+  out.push_back(
+      {"log", {text("level", l.level, check_level), boolean("access_log", l.access_log)}});
   return out;
 }
 

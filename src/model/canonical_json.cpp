@@ -4,7 +4,6 @@
 // through Boost.JSON's serializer so escaping and number formatting are its.
 
 #include <boost/json.hpp>
-
 #include <cmath>
 #include <type_traits>
 

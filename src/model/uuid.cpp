@@ -19,12 +19,11 @@
 
 #include <array>
 #include <atomic>
+#include <boost/uuid/name_generator_sha1.hpp>
+#include <boost/uuid/uuid.hpp>
 #include <chrono>
 #include <cstdint>
 #include <random>
-
-#include <boost/uuid/name_generator_sha1.hpp>
-#include <boost/uuid/uuid.hpp>
 
 namespace sluice::model {
 namespace {
@@ -82,8 +81,7 @@ std::string uuid_v7() {
 std::string uuid_v5(std::string_view resource, std::string_view idempotency_key,
                     std::size_t index) {
   static const boost::uuids::uuid k_namespace = {{0x64, 0x91, 0x02, 0xce, 0x47, 0x41, 0x40, 0xc5,
-                                                  0xa6, 0xc3, 0xbb, 0x20, 0x24, 0xb9, 0xd0,
-                                                  0x17}};
+                                                  0xa6, 0xc3, 0xbb, 0x20, 0x24, 0xb9, 0xd0, 0x17}};
   std::string name;
   name.reserve(resource.size() + idempotency_key.size() + 22);
   name.append(resource).append(1, '\n').append(idempotency_key).append(1, '\n');

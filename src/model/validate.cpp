@@ -13,14 +13,13 @@
 // - emails are not case-folded or otherwise rewritten; timestamps are
 //   normalised (see timestamp.cpp).
 
-#include <boost/json.hpp>
+#include "model/validate.hpp"
 
+#include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <optional>
-
-#include "model/validate.hpp"
 
 namespace sluice::model {
 namespace {

@@ -113,7 +113,9 @@ struct error_case {
   std::string expected;  // the message starts with this
 };
 
-void PrintTo(const error_case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const error_case& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class config_errors : public ::testing::TestWithParam<error_case> {};
 
@@ -168,7 +170,9 @@ INSTANTIATE_TEST_SUITE_P(
 std::string resource(const std::string& fields, const std::string& name = "users") {
   return "[[resources]]\nname = \"" + name + "\"\n" + fields;
 }
-std::string field(const std::string& body) { return "[[resources.fields]]\n" + body; }
+std::string field(const std::string& body) {
+  return "[[resources.fields]]\n" + body;
+}
 
 INSTANTIATE_TEST_SUITE_P(
     resources, config_errors,
@@ -182,8 +186,7 @@ INSTANTIATE_TEST_SUITE_P(
                    "x.toml:2: resources[0].name: must match"},
         error_case{"resource_name_messages", resource(field("name = \"a\"\n"), "messages"),
                    "x.toml:2: resources[0].name: is reserved"},
-        error_case{"resource_name_dead_letters",
-                   resource(field("name = \"a\"\n"), "dead_letters"),
+        error_case{"resource_name_dead_letters", resource(field("name = \"a\"\n"), "dead_letters"),
                    "x.toml:2: resources[0].name: is reserved"},
         error_case{"resource_name_sluice", resource(field("name = \"a\"\n"), "sluice_x"),
                    "x.toml:2: resources[0].name: is reserved"},
@@ -198,8 +201,7 @@ INSTANTIATE_TEST_SUITE_P(
                    "x.toml:4: resources[0].fields[0].name: must match"},
         error_case{"field_name_reserved", resource(field("name = \"message_id\"\n")),
                    "x.toml:4: resources[0].fields[0].name: is a reserved column"},
-        error_case{"field_duplicate",
-                   resource(field("name = \"a\"\n") + field("name = \"a\"\n")),
+        error_case{"field_duplicate", resource(field("name = \"a\"\n") + field("name = \"a\"\n")),
                    "x.toml:6: resources[0].fields[1].name: duplicate field name"},
         error_case{"field_type", resource(field("name = \"a\"\ntype = \"text\"\n")),
                    "x.toml:5: resources[0].fields[0].type: must be one of"},
@@ -208,7 +210,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "x.toml:6: resources[0].fields[0].max_length: only allowed on string"},
         error_case{"minimum_on_string", resource(field("name = \"a\"\nminimum = 3\n")),
                    "x.toml:5: resources[0].fields[0].minimum: only allowed on integer"},
-        error_case{"length_order", resource(field("name = \"a\"\nmin_length = 5\nmax_length = 4\n")),
+        error_case{"length_order",
+                   resource(field("name = \"a\"\nmin_length = 5\nmax_length = 4\n")),
                    "x.toml:6: resources[0].fields[0].max_length: must not be less than"},
         error_case{"range_order",
                    resource(field("name = \"a\"\ntype = \"number\"\nminimum = 5\nmaximum = 4.5\n")),
@@ -227,7 +230,8 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     subscriptions, config_errors,
     ::testing::Values(
-        error_case{"unknown_resource", k_users + "[[subscriptions]]\nname = \"a\"\nresource = \"x\"\n",
+        error_case{"unknown_resource",
+                   k_users + "[[subscriptions]]\nname = \"a\"\nresource = \"x\"\n",
                    "x.toml:9: subscriptions[0].resource: no such resource"},
         error_case{"name_bad", k_users + "[[subscriptions]]\nname = \"-a\"\nresource = \"users\"\n",
                    "x.toml:8: subscriptions[0].name: must match"},
@@ -241,20 +245,24 @@ INSTANTIATE_TEST_SUITE_P(
                    k_users + "[[subscriptions]]\nname = \"a\"\nresource = \"users\"\n" +
                        "[[subscriptions]]\nname = \"b\"\nresource = \"users\"\n",
                    "x.toml:10: subscriptions[1].table: already written by subscription \"a\""},
-        error_case{"table_bad",
-                   k_users + "[[subscriptions]]\nname = \"a\"\nresource = \"users\"\ntable = \"A\"\n",
-                   "x.toml:10: subscriptions[0].table: must match"},
-        error_case{"table_reserved",
-                   k_users +
-                       "[[subscriptions]]\nname = \"a\"\nresource = \"users\"\ntable = \"sluice_x\"\n",
-                   "x.toml:10: subscriptions[0].table: is reserved"},
-        error_case{"table_of_other_resource",
-                   k_users + resource(field("name = \"n\"\n"), "orders") +
-                       "[[subscriptions]]\nname = \"a\"\nresource = \"users\"\ntable = \"orders\"\n",
-                   "x.toml:14: subscriptions[0].table: is the table of resource \"orders\""},
-        error_case{"unknown_key",
-                   k_users + "[[subscriptions]]\nname = \"a\"\nresource = \"users\"\nqueue = \"q\"\n",
-                   "x.toml:10: subscriptions[0].queue: unknown key"}),
+        error_case{
+            "table_bad",
+            k_users + "[[subscriptions]]\nname = \"a\"\nresource = \"users\"\ntable = \"A\"\n",
+            "x.toml:10: subscriptions[0].table: must match"},
+        error_case{
+            "table_reserved",
+            k_users +
+                "[[subscriptions]]\nname = \"a\"\nresource = \"users\"\ntable = \"sluice_x\"\n",
+            "x.toml:10: subscriptions[0].table: is reserved"},
+        error_case{
+            "table_of_other_resource",
+            k_users + resource(field("name = \"n\"\n"), "orders") +
+                "[[subscriptions]]\nname = \"a\"\nresource = \"users\"\ntable = \"orders\"\n",
+            "x.toml:14: subscriptions[0].table: is the table of resource \"orders\""},
+        error_case{
+            "unknown_key",
+            k_users + "[[subscriptions]]\nname = \"a\"\nresource = \"users\"\nqueue = \"q\"\n",
+            "x.toml:10: subscriptions[0].queue: unknown key"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(config, env_overrides_every_kind) {
@@ -278,15 +286,15 @@ TEST(config, env_overrides_every_kind) {
 }
 
 TEST(config, env_overrides_the_file) {
-  const config c = parse("[http]\nthreads = 4\n" + k_users, "x.toml",
-                         env_of({{"SLUICE_HTTP_THREADS", "8"}}));
+  const config c =
+      parse("[http]\nthreads = 4\n" + k_users, "x.toml", env_of({{"SLUICE_HTTP_THREADS", "8"}}));
   EXPECT_EQ(c.http.threads, 8u);
 }
 
 TEST(config, env_is_applied_before_cross_checks) {
   // The file alone would fail (min > max); the environment repairs it.
-  const config c = parse("[pipeline]\nretry_min_ms = 500\nretry_max_ms = 100\n" + k_users,
-                         "x.toml", env_of({{"SLUICE_PIPELINE_RETRY_MAX_MS", "1000"}}));
+  const config c = parse("[pipeline]\nretry_min_ms = 500\nretry_max_ms = 100\n" + k_users, "x.toml",
+                         env_of({{"SLUICE_PIPELINE_RETRY_MAX_MS", "1000"}}));
   EXPECT_EQ(c.pipeline.retry_max, 1000ms);
 }
 
@@ -297,7 +305,9 @@ struct env_case {
   std::string expected;
 };
 
-void PrintTo(const env_case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const env_case& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class env_errors : public ::testing::TestWithParam<env_case> {};
 
@@ -340,8 +350,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(config, listen_forms) {
-  for (const char* ok : {"0.0.0.0:8080", "127.0.0.1:0", "localhost:65535", "[::1]:9000",
-                         "[::]:80", "my-host.example:1"}) {
+  for (const char* ok : {"0.0.0.0:8080", "127.0.0.1:0", "localhost:65535", "[::1]:9000", "[::]:80",
+                         "my-host.example:1"}) {
     EXPECT_NO_THROW(parse(k_users, "x.toml", env_of({{"SLUICE_HTTP_LISTEN", ok}}))) << ok;
   }
   for (const char* bad : {":80", "host:", "host:-1", "host:80x", "[::1:80", "a b:80", "[]:80"}) {

@@ -433,6 +433,28 @@ TEST_F(SqliteBrokerTest, CloseCompletesPublishesAlreadyAccepted) {
   EXPECT_EQ(b->depth("sink").value(), static_cast<std::uint64_t>(k_messages));
 }
 
+TEST_F(SqliteBrokerTest, CallbacksMayPublishAndClose) {
+  auto b = open_with_sink();
+  ASSERT_TRUE(b);
+  std::promise<std::error_code> second;
+  // The callback runs on the broker's thread: publishing from it must not
+  // deadlock, and neither must closing from it.
+  b->publish({make_message("m1")}, [&](std::error_code ec) {
+    EXPECT_FALSE(ec);
+    b->publish({make_message("m2")}, [&](std::error_code ec2) {
+      b->close();
+      second.set_value(ec2);
+    });
+  });
+  EXPECT_FALSE(second.get_future().get());
+  EXPECT_EQ(publish_one(*b, make_message("m3")), errc::closed);
+  b.reset();  // joins the thread that closed itself
+
+  auto reopened = open();
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->depth("sink").value(), 2u);
+}
+
 TEST_F(SqliteBrokerTest, RefusesPublishesBeyondMaxPending) {
   options_.max_pending = 2;
   auto b = open_with_sink();

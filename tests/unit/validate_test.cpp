@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <limits>
 
 namespace sluice::model {
@@ -24,7 +23,9 @@ field_def make_field(std::string name, field_type type, bool required = false) {
   return f;
 }
 
-resource_def one_field(field_def f) { return resource_def{"things", {std::move(f)}}; }
+resource_def one_field(field_def f) {
+  return resource_def{"things", {std::move(f)}};
+}
 
 struct outcome {
   bool ok = false;
@@ -77,37 +78,34 @@ TEST_P(types, accept_or_refuse) {
 using I = std::int64_t;
 INSTANTIATE_TEST_SUITE_P(
     integer, types,
-    ::testing::Values(type_case{field_type::integer, "0", true, I{0}},
-                      type_case{field_type::integer, "-5", true, I{-5}},
-                      type_case{field_type::integer, "9223372036854775807", true,
-                                I{9223372036854775807}},
-                      type_case{field_type::integer, "-9223372036854775808", true,
-                                std::numeric_limits<I>::min()},
-                      type_case{field_type::integer, "9223372036854775808", false, {}},
-                      type_case{field_type::integer, "18446744073709551616", false, {}},
-                      type_case{field_type::integer, "3.0", false, {}},
-                      type_case{field_type::integer, "1e2", false, {}},
-                      type_case{field_type::integer, "\"3\"", false, {}},
-                      type_case{field_type::integer, "true", false, {}},
-                      type_case{field_type::integer, "[1]", false, {}}));
+    ::testing::Values(
+        type_case{field_type::integer, "0", true, I{0}},
+        type_case{field_type::integer, "-5", true, I{-5}},
+        type_case{field_type::integer, "9223372036854775807", true, I{9223372036854775807}},
+        type_case{field_type::integer, "-9223372036854775808", true, std::numeric_limits<I>::min()},
+        type_case{field_type::integer, "9223372036854775808", false, {}},
+        type_case{field_type::integer, "18446744073709551616", false, {}},
+        type_case{field_type::integer, "3.0", false, {}},
+        type_case{field_type::integer, "1e2", false, {}},
+        type_case{field_type::integer, "\"3\"", false, {}},
+        type_case{field_type::integer, "true", false, {}},
+        type_case{field_type::integer, "[1]", false, {}}));
 
-INSTANTIATE_TEST_SUITE_P(
-    number, types,
-    ::testing::Values(type_case{field_type::number, "1", true, 1.0},
-                      type_case{field_type::number, "1.5", true, 1.5},
-                      type_case{field_type::number, "-2e3", true, -2000.0},
-                      type_case{field_type::number, "18446744073709551615", true,
-                                18446744073709551615.0},
-                      type_case{field_type::number, "\"1\"", false, {}},
-                      type_case{field_type::number, "false", false, {}},
-                      type_case{field_type::number, "{}", false, {}}));
+INSTANTIATE_TEST_SUITE_P(number, types,
+                         ::testing::Values(type_case{field_type::number, "1", true, 1.0},
+                                           type_case{field_type::number, "1.5", true, 1.5},
+                                           type_case{field_type::number, "-2e3", true, -2000.0},
+                                           type_case{field_type::number, "18446744073709551615",
+                                                     true, 18446744073709551615.0},
+                                           type_case{field_type::number, "\"1\"", false, {}},
+                                           type_case{field_type::number, "false", false, {}},
+                                           type_case{field_type::number, "{}", false, {}}));
 
-INSTANTIATE_TEST_SUITE_P(
-    boolean, types,
-    ::testing::Values(type_case{field_type::boolean, "true", true, true},
-                      type_case{field_type::boolean, "false", true, false},
-                      type_case{field_type::boolean, "0", false, {}},
-                      type_case{field_type::boolean, "\"true\"", false, {}}));
+INSTANTIATE_TEST_SUITE_P(boolean, types,
+                         ::testing::Values(type_case{field_type::boolean, "true", true, true},
+                                           type_case{field_type::boolean, "false", true, false},
+                                           type_case{field_type::boolean, "0", false, {}},
+                                           type_case{field_type::boolean, "\"true\"", false, {}}));
 
 INSTANTIATE_TEST_SUITE_P(
     string, types,
@@ -120,13 +118,13 @@ INSTANTIATE_TEST_SUITE_P(
                       type_case{field_type::string, "true", false, {}},
                       type_case{field_type::string, "[\"a\"]", false, {}}));
 
-INSTANTIATE_TEST_SUITE_P(
-    email, types,
-    ::testing::Values(type_case{field_type::email, R"("a@b.co")", true, std::string("a@b.co")},
-                      type_case{field_type::email, R"("A.B@Example.COM")", true,
-                                std::string("A.B@Example.COM")},
-                      type_case{field_type::email, R"("nope")", false, {}},
-                      type_case{field_type::email, "1", false, {}}));
+INSTANTIATE_TEST_SUITE_P(email, types,
+                         ::testing::Values(type_case{field_type::email, R"("a@b.co")", true,
+                                                     std::string("a@b.co")},
+                                           type_case{field_type::email, R"("A.B@Example.COM")",
+                                                     true, std::string("A.B@Example.COM")},
+                                           type_case{field_type::email, R"("nope")", false, {}},
+                                           type_case{field_type::email, "1", false, {}}));
 
 INSTANTIATE_TEST_SUITE_P(
     timestamp, types,
@@ -184,11 +182,11 @@ TEST(validate, lengths_count_code_points) {
   const auto r = one_field(f);
   const length_case cases[] = {
       {"a", false},
-      {"\xc3\xa9", false},                 // é: 2 bytes, 1 code point
-      {"\xc3\xa9\xc3\xa9", true},          // 4 bytes, 2 code points
-      {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", true},  // 日本語: 9 bytes, 3
+      {"\xc3\xa9", false},                                         // é: 2 bytes, 1 code point
+      {"\xc3\xa9\xc3\xa9", true},                                  // 4 bytes, 2 code points
+      {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", true},              // 日本語: 9 bytes, 3
       {"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80", true},  // 3 emoji, 12 bytes
-      {"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", false},                  // 4 code points
+      {"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", false},                 // 4 code points
       {"abcd", false},
   };
   for (const auto& c : cases) {
@@ -227,10 +225,10 @@ TEST(validate, invalid_utf8_from_outside_the_parser_is_refused) {
 resource_def users() {
   auto name = make_field("name", field_type::string, true);
   name.max_length = 5;
-  return resource_def{"users",
-                      {name, make_field("email", field_type::email, true),
-                       make_field("age", field_type::integer),
-                       make_field("joined", field_type::timestamp)}};
+  return resource_def{
+      "users",
+      {name, make_field("email", field_type::email, true), make_field("age", field_type::integer),
+       make_field("joined", field_type::timestamp)}};
 }
 
 TEST(validate, optional_null_or_absent_is_monostate) {
@@ -311,10 +309,10 @@ TEST(utf8, validity_table) {
       {"\xf0\x80\x80\xaf", false},  // overlong
       {"\xf4\x90\x80\x80", false},  // above U+10FFFF
       {"\xf5\x80\x80\x80", false},
-      {"\x80", false},              // lone continuation
-      {"\xc3", false},              // truncated
-      {"\xe2\x82", false},          // truncated
-      {"\xc3\x28", false},          // bad continuation
+      {"\x80", false},      // lone continuation
+      {"\xc3", false},      // truncated
+      {"\xe2\x82", false},  // truncated
+      {"\xc3\x28", false},  // bad continuation
       {"\xff", false},
   };
   for (const auto& [s, ok] : cases) EXPECT_EQ(is_valid_utf8(s), ok) << testing::PrintToString(s);
@@ -330,33 +328,33 @@ TEST(utf8, length_in_code_points) {
 // ---- email -----------------------------------------------------------------------
 
 TEST(email, valid) {
-  for (const char* s :
-       {"a@b.co", "user.name+tag@example.com", "x@sub.example.org", "o'brien@example.ie",
-        "!#$%&'*+-/=?^_`{|}~@example.com", "a@b-c.example", "A@EXAMPLE.COM", "a@xn--bcher-kva.de",
-        "a@1.example.com", "a@b.c1"}) {
+  for (const char* s : {"a@b.co", "user.name+tag@example.com", "x@sub.example.org",
+                        "o'brien@example.ie", "!#$%&'*+-/=?^_`{|}~@example.com", "a@b-c.example",
+                        "A@EXAMPLE.COM", "a@xn--bcher-kva.de", "a@1.example.com", "a@b.c1"}) {
     EXPECT_TRUE(is_valid_email(s)) << s;
   }
   const std::string local64(64, 'a');
   EXPECT_TRUE(is_valid_email(local64 + "@example.com"));
   // 254 in total: 64 + '@' + 189.
-  std::string domain = std::string(63, 'b') + "." + std::string(63, 'c') + "." +
-                       std::string(57, 'd') + ".com";
+  std::string domain =
+      std::string(63, 'b') + "." + std::string(63, 'c') + "." + std::string(57, 'd') + ".com";
   ASSERT_EQ(local64.size() + 1 + domain.size(), 254u);
   EXPECT_TRUE(is_valid_email(local64 + "@" + domain));
 }
 
 TEST(email, invalid) {
-  for (const char* s : {"", "plain", "@example.com", "a@", "a@b", "a@@b.co", "a@b@c.co",
-                        ".a@b.co", "a.@b.co", "a..b@b.co", "a b@b.co", "a\"b@b.co", "a(b)@b.co",
-                        "a@-b.co", "a@b-.co", "a@b..co", "a@.b.co", "a@b.co.", "a@b_c.co",
-                        "a@[127.0.0.1]", "a@127.0.0.1", "a@b.c o", "\xc3\xa9@b.co", "a@\xc3\xa9.co",
-                        "a\n@b.co"}) {
+  for (const char* s :
+       {"",          "plain",         "@example.com", "a@",        "a@b",           "a@@b.co",
+        "a@b@c.co",  ".a@b.co",       "a.@b.co",      "a..b@b.co", "a b@b.co",      "a\"b@b.co",
+        "a(b)@b.co", "a@-b.co",       "a@b-.co",      "a@b..co",   "a@.b.co",       "a@b.co.",
+        "a@b_c.co",  "a@[127.0.0.1]", "a@127.0.0.1",  "a@b.c o",   "\xc3\xa9@b.co", "a@\xc3\xa9.co",
+        "a\n@b.co"}) {
     EXPECT_FALSE(is_valid_email(s)) << s;
   }
   EXPECT_FALSE(is_valid_email(std::string(65, 'a') + "@example.com"));
   EXPECT_FALSE(is_valid_email("a@" + std::string(64, 'b') + ".com"));  // label > 63
-  std::string domain = std::string(63, 'b') + "." + std::string(63, 'c') + "." +
-                       std::string(58, 'd') + ".com";
+  std::string domain =
+      std::string(63, 'b') + "." + std::string(63, 'c') + "." + std::string(58, 'd') + ".com";
   EXPECT_FALSE(is_valid_email(std::string(64, 'a') + "@" + domain));  // 255 in total
 }
 
@@ -390,17 +388,36 @@ TEST(timestamp, normalised) {
 }
 
 TEST(timestamp, refused) {
-  for (const char* s :
-       {"", "2026-11-29", "2026-11-29T09:00Z", "2026-11-29T09:00:00", "2026-11-29X09:00:00Z",
-        "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
-        "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-01-00T00:00:00Z",
-        "2026-01-32T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T23:60:00Z",
-        "2016-12-31T23:59:60Z", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.1234567890Z",
-        "2026-01-01T00:00:00+0100", "2026-01-01T00:00:00+01", "2026-01-01T00:00:00+24:00",
-        "2026-01-01T00:00:00+01:60", "2026-01-01T00:00:00Z ", " 2026-01-01T00:00:00Z",
-        "26-01-01T00:00:00Z", "2026-1-01T00:00:00Z", "+2026-01-01T00:00:00Z",
-        "2026-01-01T00:00:00UTC", "0000-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00",
-        "2026-01-01T00:00:00,5Z"}) {
+  for (const char* s : {"",
+                        "2026-11-29",
+                        "2026-11-29T09:00Z",
+                        "2026-11-29T09:00:00",
+                        "2026-11-29X09:00:00Z",
+                        "2023-02-29T00:00:00Z",
+                        "1900-02-29T00:00:00Z",
+                        "2026-04-31T00:00:00Z",
+                        "2026-13-01T00:00:00Z",
+                        "2026-00-10T00:00:00Z",
+                        "2026-01-00T00:00:00Z",
+                        "2026-01-32T00:00:00Z",
+                        "2026-01-01T24:00:00Z",
+                        "2026-01-01T23:60:00Z",
+                        "2016-12-31T23:59:60Z",
+                        "2026-01-01T00:00:00.Z",
+                        "2026-01-01T00:00:00.1234567890Z",
+                        "2026-01-01T00:00:00+0100",
+                        "2026-01-01T00:00:00+01",
+                        "2026-01-01T00:00:00+24:00",
+                        "2026-01-01T00:00:00+01:60",
+                        "2026-01-01T00:00:00Z ",
+                        " 2026-01-01T00:00:00Z",
+                        "26-01-01T00:00:00Z",
+                        "2026-1-01T00:00:00Z",
+                        "+2026-01-01T00:00:00Z",
+                        "2026-01-01T00:00:00UTC",
+                        "0000-01-01T00:30:00+01:00",
+                        "9999-12-31T23:30:00-01:00",
+                        "2026-01-01T00:00:00,5Z"}) {
     std::string out;
     EXPECT_FALSE(normalize_timestamp(s, out)) << s;
   }
@@ -409,19 +426,18 @@ TEST(timestamp, refused) {
 // ---- canonical JSON ----------------------------------------------------------------
 
 resource_def mixed() {
-  return resource_def{"mixed",
-                      {make_field("s", field_type::string), make_field("e", field_type::email),
-                       make_field("i", field_type::integer), make_field("n", field_type::number),
-                       make_field("b", field_type::boolean),
-                       make_field("t", field_type::timestamp)}};
+  return resource_def{
+      "mixed",
+      {make_field("s", field_type::string), make_field("e", field_type::email),
+       make_field("i", field_type::integer), make_field("n", field_type::number),
+       make_field("b", field_type::boolean), make_field("t", field_type::timestamp)}};
 }
 
 TEST(canonical_json, resource_order_and_absent_omitted) {
   const auto r = mixed();
   const auto o = run(r, R"({"b":false,"t":"2026-11-29T10:00:00+01:00","s":"x","i":-3})");
   ASSERT_TRUE(o.ok) << describe(o.problems);
-  EXPECT_EQ(to_json(r, o.rec),
-            R"({"s":"x","i":-3,"b":false,"t":"2026-11-29T09:00:00.000000Z"})");
+  EXPECT_EQ(to_json(r, o.rec), R"({"s":"x","i":-3,"b":false,"t":"2026-11-29T09:00:00.000000Z"})");
   EXPECT_EQ(to_json(r, record{{{}, {}, {}, {}, {}, {}}}), "{}");
 }
 
@@ -429,7 +445,9 @@ TEST(canonical_json, escaping) {
   const auto r = one_field(make_field("s", field_type::string));
   record rec{{std::string("q\" b\\ nl\n tab\t ctl\x01 \xc3\xa9")}};
   const std::string text = to_json(r, rec);
-  EXPECT_EQ(text, R"({"s":"q\" b\\ nl\n tab\t ctl\u0001 )" "\xc3\xa9" R"("})");
+  EXPECT_EQ(text, R"({"s":"q\" b\\ nl\n tab\t ctl\u0001 )"
+                  "\xc3\xa9"
+                  R"("})");
   EXPECT_EQ(json::parse(text).at("s").as_string(), std::get<std::string>(rec.values[0]));
 }
 

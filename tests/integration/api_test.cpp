@@ -1,0 +1,149 @@
+// The POST → queue → subscriber → store → GET loop, through the real binary.
+
+#include "support/fixtures.hpp"
+
+namespace sluice::testing {
+namespace {
+
+namespace json = boost::json;
+
+class api : public served_suite {};
+
+TEST_F(api, post_then_get_returns_the_row) {
+  http_client c(port());
+  auto posted = c.post("/v1/users", user_json("Ada Lovelace", "ada@loop.test"));
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  auto ack = parse_json(posted.body).as_object();
+  std::string id(ack.at("id").as_string());
+  EXPECT_EQ(posted.header("location"), "/v1/messages/" + id);
+  EXPECT_FALSE(posted.header("traceparent").empty());
+
+  ASSERT_TRUE(eventually([&] {
+    auto st = c.get("/v1/messages/" + id);
+    return st.status == 200 && parse_json(st.body).at("status") == "stored";
+  }));
+  auto page = c.get("/v1/users?email=eq.ada@loop.test");
+  ASSERT_EQ(page.status, 200);
+  auto rows = parse_json(page.body).as_array();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("name"), "Ada Lovelace");
+  EXPECT_EQ(rows[0].at("message_id"), id.c_str());
+
+  auto status = parse_json(c.get("/v1/messages/" + id).body);
+  std::string row_url(status.at("row_url").as_string());
+  auto one = c.get(row_url);
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(parse_json(one.body).at("email"), "ada@loop.test");
+}
+
+TEST_F(api, prefer_wait_answers_201_with_the_committed_row) {
+  http_client c(port());
+  auto r = c.post("/v1/users", user_json("Grace", "grace@wait.test"), {{"Prefer", "wait=10"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto row = parse_json(r.body);
+  EXPECT_EQ(row.at("email"), "grace@wait.test");
+  EXPECT_EQ(r.header("location"), "/v1/users/" + std::to_string(row.at("id").as_int64()));
+  // Read-your-writes: the row is there for the next GET.
+  auto page = c.get("/v1/users?email=eq.grace@wait.test");
+  EXPECT_EQ(parse_json(page.body).as_array().size(), 1u);
+}
+
+TEST_F(api, array_and_ndjson_bodies_publish_every_record) {
+  http_client c(port());
+  auto r = c.post("/v1/users",
+                  "[" + user_json("A", "a1@batch.test") + "," + user_json("B", "b1@batch.test") + "]",
+                  {{"Prefer", "wait=10"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(parse_json(r.body).as_array().size(), 2u);
+
+  auto nd = c.post("/v1/users",
+                   user_json("C", "c1@batch.test") + "\n" + user_json("D", "d1@batch.test") + "\n",
+                   {{"Content-Type", "application/x-ndjson"}});
+  ASSERT_EQ(nd.status, 202) << nd.body;
+  auto acks = parse_json(nd.body).as_array();
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_TRUE(eventually([&] { return count_rows("email LIKE '%@batch.test'") == 4; }));
+}
+
+TEST_F(api, keyset_pages_follow_the_link_header_in_both_orders) {
+  http_client c(port());
+  std::string body = "[";
+  for (int i = 0; i < 7; ++i) body += (i ? "," : "") + user_json("P" + std::to_string(i), "p" + std::to_string(i) + "@page.test");
+  body += "]";
+  ASSERT_EQ(c.post("/v1/users", body, {{"Prefer", "wait=10"}}).status, 201);
+
+  for (std::string order : {"id.asc", "id.desc"}) {
+    std::vector<std::int64_t> ids;
+    std::string next = "/v1/users?limit=3&order=" + order;
+    for (int guard = 0; guard < 100 && !next.empty(); ++guard) {
+      auto page = c.get(next);
+      ASSERT_EQ(page.status, 200) << page.body;
+      auto rows = parse_json(page.body);
+      for (const auto& row : rows.as_array()) {
+        if (std::string(row.at("email").as_string()).ends_with("@page.test")) {
+          ids.push_back(row.at("id").as_int64());
+        }
+      }
+      std::string link = page.header("link");
+      next = link.empty() ? "" : link.substr(1, link.find('>') - 1);
+    }
+    ASSERT_EQ(ids.size(), 7u) << order;
+    EXPECT_TRUE(order == "id.asc" ? std::is_sorted(ids.begin(), ids.end())
+                                  : std::is_sorted(ids.rbegin(), ids.rend()));
+  }
+}
+
+TEST_F(api, etag_and_if_none_match_give_304) {
+  http_client c(port());
+  ASSERT_EQ(c.post("/v1/users", user_json("E", "e@etag.test"), {{"Prefer", "wait=10"}}).status, 201);
+  auto first = c.get("/v1/users?email=eq.e@etag.test");
+  std::string etag = first.header("etag");
+  ASSERT_FALSE(etag.empty());
+  auto again = c.get("/v1/users?email=eq.e@etag.test", {{"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+}
+
+TEST_F(api, messages_status_reports_unknown_ids_as_404) {
+  http_client c(port());
+  EXPECT_EQ(c.get("/v1/messages/01900000-0000-7000-8000-000000000000").status, 404);
+  EXPECT_EQ(c.get("/v1/messages/not-a-uuid").status, 404);
+  EXPECT_EQ(c.get("/v1/users/999999999").status, 404);
+  EXPECT_EQ(c.get("/v1/users/abc").status, 404);
+  EXPECT_EQ(c.get("/v1/nothing").status, 404);
+}
+
+TEST_F(api, wrong_methods_get_405_with_allow) {
+  http_client c(port());
+  auto r = c.request("DELETE", "/v1/users");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("allow"), "GET, POST");
+  EXPECT_EQ(c.request("POST", "/healthz").status, 405);
+}
+
+TEST_F(api, health_readiness_and_metrics) {
+  http_client c(port());
+  EXPECT_EQ(c.get("/healthz").status, 200);
+  auto ready = c.get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  ASSERT_EQ(c.post("/v1/users", user_json("M", "m@metrics.test"), {{"Prefer", "wait=10"}}).status, 201);
+  auto m = c.get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  for (const char* name :
+       {"http_server_request_duration_seconds_bucket", "http_server_active_requests",
+        "sluice_published_messages_total", "sluice_deliveries_total", "sluice_sink_batch_rows",
+        "sluice_end_to_end_duration_seconds", "sluice_build_info", "process_resident_memory_bytes"}) {
+    EXPECT_NE(m.body.find(name), std::string::npos) << name;
+  }
+}
+
+TEST_F(api, traceparent_is_continued) {
+  http_client c(port());
+  std::string parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  auto r = c.post("/v1/users", user_json("T", "t@trace.test"), {{"traceparent", parent}});
+  ASSERT_EQ(r.status, 202);
+  EXPECT_EQ(r.header("traceparent").substr(0, 36), parent.substr(0, 36));
+}
+
+}  // namespace
+}  // namespace sluice::testing

@@ -1,0 +1,151 @@
+#include "support/sluice_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace sluice::testing {
+
+temp_dir::temp_dir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "sluice-test-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+temp_dir::~temp_dir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::filesystem::path temp_dir::write(const std::string& name, const std::string& text) const {
+  auto p = path_ / name;
+  std::ofstream(p) << text;
+  return p;
+}
+
+std::filesystem::path default_config() {
+  return std::filesystem::path(SLUICE_SOURCE_DIR) / "config" / "sluice.toml";
+}
+
+sluice_process::sluice_process(std::string mode, std::filesystem::path config,
+                               std::filesystem::path data_dir,
+                               std::map<std::string, std::string> env)
+    : mode_(std::move(mode)),
+      config_(std::move(config)),
+      data_dir_(std::move(data_dir)),
+      env_(std::move(env)) {}
+
+sluice_process::~sluice_process() { kill9(); }
+
+bool sluice_process::start() {
+  log_path_ = data_dir_ / ("sluice-" + mode_ + "-" + std::to_string(++starts_) + ".log");
+  std::map<std::string, std::string> vars = {
+      {"SLUICE_HTTP_LISTEN", "127.0.0.1:0"},
+      {"SLUICE_STORE_URL", "sqlite://" + (data_dir_ / "sluice.db").string()},
+      {"SLUICE_BROKER_URL", "sqlite://" + (data_dir_ / "queue.db").string()},
+  };
+  for (const auto& [k, v] : env_) vars[k] = v;
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    std::string s = *e;
+    if (!vars.count(s.substr(0, s.find('=')))) env_strings.push_back(s);
+  }
+  for (const auto& [k, v] : vars) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  std::string bin = SLUICE_BINARY, config = config_.string();
+  std::vector<char*> argv = {bin.data(), mode_.data(), const_cast<char*>("--config"),
+                             config.data(), nullptr};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  int rc = posix_spawn(&pid_, bin.c_str(), &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return false;
+
+  static const std::regex listening(R"("msg":"listening".*"port":(\d+))");
+  static const std::regex running(R"("msg":"worker running")");
+  for (int i = 0; i < 400; ++i) {  // ≤ 20 s
+    std::string text = log();
+    std::smatch m;
+    if (std::regex_search(text, m, listening)) {
+      port_ = std::stoi(m[1]);
+      return true;
+    }
+    if (mode_ == "worker" && std::regex_search(text, running)) return true;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+int sluice_process::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 600; ++i) {  // ≤ 30 s
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill9();
+  return -1;
+}
+
+void sluice_process::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string sluice_process::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::int64_t sqlite_int(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(h);
+    throw std::runtime_error("cannot open " + db.string());
+  }
+  sqlite3_busy_timeout(h, 5000);
+  sqlite3_stmt* s = nullptr;
+  std::int64_t v = -1;
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW) {
+    v = sqlite3_column_int64(s, 0);
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(h);
+  if (v < 0) throw std::runtime_error("query failed: " + sql);
+  return v;
+}
+
+}  // namespace sluice::testing
