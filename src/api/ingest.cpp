@@ -197,6 +197,7 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
     m.topic = resource.name;
     m.body = model::to_json(resource, rec);
     m.accepted_at_us = accepted_at;
+    m.deduplicate = !idem_key.empty();
     m.headers = {{"content-type", "application/json"}, {"traceparent", trace.traceparent()}};
     if (!idem_key.empty()) m.headers.emplace_back("idempotency-key", std::string(idem_key));
   }

@@ -48,6 +48,7 @@ std::unique_ptr<broker::broker> open_broker(const config::config& cfg) {
   o.visibility_timeout = cfg.broker.visibility_timeout;
   o.poll_interval = cfg.pipeline.poll_interval;
   o.max_pending = cfg.broker.max_pending;
+  o.dedup_window = cfg.broker.dedup_window;
   make_parent_dir(o.path);
   auto b = broker::make_sqlite_broker(o);
   if (!b) throw std::runtime_error("cannot open the queue at " + o.path + ": " + b.error().message());

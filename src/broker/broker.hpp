@@ -41,6 +41,10 @@ struct message {
   std::string body;   // canonical JSON of one record
   std::vector<header> headers;        // traceparent, idempotency-key, content-type…
   std::int64_t accepted_at_us = 0;    // wall clock, microseconds since epoch
+  // The id comes from a client's Idempotency-Key: the broker recognises a
+  // republish of it for its duplicate window even after every subscription
+  // acked it (the same body is a no-op; another body is errc::conflict).
+  bool deduplicate = false;
 };
 
 struct delivery {
@@ -55,7 +59,9 @@ struct topology {
   std::string topic;
 };
 
-// Called exactly once, from a broker-owned thread. Must not block.
+// Called exactly once: from a broker-owned thread, or at once on the caller's
+// thread when the publish is refused outright (overloaded, closed). Must not
+// block, throw, or destroy the broker.
 using publish_callback = std::function<void(std::error_code)>;
 
 // Thread safety: all methods may be called from any thread concurrently.

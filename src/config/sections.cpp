@@ -149,7 +149,8 @@ std::vector<section> sections_of(config& cfg) {
       {"broker",
        {text("url", b.url, check_url), millis("visibility_timeout_ms", b.visibility_timeout, 1),
         integer("max_deliveries", b.max_deliveries, 1, k_no_limit),
-        integer("max_pending", b.max_pending, 1, k_no_limit)}});
+        integer("max_pending", b.max_pending, 1, k_no_limit),
+        millis("dedup_window_ms", b.dedup_window, 1)}});
   auto& p = cfg.pipeline;
   out.push_back({"pipeline",
                  {integer("batch_size", p.batch_size, 1, 10'000),

@@ -242,6 +242,45 @@ TEST_F(SqliteBrokerTest, ReusedIdWithOtherBodyConflictsWithoutHarmingOthers) {
   EXPECT_EQ(ids, (std::set<std::string>{"m1", "before", "after"}));
 }
 
+TEST_F(SqliteBrokerTest, DeduplicatedIdsAreRememberedAfterTheLastAck) {
+  auto b = open_with_sink();
+  ASSERT_TRUE(b);
+  auto keyed = [](std::string body) {
+    auto m = make_message("k1", "users", std::move(body));
+    m.deduplicate = true;
+    return m;
+  };
+  auto plain = make_message("p1", "users", "{\"a\":1}");
+  ASSERT_FALSE(publish_one(*b, keyed("{\"a\":1}")));
+  ASSERT_FALSE(publish_one(*b, plain));
+  auto got = drain(*b, "sink", 2);
+  ASSERT_EQ(got.size(), 2u);
+  ASSERT_FALSE(b->ack(got));
+  // Fully acked: the keyed id is still recognised, the plain one is gone.
+  EXPECT_EQ(b->holds("k1").value(), std::optional<bool>(true));
+  EXPECT_EQ(b->holds("p1").value(), std::optional<bool>(false));
+  EXPECT_FALSE(publish_one(*b, keyed("{\"a\":1}")));  // a retry: no new delivery
+  EXPECT_EQ(publish_one(*b, keyed("{\"a\":2}")), errc::conflict);
+  EXPECT_EQ(b->depth("sink").value(), 0u);
+}
+
+TEST_F(SqliteBrokerTest, DeduplicatedIdsAreForgottenAfterTheWindow) {
+  options_.dedup_window = 1ms;
+  auto b = open_with_sink();
+  ASSERT_TRUE(b);
+  auto m = make_message("k1", "users", "{}");
+  m.deduplicate = true;
+  ASSERT_FALSE(publish_one(*b, m));
+  auto got = drain(*b, "sink", 1);
+  ASSERT_FALSE(b->ack(got));
+  // The window is over by the next commit's expiry sweep (at most one a second).
+  for (int i = 0; i < 300 && b->holds("k1").value() != std::optional<bool>(false); ++i) {
+    ASSERT_FALSE(publish_one(*b, make_message("tick" + std::to_string(i))));
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(b->holds("k1").value(), std::optional<bool>(false));
+}
+
 TEST_F(SqliteBrokerTest, DuplicateIdsWithinOneCallAreStoredOnce) {
   auto b = open_with_sink();
   ASSERT_TRUE(b);
@@ -384,7 +423,8 @@ TEST_F(SqliteBrokerTest, SecondInstanceOnTheFileSeesPublishesByPolling) {
   auto publisher = open_with_sink();
   auto worker = open();
   ASSERT_TRUE(publisher && worker);
-  auto pulled = std::async(std::launch::async, [&] { return worker->pull("sink", 10, k_long_wait); });
+  auto pulled =
+      std::async(std::launch::async, [&] { return worker->pull("sink", 10, k_long_wait); });
   ASSERT_FALSE(publish_one(*publisher, make_message("m1")));
   auto got = pulled.get();
   ASSERT_TRUE(got);

@@ -34,8 +34,8 @@ result<bool> held_as(connection& db, const message& msg) {
 
 result<delivery> load_delivery(connection& db, std::string_view subscription, std::int64_t seq,
                                std::int64_t attempts, std::int64_t lease) {
-  auto stmt = db.prepare(
-      "SELECT id, topic, body, headers, accepted_at_us FROM messages WHERE seq = ?1");
+  auto stmt =
+      db.prepare("SELECT id, topic, body, headers, accepted_at_us FROM messages WHERE seq = ?1");
   if (!stmt) return stmt.error();
   stmt->bind(1, seq);
   auto row = stmt->step();
@@ -60,21 +60,22 @@ result<delivery> load_delivery(connection& db, std::string_view subscription, st
 }  // namespace
 
 std::error_code insert_messages(connection& db, std::span<const message> messages,
-                                std::int64_t now_us) {
+                                std::int64_t now_us, std::int64_t dedup_window_us) {
   for (const auto& msg : messages) {
     auto held = held_as(db, msg);
     if (!held) return held.error();
     if (*held) continue;
 
     auto insert = db.prepare(
-        "INSERT INTO messages (id, topic, body, headers, accepted_at_us) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)");
+        "INSERT INTO messages (id, topic, body, headers, accepted_at_us, keep_until_us) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!insert) return insert.error();
     insert->bind_text(1, msg.id)
         .bind_text(2, msg.topic)
         .bind_blob(3, msg.body)
         .bind_text(4, encode_headers(msg.headers))
-        .bind(5, msg.accepted_at_us != 0 ? msg.accepted_at_us : now_us);
+        .bind(5, msg.accepted_at_us != 0 ? msg.accepted_at_us : now_us)
+        .bind(6, msg.deduplicate ? now_us + dedup_window_us : std::int64_t{0});
     if (auto ec = insert->run()) return ec;
     const std::int64_t seq = db.last_insert_rowid();
 
@@ -84,7 +85,7 @@ std::error_code insert_messages(connection& db, std::span<const message> message
     if (!fan_out) return fan_out.error();
     fan_out->bind(1, seq).bind(2, now_us).bind_text(3, msg.topic);
     if (auto ec = fan_out->run()) return ec;
-    if (db.changes() == 0) {
+    if (db.changes() == 0 && !msg.deduplicate) {
       // No subscriber: keeping the row would leave it for no one to collect.
       auto drop = db.prepare("DELETE FROM messages WHERE seq = ?1");
       if (!drop) return drop.error();
@@ -93,6 +94,16 @@ std::error_code insert_messages(connection& db, std::span<const message> message
     }
   }
   return {};
+}
+
+std::error_code expire_kept(connection& db, std::int64_t now_us) {
+  auto gc = db.prepare(
+      "DELETE FROM messages WHERE keep_until_us > 0 AND keep_until_us <= ?1 AND NOT EXISTS ("
+      "SELECT 1 FROM subscriptions s CROSS JOIN deliveries d "
+      "ON d.subscription = s.name AND d.seq = messages.seq)");
+  if (!gc) return gc.error();
+  gc->bind(1, now_us);
+  return gc->run();
 }
 
 std::error_code insert_subscriptions(connection& db, std::span<const topology> subscriptions) {
@@ -105,10 +116,11 @@ std::error_code insert_subscriptions(connection& db, std::span<const topology> s
   return {};
 }
 
-std::error_code delete_deliveries(connection& db, std::span<const lease_ref> leases) {
+std::error_code delete_deliveries(connection& db, std::span<const lease_ref> leases,
+                                  std::int64_t now_us) {
   for (const auto& ref : leases) {
-    auto del = db.prepare(
-        "DELETE FROM deliveries WHERE subscription = ?1 AND seq = ?2 AND lease = ?3");
+    auto del =
+        db.prepare("DELETE FROM deliveries WHERE subscription = ?1 AND seq = ?2 AND lease = ?3");
     if (!del) return del.error();
     del->bind_text(1, ref.subscription).bind(2, ref.seq).bind(3, ref.lease);
     if (auto ec = del->run()) return ec;
@@ -119,11 +131,11 @@ std::error_code delete_deliveries(connection& db, std::span<const lease_ref> lea
     // of deliveries per subscription (there are few). Left to the planner,
     // without statistics it scans all of deliveries instead.
     auto gc = db.prepare(
-        "DELETE FROM messages WHERE seq = ?1 AND NOT EXISTS ("
+        "DELETE FROM messages WHERE seq = ?1 AND keep_until_us <= ?2 AND NOT EXISTS ("
         "SELECT 1 FROM subscriptions s CROSS JOIN deliveries d "
         "ON d.subscription = s.name AND d.seq = ?1)");
     if (!gc) return gc.error();
-    gc->bind(1, ref.seq);
+    gc->bind(1, ref.seq).bind(2, now_us);
     if (auto ec = gc->run()) return ec;
   }
   return {};
@@ -186,8 +198,8 @@ result<std::vector<delivery>> lease_deliveries(connection& db, std::string_view 
 }
 
 result<bool> subscription_exists(connection& db, std::string_view subscription) {
-  auto n = query_int(db, "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE name = ?1)",
-                     subscription);
+  auto n =
+      query_int(db, "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE name = ?1)", subscription);
   if (!n) return n.error();
   return *n != 0;
 }

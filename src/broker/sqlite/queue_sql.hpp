@@ -24,15 +24,22 @@ namespace sluice::broker::sqlite {
 // id with another topic or body fails with errc::conflict, leaving partial
 // work for the caller to roll back. Messages of a topic without subscriptions
 // are not stored: nobody could receive them.
+// Messages marked `deduplicate` are kept `dedup_window_us` after the last ack.
 std::error_code insert_messages(connection& db, std::span<const message> messages,
-                                std::int64_t now_us);
+                                std::int64_t now_us, std::int64_t dedup_window_us);
+
+// In a transaction. Deletes kept messages whose duplicate window is over and
+// that no delivery refers to.
+std::error_code expire_kept(connection& db, std::int64_t now_us);
 
 // In a transaction. Creates missing subscriptions; an existing name keeps its topic.
 std::error_code insert_subscriptions(connection& db, std::span<const topology> subscriptions);
 
 // In a transaction. Deletes the deliveries whose lease still matches, then
-// every message that no delivery refers to any more.
-std::error_code delete_deliveries(connection& db, std::span<const lease_ref> leases);
+// every message that no delivery refers to any more (unless kept for its
+// duplicate window past `now_us`).
+std::error_code delete_deliveries(connection& db, std::span<const lease_ref> leases,
+                                  std::int64_t now_us);
 
 // In a transaction. Makes the deliveries whose lease still matches visible at
 // `visible_at_us`, unleased; undoes the attempt their lease counted unless

@@ -12,8 +12,10 @@ CREATE TABLE IF NOT EXISTS messages (
   topic TEXT NOT NULL,
   body BLOB NOT NULL,
   headers TEXT NOT NULL,
-  accepted_at_us INTEGER NOT NULL
+  accepted_at_us INTEGER NOT NULL,
+  keep_until_us INTEGER NOT NULL DEFAULT 0  -- idempotent ids: kept after the last ack until then
 );
+CREATE INDEX IF NOT EXISTS messages_keep_until ON messages (keep_until_us) WHERE keep_until_us > 0;
 CREATE TABLE IF NOT EXISTS subscriptions (
   name TEXT PRIMARY KEY,
   topic TEXT NOT NULL
@@ -60,6 +62,8 @@ std::error_code prepare_writer(connection& db) {
   return ec;
 }
 
-std::error_code prepare_reader(connection& db) { return db.exec("PRAGMA query_only = 1"); }
+std::error_code prepare_reader(connection& db) {
+  return db.exec("PRAGMA query_only = 1");
+}
 
 }  // namespace sluice::broker::sqlite

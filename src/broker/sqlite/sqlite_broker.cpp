@@ -38,6 +38,7 @@
 #include <variant>
 
 #include "broker/sqlite/codec.hpp"
+#include "broker/sqlite/operations.hpp"
 #include "broker/sqlite/queue_sql.hpp"
 #include "broker/sqlite/schema.hpp"
 #include "broker/sqlite/sqlite_db.hpp"
@@ -45,8 +46,15 @@
 namespace sluice::broker {
 namespace {
 
+using sqlite::ack_op;
+using sqlite::change_op;
 using sqlite::connection;
+using sqlite::declare_op;
+using sqlite::lease_op;
 using sqlite::lease_ref;
+using sqlite::operation;
+using sqlite::publish_op;
+using sqlite::release_op;
 
 constexpr std::chrono::milliseconds k_busy_timeout{5000};
 
@@ -74,42 +82,6 @@ std::vector<lease_ref> to_leases(std::span<const delivery> deliveries) {
     if (auto ref = sqlite::decode_receipt(d.subscription, d.receipt)) leases.push_back(*ref);
   }
   return leases;
-}
-
-struct publish_op {
-  std::vector<message> messages;
-  publish_callback done;
-};
-struct ack_op {
-  std::vector<lease_ref> leases;
-};
-struct release_op {
-  std::vector<lease_ref> leases;
-  std::int64_t delay_us = 0;
-  bool count_attempt = true;
-};
-struct declare_op {
-  std::vector<topology> subscriptions;
-};
-// An ack, release or declare; its caller waits on `done`.
-struct change_op {
-  std::variant<ack_op, release_op, declare_op> what;
-  std::promise<std::error_code> done;
-};
-struct lease_op {
-  std::string subscription;
-  std::size_t max = 0;
-  std::promise<result<std::vector<delivery>>> done;
-};
-using operation = std::variant<publish_op, change_op, lease_op>;
-
-std::size_t weight(const operation& op) {
-  if (const auto* p = std::get_if<publish_op>(&op)) return std::max<std::size_t>(p->messages.size(), 1);
-  if (const auto* c = std::get_if<change_op>(&op)) {
-    if (const auto* a = std::get_if<ack_op>(&c->what)) return std::max<std::size_t>(a->leases.size(), 1);
-    if (const auto* r = std::get_if<release_op>(&c->what)) return std::max<std::size_t>(r->leases.size(), 1);
-  }
-  return 1;
 }
 
 class sqlite_broker final : public broker {
@@ -277,7 +249,7 @@ class sqlite_broker final : public broker {
         if (queue_.empty()) return;  // closing, and everything accepted is done
         std::size_t taken = 0;
         while (!queue_.empty()) {
-          const auto w = weight(queue_.front());
+          const auto w = sqlite::weight(queue_.front());
           if (taken > 0 && taken + w > options_.max_group) break;
           taken += w;
           std::visit(
@@ -333,7 +305,7 @@ class sqlite_broker final : public broker {
         [&](auto& c) -> std::error_code {
           using T = std::decay_t<decltype(c)>;
           if constexpr (std::is_same_v<T, ack_op>) {
-            return sqlite::delete_deliveries(write_, c.leases);
+            return sqlite::delete_deliveries(write_, c.leases, now);
           } else if constexpr (std::is_same_v<T, release_op>) {
             return sqlite::release_deliveries(write_, c.leases, now + c.delay_us, c.count_attempt);
           } else {
@@ -352,18 +324,27 @@ class sqlite_broker final : public broker {
       // Each transaction sets its own sync level (lease_group lowers it).
       // SQLite applies this pragma when parsing it, so it is not a cached statement.
       group_error = write_.exec("PRAGMA synchronous = FULL");
-      if (!group_error) group_error = transaction([&]() -> std::error_code {
-        const auto now = now_us();  // after BEGIN: the wait for the lock is not visible time
-        for (std::size_t i = 0; i < publishes.size(); ++i) {
-          auto apply = [&] { return sqlite::insert_messages(write_, publishes[i].messages, now); };
-          if (auto ec = in_savepoint(apply, published[i])) return ec;
-        }
-        for (std::size_t i = 0; i < changes.size(); ++i) {
-          auto apply = [&] { return apply_change(changes[i], now); };
-          if (auto ec = in_savepoint(apply, changed[i])) return ec;
-        }
-        return {};
-      });
+      if (!group_error)
+        group_error = transaction([&]() -> std::error_code {
+          const auto now = now_us();  // after BEGIN: the wait for the lock is not visible time
+          for (std::size_t i = 0; i < publishes.size(); ++i) {
+            auto apply = [&] {
+              return sqlite::insert_messages(write_, publishes[i].messages, now,
+                                             to_us(options_.dedup_window));
+            };
+            if (auto ec = in_savepoint(apply, published[i])) return ec;
+          }
+          for (std::size_t i = 0; i < changes.size(); ++i) {
+            auto apply = [&] { return apply_change(changes[i], now); };
+            if (auto ec = in_savepoint(apply, changed[i])) return ec;
+          }
+          // At most once a second: drop kept ids whose duplicate window is over.
+          if (now >= next_expiry_us_) {
+            next_expiry_us_ = now + 1'000'000;
+            if (auto ec = sqlite::expire_kept(write_, now)) return ec;
+          }
+          return {};
+        });
     }
     // Nothing is reported as done unless the COMMIT succeeded.
     if (group_error) {
@@ -480,9 +461,7 @@ class sqlite_broker final : public broker {
 
   // Random, so that leases made by other processes (or before a restart)
   // cannot be mistaken for ours; 63 bits keep it a positive SQLite integer.
-  std::int64_t next_lease_token() {
-    return static_cast<std::int64_t>(lease_tokens_() >> 1);
-  }
+  std::int64_t next_lease_token() { return static_cast<std::int64_t>(lease_tokens_() >> 1); }
 
   const sqlite_broker_options options_;
 
@@ -492,6 +471,7 @@ class sqlite_broker final : public broker {
   std::condition_variable pull_cv_;  // pulls wait for visible_epoch_ or closing_
   std::deque<operation> queue_;
   std::size_t pending_messages_ = 0;  // accepted, callback not yet called
+  std::int64_t next_expiry_us_ = 0;    // writer thread only
   std::uint64_t visible_epoch_ = 0;   // bumped after a commit made deliveries visible
   bool closing_ = false;
 

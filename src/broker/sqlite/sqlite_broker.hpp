@@ -19,6 +19,8 @@ struct sqlite_broker_options {
   std::chrono::milliseconds poll_interval{50};  // re-check for other processes' publishes
   std::size_t max_pending = 100'000;            // publishes queued before errc::overloaded
   std::size_t max_group = 4096;                 // messages per group commit
+  // How long an acked message marked `deduplicate` is kept to recognise retries.
+  std::chrono::milliseconds dedup_window{24 * 3600 * 1000};
 };
 
 // Opens (creating if needed) the queue file. Fails with errc::unavailable when

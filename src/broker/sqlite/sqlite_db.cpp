@@ -5,7 +5,6 @@
 #include <climits>
 #include <utility>
 
-
 namespace sluice::broker::sqlite {
 namespace {
 
@@ -28,10 +27,16 @@ const std::error_category& sqlite_category() {
   return c;
 }
 
-std::error_code make_sqlite_error(int code) { return {code, sqlite_category()}; }
+std::error_code make_sqlite_error(int code) {
+  return {code, sqlite_category()};
+}
 
-void connection_deleter::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-void statement_deleter::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+void connection_deleter::operator()(sqlite3* db) const noexcept {
+  sqlite3_close_v2(db);
+}
+void statement_deleter::operator()(sqlite3_stmt* stmt) const noexcept {
+  sqlite3_finalize(stmt);
+}
 
 statement::statement(statement&& other) noexcept
     : stmt_(std::exchange(other.stmt_, nullptr)), bind_error_(other.bind_error_) {}
@@ -50,8 +55,9 @@ statement& statement::bind(int index, std::int64_t value) {
 
 statement& statement::bind_text(int index, std::string_view value) {
   const int length = checked_length(value);
-  const int rc = length < 0 ? SQLITE_TOOBIG
-                            : sqlite3_bind_text(stmt_, index, value.data(), length, SQLITE_TRANSIENT);
+  const int rc = length < 0
+                     ? SQLITE_TOOBIG
+                     : sqlite3_bind_text(stmt_, index, value.data(), length, SQLITE_TRANSIENT);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
   return *this;
 }
@@ -82,7 +88,9 @@ std::error_code statement::run() {
   }
 }
 
-std::int64_t statement::int64_at(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t statement::int64_at(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 std::string statement::text_at(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
@@ -128,8 +136,14 @@ result<statement> connection::prepare(const std::string& sql) {
   return statement(it->second.get());
 }
 
-bool connection::in_transaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
-std::int64_t connection::changes() const { return sqlite3_changes64(db_.get()); }
-std::int64_t connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
+bool connection::in_transaction() const {
+  return sqlite3_get_autocommit(db_.get()) == 0;
+}
+std::int64_t connection::changes() const {
+  return sqlite3_changes64(db_.get());
+}
+std::int64_t connection::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_.get());
+}
 
 }  // namespace sluice::broker::sqlite

@@ -75,7 +75,7 @@ std::vector<std::string> create_table_sql(const std::string& table,
 
 std::string insert_sql(const std::string& table, const config::resource_def& r) {
   std::string names, params;
-  int n = 4;
+  int n = 5;
   for (const auto& f : r.fields) {
     names += ", " + f.name;
     params += fmt::format(", ?{}", n++);
@@ -84,7 +84,7 @@ std::string insert_sql(const std::string& table, const config::resource_def& r) 
   // getting a row on a later redelivery: one outcome per message.
   return fmt::format(
       "INSERT INTO {0} (message_id, received_at, stored_at{1}) "
-      "SELECT ?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ','now'){2} "
+      "SELECT ?1, ?2, ?4{2} "
       "WHERE NOT EXISTS (SELECT 1 FROM sluice_dead_letters "
       "WHERE message_id = ?1 AND subscription = ?3) "
       "ON CONFLICT (message_id) DO NOTHING",

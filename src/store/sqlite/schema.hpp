@@ -15,8 +15,9 @@ std::vector<std::string> create_table_sql(const std::string& table,
                                           const config::resource_def& r);
 // The column definition of one field, for CREATE and ALTER TABLE ADD COLUMN.
 std::string column_sql(const config::field_def& f, bool for_alter);
-// INSERT … ON CONFLICT(message_id) DO NOTHING; binds message_id, received_at,
-// subscription (for the dead-letter guard), then the fields in order.
+// INSERT … ON CONFLICT(message_id) DO NOTHING; binds ?1 message_id,
+// ?2 received_at, ?3 subscription (for the dead-letter guard), ?4 stored_at,
+// then the fields in order from ?5.
 std::string insert_sql(const std::string& table, const config::resource_def& r);
 // A json_object(...) expression producing one row as JSON text.
 std::string row_json_sql(const config::resource_def& r);

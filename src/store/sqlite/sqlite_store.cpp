@@ -74,6 +74,7 @@ class sqlite_store final : public store {
     batch_result out;
     out.rows.reserve(b.rows.size());
     std::string received_at;
+    const std::string stored_at = format_rfc3339_us(now_us());
     for (const auto& row : b.rows) {
       auto s = c.prepare(t->insert_sql);
       if (!s) return errc::unavailable;
@@ -81,8 +82,9 @@ class sqlite_store final : public store {
       received_at = format_rfc3339_us(row.accepted_at_us);
       s->bind(2, received_at);
       s->bind(3, b.subscription);
+      s->bind(4, stored_at);
       for (std::size_t i = 0; i < row.values.values.size(); ++i) {
-        s->bind(static_cast<int>(i + 4), row.values.values[i]);
+        s->bind(static_cast<int>(i + 5), row.values.values[i]);
       }
       int rc = s->step();
       if (rc == SQLITE_DONE) {

@@ -1,0 +1,23 @@
+#pragma once
+// Store backends for the contract suite: each gives a fresh, empty store.
+// Servers a backend needs are started once per test binary.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace sluice::testing {
+
+class store_backend {
+ public:
+  virtual ~store_backend() = default;
+  virtual store::store& get() = 0;
+};
+
+std::vector<std::string> store_backend_names();
+// nullptr when the backend cannot be started here.
+std::unique_ptr<store_backend> make_store_backend(const std::string& name);
+
+}  // namespace sluice::testing
