@@ -10,8 +10,13 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   prometheus-cpp-dev libgtest-dev
-  # tools the tests and the quick start use
-  curl sqlite3
+  # real backends: client libraries
+  libpq-dev libnats-dev libhiredis-dev librabbitmq-dev
+  # servers the tests start on loopback (never as system services)
+  postgresql-15 postgresql-client-15 nats-server redis-server rabbitmq-server
+  prometheus prometheus-alertmanager
+  # tools the tests, the quick start and the benchmark use
+  curl sqlite3 nginx-light wrk procps
 )
 
 missing=()
