@@ -1,0 +1,37 @@
+#pragma once
+// Broker backends for the contract suite. Each backend gives a broker client
+// connected to a shared server (started once per test binary); tests use
+// unique topic and subscription names, so they never see each other's messages.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/broker.hpp"
+
+namespace sluice::testing {
+
+struct broker_backend_options {
+  std::chrono::milliseconds visibility_timeout{1000};
+};
+
+class broker_backend {
+ public:
+  virtual ~broker_backend() = default;
+  // The client; valid until the next restart().
+  virtual broker::broker& get() = 0;
+  // Opens a second, independent client (another "process") on the same broker.
+  virtual std::unique_ptr<broker::broker> open_client() = 0;
+  // Restarts the broker itself: SIGTERM (hard = false) or SIGKILL (hard = true),
+  // then starts it again on the same data; reconnects get(). For the embedded
+  // queue, the client is dropped and the file reopened.
+  virtual bool restart(bool hard) = 0;
+};
+
+std::vector<std::string> broker_backend_names();
+// nullptr when the backend cannot be started here (the test then fails).
+std::unique_ptr<broker_backend> make_broker_backend(const std::string& name,
+                                                    const broker_backend_options& options);
+
+}  // namespace sluice::testing
