@@ -75,6 +75,9 @@ struct broker_config {
   // How long a message id from an Idempotency-Key is remembered after delivery
   // (a retry within it is recognised; the same key with another body is 409).
   std::chrono::milliseconds dedup_window{86'400'000};
+  // Prefix of every broker-side name (stream, exchange, queue, consumer group),
+  // so deployments can share a broker cluster. ("namespace" in the file.)
+  std::string name_space = "sluice";
 };
 
 struct pipeline_config {

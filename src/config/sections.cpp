@@ -118,6 +118,18 @@ std::optional<std::string> check_url(const std::string& s) {
   return std::nullopt;
 }
 
+// Prefixes broker-side names (streams, queues, consumer groups) so that
+// several deployments, or tests, can share one broker cluster.
+std::optional<std::string> check_namespace(const std::string& s) {
+  if (s.empty() || s.size() > 64) return "must be 1 to 64 characters of [a-z0-9_-]";
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '-')) {
+      return "must be 1 to 64 characters of [a-z0-9_-]";
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> check_level(const std::string& s) {
   for (const char* l : {"trace", "debug", "info", "warn", "error", "off"}) {
     if (s == l) return std::nullopt;
@@ -150,7 +162,8 @@ std::vector<section> sections_of(config& cfg) {
        {text("url", b.url, check_url), millis("visibility_timeout_ms", b.visibility_timeout, 1),
         integer("max_deliveries", b.max_deliveries, 1, k_no_limit),
         integer("max_pending", b.max_pending, 1, k_no_limit),
-        millis("dedup_window_ms", b.dedup_window, 1)}});
+        millis("dedup_window_ms", b.dedup_window, 1),
+        text("namespace", b.name_space, check_namespace)}});
   auto& p = cfg.pipeline;
   out.push_back({"pipeline",
                  {integer("batch_size", p.batch_size, 1, 10'000),

@@ -30,6 +30,11 @@ class broker_backend {
 };
 
 std::vector<std::string> broker_backend_names();
+
+// A broker server for integration tests, shared by the tests of one binary:
+// the URL `sluice` should be given (SLUICE_BROKER_URL). Empty for the
+// embedded queue, whose file lives in each test's data dir.
+std::string broker_url_for_tests(const std::string& name);
 // nullptr when the backend cannot be started here (the test then fails).
 std::unique_ptr<broker_backend> make_broker_backend(const std::string& name,
                                                     const broker_backend_options& options);
