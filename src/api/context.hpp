@@ -5,6 +5,9 @@
 #include <atomic>
 
 #include "broker/broker.hpp"
+#include "cache/page_cache.hpp"
+#include "cache/shared_pages.hpp"
+#include "cache/version_clock.hpp"
 #include "config/config.hpp"
 #include "observe/metrics.hpp"
 #include "store/store.hpp"
@@ -22,6 +25,9 @@ struct context {
   observe::metrics& metrics;
   boost::asio::thread_pool& blocking;  // runs store calls off the io threads
   std::atomic<bool>& stopping;         // set on SIGTERM: /readyz answers 503
+  cache::page_cache& pages;            // disabled (max_bytes 0) when the config says so
+  cache::version_clock& versions;
+  cache::shared_pages* shared_pages;  // the second level, or nullptr
 };
 
 }  // namespace sluice::api

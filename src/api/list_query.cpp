@@ -2,6 +2,7 @@
 
 #include <boost/url/parse_query.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "model/validate.hpp"
@@ -22,7 +23,33 @@ void append_param(std::string& out, std::string_view encoded_key, std::string_vi
   out += encoded_value;
 }
 
+std::string literal_text(const model::value& v) {
+  struct visitor {
+    std::string operator()(std::monostate) const { return "null"; }
+    std::string operator()(std::int64_t x) const { return "i" + std::to_string(x); }
+    std::string operator()(double x) const { return "d" + std::to_string(x); }
+    std::string operator()(bool x) const { return x ? "true" : "false"; }
+    std::string operator()(const std::string& x) const { return "s" + x; }
+  };
+  return std::visit(visitor{}, v);
+}
+
 }  // namespace
+
+std::string cache_key(std::string_view table, const store::page_query& q) {
+  std::vector<std::string> filters;
+  for (const auto& f : q.filters) {
+    std::string lit = literal_text(f.value);
+    // Length-prefixed, so no value can forge a separator.
+    filters.push_back(f.field + ':' + std::to_string(lit.size()) + ':' + lit);
+  }
+  std::sort(filters.begin(), filters.end());
+  std::string key(table);
+  key += '\n' + std::to_string(q.limit) + (q.descending ? "d" : "a");
+  key += q.after ? std::to_string(*q.after) : std::string("-");
+  for (const auto& f : filters) key += '\n' + f;
+  return key;
+}
 
 std::optional<list_query> parse_list_query(const config::resource_def& resource,
                                            std::string_view query_string,

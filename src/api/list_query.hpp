@@ -22,6 +22,10 @@ struct list_query {
   std::string filter_params;  // the filters and order, re-encoded for the next-page link
 };
 
+// The cache key of a query: equal for queries that must give the same page
+// (filters in any order, defaults spelt out or not).
+std::string cache_key(std::string_view table, const store::page_query& q);
+
 // On failure returns nullopt and sets `error` (pointer = the parameter name).
 std::optional<list_query> parse_list_query(const config::resource_def& resource,
                                            std::string_view query_string,

@@ -2,6 +2,7 @@
 
 #include "api/handlers.hpp"
 #include "api/offload.hpp"
+#include "cache/metrics_text.hpp"
 
 namespace sluice::api {
 
@@ -27,6 +28,8 @@ http::response metrics(context& ctx) {
   http::response r;
   r.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
   r.body = ctx.metrics.scrape();
+  if (ctx.pages.max_bytes() > 0) r.body += cache::prometheus_text(ctx.pages.snapshot(), ctx.pages.max_bytes());
+  if (ctx.shared_pages) r.body += cache::prometheus_text(*ctx.shared_pages);
   return r;
 }
 

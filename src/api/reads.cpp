@@ -6,6 +6,7 @@
 #include "api/handlers.hpp"
 #include "api/list_query.hpp"
 #include "api/offload.hpp"
+#include "cache/page_cache.hpp"
 #include "http/problem.hpp"
 #include "model/uuid.hpp"
 #include "observe/log.hpp"
@@ -47,30 +48,79 @@ http::response json_response(unsigned status, std::string body) {
   return r;
 }
 
+namespace {
+
+// The table's version for the cache: known fresh enough, or read now; nullopt
+// when the store cannot say (the page is then served uncached).
+awaitable<std::optional<std::int64_t>> current_version(context& ctx, const std::string& table) {
+  if (auto v = ctx.versions.fresh(table)) co_return v;
+  auto read = co_await offload(ctx.blocking, [&] { return ctx.store.version(table); });
+  if (!read) co_return std::nullopt;
+  ctx.versions.observe(table, *read);
+  co_return *read;
+}
+
+http::response page_response(const cache::page& p, const http::request& req,
+                             const std::string& cache_control) {
+  http::response r;
+  if (etag_matches(req.header("if-none-match"), p.etag)) {
+    r.status = 304;
+  } else {
+    r = json_response(200, p.body);
+    if (!p.link.empty()) r.set("Link", p.link);
+  }
+  r.set("ETag", p.etag);
+  r.set("Cache-Control", cache_control);
+  return r;
+}
+
+}  // namespace
+
 awaitable<http::response> list_rows(context& ctx, const config::resource_def& resource,
                                     const http::request& req, std::string_view query) {
   http::field_error error;
   auto parsed = parse_list_query(resource, query, error);
   if (!parsed) co_return http::problem(400, error.pointer + ": " + error.detail, {error});
-  auto page = co_await offload(ctx.blocking,
-                               [&] { return ctx.store.query(resource.name, parsed->query); });
-  if (!page) co_return error_response(page.error());
 
-  std::string etag = etag_of(page->json);
-  if (etag_matches(req.header("if-none-match"), etag)) {
-    http::response r;
-    r.status = 304;
-    r.set("ETag", etag);
-    co_return r;
+  // Versioned cache: a hit needs only the (cheap) version read, never the query.
+  std::optional<std::int64_t> version;
+  std::string key;
+  if (ctx.pages.max_bytes() > 0) {
+    version = co_await current_version(ctx, resource.name);
+    key = cache_key(resource.name, parsed->query);
+    if (version) {
+      if (auto hit = ctx.pages.get(key, *version)) {
+        co_return page_response(**hit, req, ctx.cfg.cache.control);
+      }
+    }
   }
-  auto r = json_response(200, std::move(page->json));
-  r.set("ETag", etag);
-  r.set("Cache-Control", "no-cache");
-  if (page->count == parsed->query.limit && page->last_id) {
-    r.set("Link", "</v1/" + resource.name + "?limit=" + std::to_string(parsed->query.limit) +
-                      "&after=" + std::to_string(*page->last_id) + parsed->filter_params +
-                      ">; rel=\"next\"");
-  }
+
+  // One hop to the blocking pool: the shared cache, else the store (and then
+  // the shared cache is filled for the other replicas).
+  cache::shared_pages* shared = version ? ctx.shared_pages : nullptr;
+  auto built = co_await offload(ctx.blocking, [&]() -> result<cache::page> {
+    if (shared) {
+      if (auto hit = shared->get(key, *version)) return std::move(*hit);
+    }
+    auto rows = ctx.store.query(resource.name, parsed->query);
+    if (!rows) return rows.error();
+    cache::page p;
+    p.etag = etag_of(rows->json);
+    if (rows->count == parsed->query.limit && rows->last_id) {
+      p.link = "</v1/" + resource.name + "?limit=" + std::to_string(parsed->query.limit) +
+               "&after=" + std::to_string(*rows->last_id) + parsed->filter_params +
+               ">; rel=\"next\"";
+    }
+    p.body = std::move(rows->json);
+    if (shared) shared->put(key, *version, p);
+    return p;
+  });
+  if (!built) co_return error_response(built.error());
+  auto p = std::make_shared<const cache::page>(std::move(*built));
+  auto r = page_response(*p, req, ctx.cfg.cache.control);
+  // Built at `version` or later: stored under `version`, it is served only to
+  // readers who saw that version, for whom it is fresh enough.
+  if (version) ctx.pages.put(key, *version, std::move(p));
   co_return r;
 }
 

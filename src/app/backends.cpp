@@ -1,10 +1,26 @@
 #include "app/backends.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
 #include "broker/sqlite/sqlite_broker.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#ifdef SLUICE_WITH_NATS
+#include "broker/nats/nats_broker.hpp"
+#endif
+#ifdef SLUICE_WITH_RABBITMQ
+#include "broker/rabbitmq/rabbitmq_broker.hpp"
+#endif
+#ifdef SLUICE_WITH_REDIS
+#include "cache/redis/redis_pages.hpp"
+#include "broker/redis/redis_broker.hpp"
+#endif
+#ifdef SLUICE_WITH_POSTGRES
+#include <fstream>
+
+#include "store/postgres/postgres_store.hpp"
+#endif
 
 namespace sluice::app {
 namespace {
@@ -16,7 +32,11 @@ std::string scheme_of(const std::string& url) {
 
 [[noreturn]] void unsupported(const config::config& cfg, const char* key, const std::string& url) {
   throw config::config_error(cfg.source.string() + ": " + key + ": unsupported URL '" +
-                             mask_password(url) + "' (this build supports sqlite://PATH)");
+                             mask_password(url) + "' (this build supports sqlite://PATH"
+#ifdef SLUICE_WITH_POSTGRES
+                             " and, for the store, postgres://USER@HOST:PORT/DB"
+#endif
+                             ")");
 }
 
 void make_parent_dir(const std::string& path) {
@@ -32,6 +52,12 @@ std::string sqlite_path(const std::string& url) {
 }
 
 std::string mask_password(const std::string& url) {
+  // libpq also takes ?password=… in the query.
+  if (auto p = url.find("password="); p != std::string::npos) {
+    auto end = url.find('&', p);
+    return mask_password(url.substr(0, p)) + "password=***" +
+           (end == std::string::npos ? "" : url.substr(end));
+  }
   auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return url;
   auto at = url.find('@', scheme_end + 3);
@@ -40,8 +66,84 @@ std::string mask_password(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
+#ifdef SLUICE_WITH_NATS
+namespace {
+// nats://[user:pass@]host:port[,nats://…]: a JetStream stream per topic and a
+// durable pull consumer per subscription, named under broker.namespace.
+std::unique_ptr<broker::broker> open_nats_broker(const config::config& cfg) {
+  broker::nats_broker_options o;
+  o.url = cfg.broker.url;
+  o.name_space = cfg.broker.name_space;
+  o.visibility_timeout = cfg.broker.visibility_timeout;
+  o.dedup_window = cfg.broker.dedup_window;
+  o.max_pending = cfg.broker.max_pending;
+  auto b = broker::make_nats_broker(o);
+  if (!b) {
+    throw config::config_error(cfg.source.string() + ": broker.url: unusable URL '" +
+                               mask_password(o.url) + "'");
+  }
+  return std::move(*b);
+}
+}  // namespace
+#endif
+
+#ifdef SLUICE_WITH_RABBITMQ
+namespace {
+// amqp://user:pass@host:port/vhost: a fanout exchange per topic and a durable
+// (quorum) queue per subscription, named under broker.namespace. The password
+// may also come from SLUICE_BROKER_PASSWORD (it then overrides the URL's).
+std::unique_ptr<broker::broker> open_rabbitmq_broker(const config::config& cfg) {
+  broker::rabbitmq_broker_options o;
+  o.url = cfg.broker.url;
+  if (auto p = config::process_env("SLUICE_BROKER_PASSWORD"); p && !p->empty()) o.password = *p;
+  o.name_space = cfg.broker.name_space;
+  o.dedup_window = cfg.broker.dedup_window;
+  o.max_pending = cfg.broker.max_pending;
+  o.max_prefetch = std::max<std::size_t>(cfg.pipeline.batch_size, 1);
+  auto b = broker::make_rabbitmq_broker(o);
+  if (!b) {
+    throw config::config_error(cfg.source.string() + ": broker.url: unusable URL '" +
+                               mask_password(o.url) + "'");
+  }
+  return std::move(*b);
+}
+}  // namespace
+#endif
+
+#ifdef SLUICE_WITH_REDIS
+namespace {
+// redis://[user:password@]host:port[/db]: a stream per topic and a consumer
+// group per subscription, keys under broker.namespace. The password may also
+// come from SLUICE_BROKER_PASSWORD (it then overrides the URL's).
+std::unique_ptr<broker::broker> open_redis_broker(const config::config& cfg) {
+  broker::redis_broker_options o;
+  o.url = cfg.broker.url;
+  if (auto p = config::process_env("SLUICE_BROKER_PASSWORD"); p && !p->empty()) o.password = *p;
+  o.name_space = cfg.broker.name_space;
+  o.visibility_timeout = cfg.broker.visibility_timeout;
+  o.dedup_window = cfg.broker.dedup_window;
+  o.max_pending = cfg.broker.max_pending;
+  auto b = broker::make_redis_broker(o);
+  if (!b) {
+    throw config::config_error(cfg.source.string() + ": broker.url: unusable URL '" +
+                               mask_password(o.url) + "'");
+  }
+  return std::move(*b);
+}
+}  // namespace
+#endif
+
 std::unique_ptr<broker::broker> open_broker(const config::config& cfg) {
   const auto& url = cfg.broker.url;
+#ifdef SLUICE_WITH_REDIS
+  if (scheme_of(url) == "redis") return open_redis_broker(cfg);
+#endif
+#ifdef SLUICE_WITH_RABBITMQ
+  if (scheme_of(url) == "amqp") return open_rabbitmq_broker(cfg);
+#endif
+#ifdef SLUICE_WITH_NATS
+  if (scheme_of(url) == "nats") return open_nats_broker(cfg);
+#endif
   if (scheme_of(url) != "sqlite" || sqlite_path(url).empty()) unsupported(cfg, "broker.url", url);
   broker::sqlite_broker_options o;
   o.path = sqlite_path(url);
@@ -55,8 +157,47 @@ std::unique_ptr<broker::broker> open_broker(const config::config& cfg) {
   return std::move(*b);
 }
 
+#ifdef SLUICE_WITH_POSTGRES
+namespace {
+// The password, from (first found) SLUICE_STORE_PASSWORD or store.password_file;
+// empty lets libpq use the URL (an environment override), PGPASSWORD or
+// PGPASSFILE/~/.pgpass. Never from the config text (config refuses that).
+std::string store_password(const config::config& cfg) {
+  if (auto p = config::process_env("SLUICE_STORE_PASSWORD"); p && !p->empty()) return *p;
+  if (cfg.store.password_file.empty()) return {};
+  std::ifstream in(cfg.store.password_file);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    throw config::config_error(cfg.source.string() + ": store.password_file: cannot read '" +
+                               cfg.store.password_file + "'");
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+std::unique_ptr<store::store> open_postgres_store(const config::config& cfg) {
+  store::postgres_store_options o;
+  o.url = cfg.store.url;
+  o.password = store_password(cfg);
+  o.pool_size = cfg.store.pool_size;
+  o.connect_timeout = cfg.store.connect_timeout;
+  o.statement_timeout = cfg.store.statement_timeout;
+  std::string error;
+  auto s = store::make_postgres_store(o, &error);
+  if (!s) {
+    throw config::config_error(cfg.source.string() + ": store.url: unusable URL '" +
+                               mask_password(o.url) + "': " + error);
+  }
+  return std::move(*s);
+}
+}  // namespace
+#endif
+
 std::unique_ptr<store::store> open_store(const config::config& cfg) {
   const auto& url = cfg.store.url;
+#ifdef SLUICE_WITH_POSTGRES
+  if (scheme_of(url) == "postgres" || scheme_of(url) == "postgresql") return open_postgres_store(cfg);
+#endif
   if (scheme_of(url) != "sqlite" || sqlite_path(url).empty()) unsupported(cfg, "store.url", url);
   store::sqlite_store_options o;
   o.path = sqlite_path(url);
@@ -86,6 +227,18 @@ std::vector<broker::topology> topology_of(const config::config& cfg) {
   std::vector<broker::topology> out;
   for (const auto& sub : cfg.subscriptions) out.push_back({sub.name, sub.resource});
   return out;
+}
+
+std::unique_ptr<cache::shared_pages> open_shared_pages(const config::config& cfg) {
+  const auto& c = cfg.cache;
+  if (!c.enabled || c.url.empty()) return nullptr;
+#ifdef SLUICE_WITH_REDIS
+  if (scheme_of(c.url) == "redis") {
+    return cache::make_redis_pages({c.url, cfg.broker.name_space, c.shared_ttl});
+  }
+#endif
+  throw config::config_error(cfg.source.string() + ": cache.url: unsupported URL '" +
+                             mask_password(c.url) + "' (supported: redis://HOST:PORT)");
 }
 
 }  // namespace sluice::app

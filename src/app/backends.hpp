@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "broker/broker.hpp"
+#include "cache/shared_pages.hpp"
 #include "config/config.hpp"
 #include "store/store.hpp"
 
@@ -17,6 +18,8 @@ namespace sluice::app {
 // std::runtime_error when the backend cannot be opened.
 std::unique_ptr<broker::broker> open_broker(const config::config& cfg);
 std::unique_ptr<store::store> open_store(const config::config& cfg);
+// The shared (second-level) page cache, or nullptr when cache.url is empty.
+std::unique_ptr<cache::shared_pages> open_shared_pages(const config::config& cfg);
 
 // The tables the subscriptions write, resource tables first (so that a
 // message's status names the resource's own row before a fan-out copy).

@@ -4,9 +4,11 @@
 
 #include <iostream>
 
+#include "app/bench_command.hpp"
 #include "app/service.hpp"
 #include "config/config.hpp"
 #include "observe/log.hpp"
+#include "slo/rules.hpp"
 
 namespace sluice::app {
 
@@ -26,6 +28,43 @@ int main_cli(int argc, char** argv) {
   auto* api = add("api", "run only the HTTP API (scale out with more processes)");
   auto* worker = add("worker", "run only the subscribers (scale out with more processes)");
   auto* migrate = add("migrate", "create or upgrade the store's tables and the subscriptions");
+  auto* slo = cli.add_subcommand("slo", "service level objectives as code");
+  slo->require_subcommand(1);
+  auto* slo_rules = slo->add_subcommand("rules", "print the Prometheus rules the [slo] section implies");
+  slo_rules->add_option("-c,--config", config_path, "configuration file (TOML)")
+      ->capture_default_str();
+
+  bench_request bench_req;
+  std::string url = "http://127.0.0.1:8080", duration = "10s", warmup = "0s", mix = "post=20,get=80";
+  auto* bench = add("bench", "load a running Sluice (open or closed loop) and check its SLOs");
+  bench->add_option("--url", url, "the Sluice to load")->capture_default_str();
+  bench->add_option("--rate", bench_req.load.rate,
+                    "requests/s, open loop (latency from each request's intended send time); "
+                    "0 = closed loop, as fast as the connections go")
+      ->capture_default_str();
+  bench->add_option("--connections", bench_req.load.connections, "concurrent connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  bench->add_option("--duration", duration, "measured time (e.g. 30s, 2m)")->capture_default_str();
+  bench->add_option("--warmup", warmup, "unmeasured time before it")->capture_default_str();
+  bench->add_option("--requests", bench_req.load.requests, "stop after this many requests instead");
+  bench->add_option("--mix", mix, "request mix by weight")->capture_default_str();
+  bench->add_option("--resource", bench_req.load.resource, "resource to POST and GET")
+      ->capture_default_str();
+  bench->add_option("--batch", bench_req.load.batch, "records per POST")->capture_default_str();
+  bench->add_flag("--idempotency-keys", bench_req.load.idempotency_keys,
+                  "send an Idempotency-Key with each POST");
+  bench->add_option("--get-query", bench_req.load.get_query, "query string of the GETs")
+      ->capture_default_str();
+  bench->add_option("--freshness-every", bench_req.load.freshness_every,
+                    "follow every Nth accepted POST to its row (0 = off)")
+      ->capture_default_str();
+  bench->add_option("--threads", bench_req.load.threads, "load generator threads")
+      ->capture_default_str();
+  bench->add_flag("--json", bench_req.json, "print the report as JSON");
+  bench->add_flag("--check-throughput", bench_req.check_throughput,
+                  "also hold the run to the [slo] throughput band");
+  bench->add_option("--plot", bench_req.load.plot_file, "write an SVG latency plot to FILE");
 
   try {
     cli.parse(argc, argv);
@@ -34,7 +73,28 @@ int main_cli(int argc, char** argv) {
   }
 
   try {
+    if (bench->parsed()) {
+      auto d = bench::parse_duration(duration), w = bench::parse_duration(warmup);
+      auto m = bench::parse_mix(mix);
+      if (!d || !w || !m || !bench::parse_url(url, bench_req.load.host, bench_req.load.port)) {
+        std::cerr << "sluice bench: bad --duration, --warmup, --mix or --url\n";
+        return 2;
+      }
+      bench_req.load.duration = *d;
+      bench_req.load.warmup = *w;
+      bench_req.load.mix = *m;
+      bench_req.slo = objectives_of(config::load(config_path).slo, bench_req.check_throughput);
+      return run_bench(bench_req);
+    }
     auto cfg = config::load(config_path);
+    if (slo_rules->parsed()) {
+      if (auto why = slo::check(cfg.slo)) {
+        std::cerr << "sluice: configuration error: " << config_path << ": " << *why << "\n";
+        return 2;
+      }
+      std::cout << slo::prometheus_rules(cfg.slo);
+      return std::cout.flush() ? 0 : 1;
+    }
     observe::set_level(cfg.log.level);
     if (migrate->parsed()) return run_migrate(cfg);
     roles r{serve->parsed() || api->parsed(), serve->parsed() || worker->parsed()};

@@ -1,6 +1,7 @@
 #pragma once
 // The `sluice` command line: serve | api | worker | migrate, each with
-// --config FILE; --version.
+// --config FILE; `slo rules [--config FILE]` prints the Prometheus rules the
+// [slo] section implies; --version.
 
 namespace sluice::app {
 

@@ -92,13 +92,18 @@ int run_service(const config::config& cfg, roles r) {
     return 1;
   }
 
+  // This process's own commits move its cache's versions at once.
+  cache::version_clock versions(cfg.cache.max_staleness);
   // Subscribers first, so that a POST accepted at once has somewhere to go.
   std::vector<std::unique_ptr<pipeline::subscriber>> subscribers;
   if (r.worker) {
     for (const auto& sub : cfg.subscriptions) {
+      auto options = subscriber_options_of(cfg);
+      options.on_commit = [&versions](const std::string& table, std::int64_t v) {
+        versions.observe(table, v);
+      };
       subscribers.push_back(std::make_unique<pipeline::subscriber>(
-          *broker, *store, sub, *cfg.find_resource(sub.resource), subscriber_options_of(cfg),
-          metrics));
+          *broker, *store, sub, *cfg.find_resource(sub.resource), options, metrics));
       subscribers.back()->start();
     }
   }
@@ -107,7 +112,10 @@ int run_service(const config::config& cfg, roles r) {
   if (r.api) {
     asio::io_context io;
     asio::thread_pool blocking(std::max(2u, cfg.store.read_threads));
-    api::context ctx{cfg, *broker, *store, metrics, blocking, stopping};
+    cache::page_cache pages(cfg.cache.enabled ? cfg.cache.max_bytes : 0);
+    auto shared = open_shared_pages(cfg);
+    api::context ctx{cfg,   *broker, *store,   metrics,     blocking,
+                     stopping, pages, versions, shared.get()};
     http::server_options so;
     if (!http::split_host_port(cfg.http.listen, so.host, so.port)) return 1;  // config checked it
     so.body_limit = cfg.http.body_limit;

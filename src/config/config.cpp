@@ -60,6 +60,20 @@ void read_section(const context& ctx, const detail::section& sec, const toml::no
   }
 }
 
+// scheme://user:password@host… (a password in the authority part).
+bool url_has_password(const std::string& url) {
+  auto start = url.find("://");
+  if (start == std::string::npos) return false;
+  start += 3;
+  auto end = url.find_first_of("/?#", start);
+  auto authority = std::string_view(url).substr(start, end == std::string::npos ? end : end - start);
+  auto at = authority.rfind('@');
+  if (at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos) {
+    return true;
+  }
+  return url.find("password=") != std::string::npos;  // libpq's ?password=…
+}
+
 config build(const toml::table& root, const context& ctx, const env_lookup& env) {
   config cfg;
   cfg.source = ctx.source;
@@ -84,6 +98,14 @@ config build(const toml::table& root, const context& ctx, const env_lookup& env)
   }
   cfg.resources = detail::read_resources(ctx, resources);
   cfg.subscriptions = detail::read_subscriptions(ctx, subscriptions, cfg.resources);
+  // Secrets never come from the config text (an environment override may
+  // carry one): refuse a store URL with a password before the overrides.
+  if (url_has_password(cfg.store.url)) {
+    const toml::node* url = root["store"]["url"].node();
+    fail(ctx, url ? line_of(*url) : 0, "store.url",
+         "must not contain a password; use SLUICE_STORE_PASSWORD, PGPASSWORD, PGPASSFILE or "
+         "store.password_file");
+  }
   detail::apply_env(cfg, env);
   detail::check_cross_settings(ctx, cfg);
   return cfg;

@@ -65,6 +65,12 @@ struct store_config {
   std::string url = "sqlite://data/sluice.db";
   bool migrate_on_start = true;
   unsigned read_threads = 2;  // threads that run blocking store reads
+  // PostgreSQL: a file holding the password (its first line). The password
+  // never comes from this file's text: a store.url with one is refused.
+  std::string password_file;
+  unsigned pool_size = 4;  // connections (PostgreSQL), opened as needed
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds statement_timeout{30000};
 };
 
 struct broker_config {
@@ -92,6 +98,31 @@ struct log_config {
   bool access_log = true;
 };
 
+// Service level objectives ([slo]). `sluice slo rules` turns them into
+// Prometheus recording rules and burn-rate alerts. Latency objectives must be
+// bounds of the request-duration histogram (observe/buckets.hpp), since the
+// latency SLI reads the bucket at the threshold.
+struct slo_config {
+  unsigned latency_p50_ms = 100;  // half of the requests faster than this
+  unsigned latency_p95_ms = 300;
+  unsigned latency_p99_ms = 500;
+  double error_rate = 0.01;  // share of 5xx answers; 4xx are the client's and count as success
+  unsigned throughput_min_per_minute = 400;  // static band on requests/minute; 0 = no bound
+  unsigned throughput_max_per_minute = 600;
+  unsigned window_days = 30;      // the error budget's window
+  std::string routes = "/v1/.+";  // regex (RE2, anchored) over the route label: what counts
+  std::string job = "sluice";     // the Prometheus scrape job's name
+};
+
+struct cache_config {
+  bool enabled = true;
+  std::size_t max_bytes = 64 * 1024 * 1024;      // in-process pages, keys included
+  std::chrono::milliseconds max_staleness{0};    // 0 = read-your-writes (see cache/version_clock.hpp)
+  std::string control = "no-cache";              // Cache-Control on GET answers
+  std::string url;                               // redis://… : a second level shared by replicas
+  std::chrono::milliseconds shared_ttl{300'000};  // how long shared pages live (memory bound only)
+};
+
 struct config {
   std::filesystem::path source;  // the file it was loaded from
   http_config http;
@@ -99,6 +130,8 @@ struct config {
   broker_config broker;
   pipeline_config pipeline;
   log_config log;
+  slo_config slo;
+  cache_config cache;
   std::vector<resource_def> resources;
   std::vector<subscription_def> subscriptions;  // never empty after load
 

@@ -45,6 +45,11 @@ std::optional<scalar> scalar_from_toml(const toml::node& n, scalar_kind kind) {
     case scalar_kind::integer:
       if (const auto* v = n.as_integer()) return scalar{v->get()};
       return std::nullopt;
+    case scalar_kind::number:
+      // A number may be written as an integer (error_rate = 1 is a number).
+      if (const auto* v = n.as_floating_point()) return scalar{v->get()};
+      if (const auto* v = n.as_integer()) return scalar{static_cast<double>(v->get())};
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -65,6 +70,23 @@ std::optional<scalar> scalar_from_text(std::string_view text, scalar_kind kind) 
         if (c < '0' || c > '9') return std::nullopt;
       }
       std::int64_t v = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+      return scalar{v};
+    }
+    case scalar_kind::number: {
+      // Digits and at most one '.': no sign, exponent, blanks, inf or nan.
+      if (text.empty() || text.front() == '.' || text.back() == '.') return std::nullopt;
+      int dots = 0;
+      for (char c : text) {
+        if (c == '.') {
+          ++dots;
+        } else if (c < '0' || c > '9') {
+          return std::nullopt;
+        }
+      }
+      if (dots > 1) return std::nullopt;
+      double v = 0;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
       if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
       return scalar{v};

@@ -32,8 +32,8 @@ std::uint32_t line_of(const toml::node& n);
 
 // The value of one scalar setting, whether it came from TOML or from the
 // environment. Settings take exactly one of these kinds.
-using scalar = std::variant<std::string, bool, std::int64_t>;
-enum class scalar_kind { string, boolean, integer };
+using scalar = std::variant<std::string, bool, std::int64_t, double>;
+enum class scalar_kind { string, boolean, integer, number };
 
 // One scalar key of a section. `apply` stores a value of `kind` into the
 // config it was bound to, or returns why the value is refused ("must be
@@ -53,14 +53,15 @@ struct section {
   const setting* find(std::string_view key) const;
 };
 
-// The http/store/broker/pipeline/log sections, bound to `cfg`. The bindings
+// The http/store/broker/pipeline/log/slo sections, bound to `cfg`. The bindings
 // refer to `cfg`; REQUIRES: cfg outlives the result.
 std::vector<section> sections_of(config& cfg);
 
 // Converts a TOML node to the setting's kind; nullopt when the TOML type is wrong.
 std::optional<scalar> scalar_from_toml(const toml::node& n, scalar_kind kind);
 // Converts environment text to the kind (integers: decimal digits only;
-// booleans: "true"/"false"); nullopt when it does not parse.
+// numbers: digits with an optional fraction, e.g. 0.01; booleans:
+// "true"/"false"); nullopt when it does not parse.
 std::optional<scalar> scalar_from_text(std::string_view text, scalar_kind kind);
 
 // Reads [[resources]]; `node` is nullptr when the key is absent.

@@ -1,4 +1,4 @@
-// The scalar sections ([http], [store], [broker], [pipeline], [log]) as
+// The scalar sections ([http], [store], [broker], [pipeline], [log], [slo]) as
 // tables of settings, so the TOML reader and the environment overrides share
 // one list of keys and one set of range checks.
 
@@ -44,6 +44,17 @@ setting millis(std::string key, std::chrono::milliseconds& target, std::int64_t 
             auto n = std::get<std::int64_t>(v);
             if (n < min || n > k_max_ms) return range_message(min, k_max_ms);
             target = std::chrono::milliseconds(n);
+            return std::nullopt;
+          }};
+}
+
+// A fraction strictly between 0 and 1 (error-rate objectives).
+setting fraction(std::string key, double& target) {
+  return {std::move(key), scalar_kind::number, "a number",
+          [&target](const scalar& v) -> std::optional<std::string> {
+            auto x = std::get<double>(v);
+            if (!(x > 0 && x < 1)) return "must be greater than 0 and less than 1";
+            target = x;
             return std::nullopt;
           }};
 }
@@ -118,6 +129,8 @@ std::optional<std::string> check_url(const std::string& s) {
   return std::nullopt;
 }
 
+std::optional<std::string> check_any(const std::string&) { return std::nullopt; }
+
 // Prefixes broker-side names (streams, queues, consumer groups) so that
 // several deployments, or tests, can share one broker cluster.
 std::optional<std::string> check_namespace(const std::string& s) {
@@ -126,6 +139,37 @@ std::optional<std::string> check_namespace(const std::string& s) {
     if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '-')) {
       return "must be 1 to 64 characters of [a-z0-9_-]";
     }
+  }
+  return std::nullopt;
+}
+
+// Both end up inside double-quoted PromQL strings in generated YAML, so
+// quotes, backslashes and line breaks are refused rather than escaped.
+std::optional<std::string> check_label_regex(const std::string& s) {
+  if (s.empty() || s.find_first_of("\"\\\n\r") != std::string::npos) {
+    return "must be a non-empty regular expression without quotes, backslashes or line breaks";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_job(const std::string& s) {
+  if (s.empty() || s.size() > 64) return "must be 1 to 64 characters of [A-Za-z0-9_.:-]";
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' ||
+              c == '.' || c == ':' || c == '-';
+    if (!ok) return "must be 1 to 64 characters of [A-Za-z0-9_.:-]";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_optional_url(const std::string& s) {
+  return s.empty() ? std::nullopt : check_url(s);
+}
+
+// Goes into an HTTP header as it is.
+std::optional<std::string> check_header_value(const std::string& s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "must be printable text";
   }
   return std::nullopt;
 }
@@ -155,7 +199,11 @@ std::vector<section> sections_of(config& cfg) {
   auto& s = cfg.store;
   out.push_back({"store",
                  {text("url", s.url, check_url), boolean("migrate_on_start", s.migrate_on_start),
-                  integer("read_threads", s.read_threads, 1, 256)}});
+                  integer("read_threads", s.read_threads, 1, 256),
+                  text("password_file", s.password_file, check_any),
+                  integer("pool_size", s.pool_size, 1, 1000),
+                  millis("connect_timeout_ms", s.connect_timeout, 1),
+                  millis("statement_timeout_ms", s.statement_timeout, 1)}});
   auto& b = cfg.broker;
   out.push_back(
       {"broker",
@@ -172,12 +220,39 @@ std::vector<section> sections_of(config& cfg) {
   auto& l = cfg.log;
   out.push_back(
       {"log", {text("level", l.level, check_level), boolean("access_log", l.access_log)}});
+  auto& o = cfg.slo;
+  out.push_back({"slo",
+                 {integer("latency_p50_ms", o.latency_p50_ms, 1, 60'000),
+                  integer("latency_p95_ms", o.latency_p95_ms, 1, 60'000),
+                  integer("latency_p99_ms", o.latency_p99_ms, 1, 60'000),
+                  fraction("error_rate", o.error_rate),
+                  integer("throughput_min_per_minute", o.throughput_min_per_minute, 0, k_no_limit),
+                  integer("throughput_max_per_minute", o.throughput_max_per_minute, 0, k_no_limit),
+                  integer("window_days", o.window_days, 1, 366),
+                  text("routes", o.routes, check_label_regex), text("job", o.job, check_job)}});
+  auto& c = cfg.cache;
+  out.push_back({"cache",
+                 {boolean("enabled", c.enabled), integer("max_bytes", c.max_bytes, 0, k_no_limit),
+                  millis("max_staleness_ms", c.max_staleness, 0),
+                  text("control", c.control, check_header_value),
+                  text("url", c.url, check_optional_url),
+                  millis("shared_ttl_ms", c.shared_ttl, 1)}});
   return out;
 }
 
 void check_cross_settings(const context& ctx, const config& cfg) {
   if (cfg.pipeline.retry_min > cfg.pipeline.retry_max) {
     fail(ctx, 0, "pipeline.retry_min_ms", "must not exceed pipeline.retry_max_ms");
+  }
+  const auto& o = cfg.slo;
+  if (o.latency_p50_ms > o.latency_p95_ms || o.latency_p95_ms > o.latency_p99_ms) {
+    fail(ctx, 0, "slo.latency_p50_ms",
+         "latency objectives must not decrease: p50 <= p95 <= p99");
+  }
+  if (o.throughput_max_per_minute != 0 &&
+      o.throughput_min_per_minute > o.throughput_max_per_minute) {
+    fail(ctx, 0, "slo.throughput_min_per_minute",
+         "must not exceed slo.throughput_max_per_minute (0 = no upper bound)");
   }
 }
 

@@ -1,162 +1,116 @@
 #include "observe/metrics.hpp"
 
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
-#include <map>
-#include <mutex>
+#include <charconv>
 
+#include "observe/buckets.hpp"
+#include "observe/family.hpp"
+#include "observe/instruments.hpp"
 #include "observe/process_stats.hpp"
 
 namespace sluice::observe {
 
-namespace pm = prometheus;
-
 namespace {
 
-// Latency buckets from 0.5 ms to 5 s, about four per decade and finer where
-// the SLOs sit, so P50/P95/P99 read well from histogram_quantile.
-const pm::Histogram::BucketBoundaries latency_buckets = {
-    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075,
-    0.1,    0.15,  0.2,   0.25,  0.3,   0.4,    0.5,  0.75,  1.0,  2.5,   5.0};
-const pm::Histogram::BucketBoundaries batch_buckets = {1,  2,   5,   10,   25,   50,
-                                                       100, 250, 500, 1000, 2500, 5000};
+// Status codes as label values without allocating: "100".."599" fit in 3 chars.
+std::string_view status_text(unsigned status, char (&buf)[8]) {
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, status);
+  (void)ec;  // an unsigned always fits in 8 chars
+  return {buf, static_cast<std::size_t>(end - buf)};
+}
 
-// Family::Add hashes every label set under the family's lock; a small map
-// from a pre-joined key keeps that work to the first call for each series.
-template <class T>
-class child_cache {
- public:
-  explicit child_cache(pm::Family<T>& family) : family_(family) {}
-  template <class... Args>
-  T& get(const std::string& key, const pm::Labels& labels, Args&&... args) {
-    std::lock_guard lock(mu_);
-    auto it = children_.find(key);
-    if (it != children_.end()) return *it->second;
-    T& child = family_.Add(labels, std::forward<Args>(args)...);
-    children_.emplace(key, &child);
-    return child;
-  }
-
- private:
-  pm::Family<T>& family_;
-  std::mutex mu_;
-  std::map<std::string, T*, std::less<>> children_;
-};
+family<histogram>::factory buckets(std::span<const double> bounds) {
+  return [bounds] { return std::make_unique<histogram>(bounds); };
+}
 
 }  // namespace
 
+// Families are recorded into lock-free (see family.hpp); scrape() serializes
+// them with prometheus-cpp's text serializer, so the exposition format is the
+// library's, not ours.
 struct metrics::impl {
-  std::shared_ptr<pm::Registry> registry = std::make_shared<pm::Registry>();
-  pm::Family<pm::Histogram>& http_duration =
-      pm::BuildHistogram()
-          .Name("http_server_request_duration_seconds")
-          .Help("Duration of HTTP server requests.")
-          .Register(*registry);
-  pm::Family<pm::Gauge>& http_active =
-      pm::BuildGauge()
-          .Name("http_server_active_requests")
-          .Help("Number of HTTP requests in flight.")
-          .Register(*registry);
-  pm::Family<pm::Counter>& published =
-      pm::BuildCounter()
-          .Name("sluice_published_messages_total")
-          .Help("Messages published by topic and outcome.")
-          .Register(*registry);
-  pm::Family<pm::Counter>& deliveries =
-      pm::BuildCounter()
-          .Name("sluice_deliveries_total")
-          .Help("Messages handled by subscribers, by outcome.")
-          .Register(*registry);
-  pm::Family<pm::Histogram>& batch_rows = pm::BuildHistogram()
-                                              .Name("sluice_sink_batch_rows")
-                                              .Help("Rows per sink batch.")
-                                              .Register(*registry);
-  pm::Family<pm::Histogram>& write_duration =
-      pm::BuildHistogram()
-          .Name("sluice_sink_write_duration_seconds")
-          .Help("Duration of one sink batch transaction.")
-          .Register(*registry);
-  pm::Family<pm::Histogram>& e2e = pm::BuildHistogram()
-                                       .Name("sluice_end_to_end_duration_seconds")
-                                       .Help("From POST accepted to row committed.")
-                                       .Register(*registry);
-  pm::Family<pm::Gauge>& lag = pm::BuildGauge()
-                                   .Name("sluice_subscription_lag_messages")
-                                   .Help("Messages waiting in a subscription.")
-                                   .Register(*registry);
-  pm::Family<pm::Gauge>& build_info = pm::BuildGauge()
-                                          .Name("sluice_build_info")
-                                          .Help("Build information; value is 1.")
-                                          .Register(*registry);
+  family<histogram> http_duration{"http_server_request_duration_seconds",
+                                  "Duration of HTTP server requests.",
+                                  {"method", "route", "status_code"},
+                                  buckets(latency_buckets_seconds)};
+  family<gauge> http_active{"http_server_active_requests", "Number of HTTP requests in flight.",
+                            {}};
+  family<counter> published{"sluice_published_messages_total",
+                            "Messages published by topic and outcome.", {"topic", "outcome"}};
+  family<counter> deliveries{"sluice_deliveries_total",
+                             "Messages handled by subscribers, by outcome.",
+                             {"subscription", "outcome"}};
+  family<counter> dead_letters{"sluice_dead_letters_total",
+                               "Messages dead-lettered by subscribers.", {"subscription"}};
+  family<histogram> batch_rows{"sluice_sink_batch_rows", "Rows per sink batch.",
+                               {"subscription"}, buckets(batch_row_buckets)};
+  family<histogram> write_duration{"sluice_sink_write_duration_seconds",
+                                   "Duration of one sink batch transaction.",
+                                   {"subscription"},
+                                   buckets(latency_buckets_seconds)};
+  family<histogram> e2e{"sluice_end_to_end_duration_seconds",
+                        "From POST accepted to row committed.",
+                        {"subscription"},
+                        buckets(latency_buckets_seconds)};
+  family<gauge> lag{"sluice_subscription_lag_messages", "Messages waiting in a subscription.",
+                    {"subscription"}};
+  family<gauge> build_info{"sluice_build_info", "Build information; value is 1.", {"version"}};
 
-  child_cache<pm::Histogram> http_duration_c{http_duration};
-  child_cache<pm::Counter> published_c{published};
-  child_cache<pm::Counter> deliveries_c{deliveries};
-  child_cache<pm::Histogram> batch_rows_c{batch_rows};
-  child_cache<pm::Histogram> write_duration_c{write_duration};
-  child_cache<pm::Histogram> e2e_c{e2e};
-  child_cache<pm::Gauge> lag_c{lag};
-  pm::Gauge& active = http_active.Add({});
+  gauge& active = http_active.with({});
+
+  // Exposition order: as declared.
+  std::vector<const family_base*> all() const {
+    return {&http_duration, &http_active, &published, &deliveries, &dead_letters,
+            &batch_rows,    &write_duration, &e2e,    &lag,        &build_info};
+  }
 };
 
 metrics::metrics(std::string_view version) : impl_(std::make_unique<impl>()) {
-  impl_->build_info.Add({{"version", std::string(version)}}).Set(1);
+  impl_->build_info.with({version}).set(1);
 }
 
 metrics::~metrics() = default;
 
 void metrics::http_request(std::string_view method, std::string_view route, unsigned status,
                            double seconds) {
-  std::string key = std::string(method) + ' ' + std::string(route) + ' ' + std::to_string(status);
-  impl_->http_duration_c
-      .get(key,
-           {{"method", std::string(method)},
-            {"route", std::string(route)},
-            {"status_code", std::to_string(status)}},
-           latency_buckets)
-      .Observe(seconds);
+  char buf[8];
+  impl_->http_duration.with({method, route, status_text(status, buf)}).observe(seconds);
 }
 
-void metrics::http_active(int delta) { impl_->active.Increment(delta); }
+void metrics::http_active(int delta) { impl_->active.add(delta); }
 
 void metrics::published(std::string_view topic, std::string_view outcome, std::size_t n) {
-  std::string key = std::string(topic) + ' ' + std::string(outcome);
-  impl_->published_c.get(key, {{"topic", std::string(topic)}, {"outcome", std::string(outcome)}})
-      .Increment(static_cast<double>(n));
+  impl_->published.with({topic, outcome}).add(n);
 }
 
 void metrics::delivered(std::string_view subscription, std::string_view outcome, std::size_t n) {
-  if (n == 0) return;
-  std::string key = std::string(subscription) + ' ' + std::string(outcome);
-  impl_->deliveries_c
-      .get(key, {{"subscription", std::string(subscription)}, {"outcome", std::string(outcome)}})
-      .Increment(static_cast<double>(n));
+  // Resolving the series even when n is 0 makes it appear (at 0) after a
+  // subscriber's first batch, so rate() and absent-based alerts have a series
+  // before the first dead letter ever happens.
+  impl_->deliveries.with({subscription, outcome}).add(n);
+  if (outcome == "dead_lettered") impl_->dead_letters.with({subscription}).add(n);
 }
 
 void metrics::sink_batch(std::string_view subscription, std::size_t rows, double write_seconds) {
-  std::string sub(subscription);
-  impl_->batch_rows_c.get(sub, {{"subscription", sub}}, batch_buckets)
-      .Observe(static_cast<double>(rows));
-  impl_->write_duration_c.get(sub, {{"subscription", sub}}, latency_buckets).Observe(write_seconds);
+  impl_->batch_rows.with({subscription}).observe(static_cast<double>(rows));
+  impl_->write_duration.with({subscription}).observe(write_seconds);
 }
 
 void metrics::end_to_end(std::string_view subscription, double seconds) {
-  std::string sub(subscription);
-  impl_->e2e_c.get(sub, {{"subscription", sub}}, latency_buckets).Observe(seconds);
+  impl_->e2e.with({subscription}).observe(seconds);
 }
 
 void metrics::lag(std::string_view subscription, std::uint64_t messages) {
-  std::string sub(subscription);
-  impl_->lag_c.get(sub, {{"subscription", sub}}).Set(static_cast<double>(messages));
+  impl_->lag.with({subscription}).set(static_cast<std::int64_t>(messages));
 }
 
 std::string metrics::scrape() const {
-  pm::TextSerializer serializer;
-  std::string out = serializer.Serialize(impl_->registry->Collect());
+  std::vector<prometheus::MetricFamily> families;
+  for (const auto* f : impl_->all()) families.push_back(f->collect());
+  prometheus::TextSerializer serializer;
+  std::string out = serializer.Serialize(families);
   out += process_stats_text();
   return out;
 }

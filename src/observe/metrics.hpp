@@ -1,7 +1,8 @@
 #pragma once
 // The process's Prometheus metrics (names in ../shared/DESIGN.md). Components
 // record through this one object so that handlers stay free of metric code.
-// Thread-safe. prometheus-cpp types stay in the .cpp.
+// Thread-safe; recording takes no lock once a thread has used a series
+// (instruments.hpp, family.hpp). prometheus-cpp types stay in the .cpp.
 
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +27,9 @@ class metrics {
   // Publishing: outcome = accepted | rejected | failed.
   void published(std::string_view topic, std::string_view outcome, std::size_t n);
 
-  // Subscribers: outcome = stored | duplicate | retried | dead_lettered.
+  // Subscribers: outcome = stored | duplicate | retried | dead_lettered;
+  // dead_lettered also counts in sluice_dead_letters_total{subscription}.
+  // n may be 0: the series then exists at 0.
   void delivered(std::string_view subscription, std::string_view outcome, std::size_t n);
   void sink_batch(std::string_view subscription, std::size_t rows, double write_seconds);
   void end_to_end(std::string_view subscription, double seconds);

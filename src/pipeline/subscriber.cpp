@@ -134,6 +134,7 @@ result<batch_report> subscriber::run_once(std::chrono::milliseconds wait) {
   }
   double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.sink_batch(sub_.name, b.rows.size(), write_s);
+  if (options_.on_commit && written->version > 0) options_.on_commit(sub_.table, written->version);
 
   report.dead_lettered = b.dead_letters.size();
   for (std::size_t i = 0; i < written->rows.size(); ++i) {

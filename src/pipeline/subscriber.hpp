@@ -30,6 +30,9 @@ struct subscriber_options {
   std::chrono::milliseconds retry_max{10'000};
   unsigned max_deliveries = 5;
   unsigned json_depth = 64;
+  // Called after each committed batch with the table's new version (the read
+  // cache of this process learns of its own writes at once). May be empty.
+  std::function<void(const std::string& table, std::int64_t version)> on_commit;
 };
 
 // Outcome counts of one batch (for tests and logs).

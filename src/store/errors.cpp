@@ -8,6 +8,7 @@ const char* describe(errc e) {
     case errc::unavailable: return "store unavailable";
     case errc::unknown_table: return "unknown table";
     case errc::bad_query: return "bad query";
+    case errc::unsupported: return "not supported by this store";
   }
   return "unknown store error";
 }

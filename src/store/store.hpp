@@ -26,9 +26,17 @@ enum class errc {
   unavailable = 1,  // cannot reach or write the database; retry later
   unknown_table,
   bad_query,
+  unsupported,  // the backend does not offer this
 };
 const std::error_category& category();
 std::error_code make_error_code(errc e);
+
+}  // namespace sluice::store
+
+template <>
+struct std::is_error_code_enum<sluice::store::errc> : std::true_type {};
+
+namespace sluice::store {
 
 // A table and the resource that shapes its columns.
 struct table_def {
@@ -69,6 +77,7 @@ struct row_outcome {
 
 struct batch_result {
   std::vector<row_outcome> rows;  // one per batch::rows, in order
+  std::int64_t version = 0;       // the table's version after this batch (see version())
 };
 
 // Equality filter on a field (?email=eq.a@b.c) or on the id.
@@ -127,9 +136,14 @@ class store {
 
   // {} when the database answers.
   virtual std::error_code ping() = 0;
+
+  // The table's version: raised in the same transaction as every batch that
+  // stores rows in it, so a page built after reading version v reflects at
+  // least every commit up to v. A cheap primary-key read (the read cache asks
+  // for it on every GET).
+  // A backend without versions answers errc::unsupported: pages are then
+  // served uncached.
+  virtual result<std::int64_t> version(std::string_view /*table*/) { return errc::unsupported; }
 };
 
 }  // namespace sluice::store
-
-template <>
-struct std::is_error_code_enum<sluice::store::errc> : std::true_type {};

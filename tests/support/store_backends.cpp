@@ -2,6 +2,10 @@
 
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/sluice_process.hpp"
+#ifdef SLUICE_WITH_POSTGRES
+#include "store/postgres/postgres_store.hpp"
+#include "support/postgres_server.hpp"
+#endif
 
 namespace sluice::testing {
 namespace {
@@ -21,15 +25,48 @@ class sqlite_backend final : public store_backend {
   std::unique_ptr<store::store> store_;
 };
 
+#ifdef SLUICE_WITH_POSTGRES
+// A fresh database on the binary's shared PostgreSQL.
+class postgres_backend final : public store_backend {
+ public:
+  bool open() {
+    auto* server = postgres_server::shared();
+    if (server == nullptr) return false;
+    std::string url = server->create_database();
+    if (url.empty()) return false;
+    auto s = store::make_postgres_store({url, "", 4});
+    if (!s) return false;
+    store_ = std::move(*s);
+    return true;
+  }
+  store::store& get() override { return *store_; }
+
+ private:
+  std::unique_ptr<store::store> store_;
+};
+#endif
+
 }  // namespace
 
-std::vector<std::string> store_backend_names() { return {"sqlite"}; }
+std::vector<std::string> store_backend_names() {
+#ifdef SLUICE_WITH_POSTGRES
+  return {"sqlite", "postgres"};
+#else
+  return {"sqlite"};
+#endif
+}
 
 std::unique_ptr<store_backend> make_store_backend(const std::string& name) {
   if (name == "sqlite") {
     auto b = std::make_unique<sqlite_backend>();
     if (b->open()) return b;
   }
+#ifdef SLUICE_WITH_POSTGRES
+  if (name == "postgres") {
+    auto b = std::make_unique<postgres_backend>();
+    if (b->open()) return b;
+  }
+#endif
   return nullptr;
 }
 

@@ -426,5 +426,23 @@ TEST(config, field_type_names) {
   EXPECT_EQ(to_string(field_type::timestamp), "timestamp");
 }
 
+TEST(config, store_password_never_from_the_file) {
+  EXPECT_TRUE(error_of("[store]\nurl = \"postgres://u:secret@db/s\"\n" + k_users)
+                  .starts_with("x.toml:2: store.url: must not contain a password"));
+  EXPECT_TRUE(error_of("[store]\nurl = \"postgres://u@db/s?password=secret\"\n" + k_users)
+                  .starts_with("x.toml:2: store.url: must not contain a password"));
+  EXPECT_EQ(error_of("[store]\nurl = \"postgres://u:secret@db/s\"\n" + k_users).find("secret"),
+            std::string::npos);
+  // From the environment it may carry one (masked in logs by app::mask_password).
+  const config c = parse(k_users, "x.toml", env_of({{"SLUICE_STORE_URL", "postgres://u:p@db/s"}}));
+  EXPECT_EQ(c.store.url, "postgres://u:p@db/s");
+  const config d = parse("[store]\nurl = \"postgres://u@db/s?sslmode=require\"\npool_size = 8\n"
+                         "statement_timeout_ms = 1000\npassword_file = \"/run/secrets/pg\"\n" + k_users,
+                         "x.toml", no_env());
+  EXPECT_EQ(d.store.pool_size, 8u);
+  EXPECT_EQ(d.store.statement_timeout, 1000ms);
+  EXPECT_EQ(d.store.password_file, "/run/secrets/pg");
+}
+
 }  // namespace
 }  // namespace sluice::config

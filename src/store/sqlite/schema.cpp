@@ -6,6 +6,11 @@ namespace sluice::store::sqlite {
 
 using config::field_type;
 
+const char* const versions_ddl =
+    "CREATE TABLE IF NOT EXISTS sluice_versions ("
+    " tbl TEXT PRIMARY KEY,"
+    " version INTEGER NOT NULL) WITHOUT ROWID";
+
 const char* const dead_letters_ddl =
     "CREATE TABLE IF NOT EXISTS sluice_dead_letters ("
     " message_id TEXT NOT NULL,"

@@ -23,5 +23,6 @@ std::string insert_sql(const std::string& table, const config::resource_def& r);
 std::string row_json_sql(const config::resource_def& r);
 
 extern const char* const dead_letters_ddl;
+extern const char* const versions_ddl;
 
 }  // namespace sluice::store::sqlite

@@ -40,7 +40,8 @@ class sqlite_store final : public store {
     std::lock_guard lock(writer_.mu);
     connection& c = *writer_.conn;
     sqlite::transaction tx(c);
-    if (tx.begin() != SQLITE_OK || c.exec(sqlite::dead_letters_ddl) != SQLITE_OK) {
+    if (tx.begin() != SQLITE_OK || c.exec(sqlite::dead_letters_ddl) != SQLITE_OK ||
+        c.exec(sqlite::versions_ddl) != SQLITE_OK) {
       return errc::unavailable;
     }
     for (const auto& t : tables) {
@@ -106,6 +107,11 @@ class sqlite_store final : public store {
     for (const auto& dl : b.dead_letters) {
       if (auto ec = insert_dead_letter(c, *t, dl)) return ec;
     }
+    bool stored = false;
+    for (const auto& r : out.rows) stored = stored || r.result == outcome::stored;
+    auto v = stored ? bump_version(c, t->table) : read_version(c, t->table);
+    if (!v) return v.error();
+    out.version = *v;
     if (tx.commit() != SQLITE_OK) return errc::unavailable;
     return out;
   }
@@ -209,7 +215,31 @@ class sqlite_store final : public store {
     return r ? std::error_code{} : r.error();
   }
 
+  result<std::int64_t> version(std::string_view table) override {
+    return with_reader([&](connection& c) { return read_version(c, table); });
+  }
+
  private:
+  static result<std::int64_t> read_version(connection& c, std::string_view table) {
+    auto s = c.prepare("SELECT version FROM sluice_versions WHERE tbl = ?1");
+    if (!s) return errc::unavailable;
+    s->bind(1, table);
+    int rc = s->step();
+    if (rc == SQLITE_ROW) return s->int64(0);
+    if (rc == SQLITE_DONE) return std::int64_t{0};
+    return errc::unavailable;
+  }
+
+  static result<std::int64_t> bump_version(connection& c, std::string_view table) {
+    auto s = c.prepare(
+        "INSERT INTO sluice_versions (tbl, version) VALUES (?1, 1) "
+        "ON CONFLICT (tbl) DO UPDATE SET version = version + 1 RETURNING version");
+    if (!s) return errc::unavailable;
+    s->bind(1, table);
+    if (s->step() != SQLITE_ROW) return errc::unavailable;
+    return s->int64(0);
+  }
+
   const table_info* find(std::string_view table) const {
     std::lock_guard tl(tables_mu_);
     for (const auto& t : tables_) {

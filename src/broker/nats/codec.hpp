@@ -1,0 +1,49 @@
+#pragma once
+// Names, messages and receipts as JetStream sees them. Private to
+// src/broker/nats/.
+//
+// A message travels as a NATS message on "<namespace>.<topic>" whose data is
+// the body and whose headers are the message's own headers plus
+//   Nats-Msg-Id         the message id (JetStream's duplicate detection)
+//   Sluice-Topic        the topic, unsanitised
+//   Sluice-Accepted-At  accepted_at_us in decimal
+// Headers named Nats-* or Sluice-* are reserved and not handed back.
+
+#include <nats/nats.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "broker/broker.hpp"
+#include "broker/nats/handles.hpp"
+
+namespace sluice::broker::nats {
+
+// [A-Za-z0-9_-] kept, anything else '_' (stream, consumer and subject tokens).
+std::string sanitise(std::string_view name);
+std::string stream_name(std::string_view name_space, std::string_view topic);
+std::string subject_name(std::string_view name_space, std::string_view topic);
+std::string consumer_name(std::string_view name_space, std::string_view subscription);
+
+// A NATS message for `m`, replying to `reply`; nullptr when libnats refuses it.
+handle<natsMsg> encode(const message& m, const std::string& subject, const std::string& reply);
+
+// The message carried by `msg` (fetched from a consumer); `topic_fallback`
+// when it has no Sluice-Topic header.
+message decode(natsMsg* msg, std::string_view topic_fallback);
+
+// Receipts: "<stream sequence> <ack reply subject>".
+std::string make_receipt(std::uint64_t stream_seq, std::string_view reply);
+struct receipt_parts {
+  std::uint64_t stream_seq = 0;
+  std::string_view reply;
+};
+std::optional<receipt_parts> parse_receipt(std::string_view receipt);
+
+// Whether a PubAck reply means the message is stored ({"stream":…,"seq":…},
+// duplicates included); false for JetStream errors and "no responders".
+bool puback_ok(natsMsg* reply);
+
+}  // namespace sluice::broker::nats

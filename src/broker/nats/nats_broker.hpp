@@ -1,0 +1,73 @@
+#pragma once
+// The NATS JetStream broker (libnats). SNS→SQS maps onto JetStream as:
+//  - topic         → a stream "<namespace>_<topic>" on subject "<namespace>.<topic>",
+//                    file storage, interest retention (a message is removed once
+//                    every subscription acked it), duplicate window = dedup_window;
+//  - subscription  → a durable pull consumer "<namespace>_<subscription>",
+//                    DeliverPolicy new when created, AckExplicit, AckWait =
+//                    visibility_timeout, MaxDeliver unlimited (Sluice counts
+//                    attempts and dead-letters itself), MaxAckPending = max_ack_pending;
+//  - attempt       → the delivery's NumDelivered from the JetStream metadata.
+// Names are sanitised: characters other than [A-Za-z0-9_-] become '_'.
+//
+// Publishing: publish() only queues (never blocks); a publisher thread sends
+// each message with Nats-Msg-Id = message id and a reply inbox, many in
+// flight, and an ack thread completes a call once every message of it has
+// its PubAck (the stream has stored it). A call fails with errc::unavailable
+// as soon as one of its messages fails, times out (publish_timeout) or the
+// connection drops.
+//
+// Deviations from the broker contract (JetStream cannot do better):
+//  - Publish is not all-or-nothing: a call of several messages that answers
+//    errc::unavailable may have stored some of them. The client's retry with
+//    the same ids (Idempotency-Key) is dropped by the stream's duplicate window.
+//  - Every message id is remembered for dedup_window; a republished id is
+//    silently dropped and reported as success even when its body differs
+//    (errc::conflict is never returned: the first body wins).
+//  - release(count_attempt = false): JetStream counts every delivery. This
+//    client remembers, per (subscription, stream sequence), how many of its
+//    releases should not count and subtracts them when the message comes back
+//    to it; if another process receives it, that process sees the server's
+//    count (higher by the uncounted releases). The memory is bounded.
+//  - Acking a delivery whose lease expired and was re-leased still removes
+//    the message (JetStream acks by stream sequence). Harmless for Sluice:
+//    the row is committed before the ack.
+//  - holds() is always nullopt.
+// Durability: nats-server 2.9 answers the PubAck once the message is written
+// to its file store (the OS page cache); it syncs to disk on an interval, so
+// an acknowledged message survives a server crash but a power loss only after
+// that sync (a cluster with replicas > 1 acknowledges after a quorum).
+//
+// Connection: libnats reconnects itself forever with capped exponential
+// backoff and jitter; while disconnected, publish() and ping() fail at once
+// with errc::unavailable (nothing is buffered for later) and pull() waits up
+// to its `wait` for the connection, then fails with errc::unavailable.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "broker/broker.hpp"
+
+namespace sluice::broker {
+
+struct nats_broker_options {
+  std::string url = "nats://127.0.0.1:4222";  // nats://[user:pass@]host:port[,nats://…]
+  std::string name_space = "sluice";          // prefix of streams, subjects and consumers
+  std::chrono::milliseconds visibility_timeout{30'000};      // consumer AckWait
+  std::chrono::milliseconds dedup_window{24 * 3600 * 1000};  // stream Duplicates window
+  std::size_t max_pending =
+      100'000;  // messages queued or awaiting a PubAck before errc::overloaded
+  std::chrono::milliseconds publish_timeout{5000};  // PubAck wait before errc::unavailable
+  std::chrono::milliseconds request_timeout{5000};  // JetStream API calls (declare, depth, ping)
+  std::int64_t max_ack_pending = 20'000;            // per consumer: leased and unacked
+  std::chrono::milliseconds reconnect_min{100};     // reconnect backoff, doubled per attempt…
+  std::chrono::milliseconds reconnect_max{2000};    // …up to this, plus up to 25 % jitter
+};
+
+// Connects (or keeps trying in the background when the server is not up yet:
+// declare() then waits up to request_timeout for it). Fails with
+// errc::unavailable only when the options are unusable (e.g. a bad URL).
+result<std::unique_ptr<broker>> make_nats_broker(const nats_broker_options& options);
+
+}  // namespace sluice::broker

@@ -1,0 +1,200 @@
+#include "store/postgres/pg_schema.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace sluice::store::pg {
+
+using config::field_type;
+
+const char* const migrations_ddl =
+    "CREATE TABLE IF NOT EXISTS sluice_schema_migrations ("
+    " scope text NOT NULL,"
+    " checksum text NOT NULL,"
+    " definition text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now(),"
+    " PRIMARY KEY (scope, checksum))";
+
+// message_id is text (not uuid) here: a dead letter must be writable for any
+// message the broker hands over, even one whose id is malformed.
+const char* const dead_letters_ddl =
+    "CREATE TABLE IF NOT EXISTS sluice_dead_letters ("
+    " message_id text NOT NULL,"
+    " subscription text NOT NULL,"
+    " topic text NOT NULL,"
+    " reason text NOT NULL,"
+    " attempts integer NOT NULL,"
+    " body text NOT NULL,"
+    " dead_at timestamptz NOT NULL DEFAULT now(),"
+    " PRIMARY KEY (message_id, subscription))";
+
+const char* const versions_ddl =
+    "CREATE TABLE IF NOT EXISTS sluice_versions ("
+    " tbl text PRIMARY KEY,"
+    " version bigint NOT NULL)";
+
+const char* const version_bump_sql =
+    "INSERT INTO sluice_versions (tbl, version) VALUES ($1::text, 1) "
+    "ON CONFLICT (tbl) DO UPDATE SET version = sluice_versions.version + 1 RETURNING version";
+
+const char* const version_read_sql = "SELECT version FROM sluice_versions WHERE tbl = $1::text";
+
+// 0x736c75696365 is "sluice" in ASCII: one fixed key for every process.
+const char* const migrate_lock_sql = "SELECT pg_advisory_xact_lock(126913749918053)";
+
+namespace {
+
+const char* sql_type(field_type t) {
+  switch (t) {
+    case field_type::integer: return "bigint";
+    case field_type::number: return "double precision";
+    case field_type::boolean: return "boolean";
+    case field_type::timestamp: return "timestamptz";
+    case field_type::string:
+    case field_type::email: return "text";
+  }
+  return "text";
+}
+
+std::string checks(const config::field_def& f) {
+  std::string c;
+  auto add = [&](const std::string& cond) { c += fmt::format(" CHECK ({})", cond); };
+  if (f.min_length) add(fmt::format("char_length({}) >= {}", f.name, *f.min_length));
+  if (f.max_length) add(fmt::format("char_length({}) <= {}", f.name, *f.max_length));
+  if (f.minimum) add(fmt::format("{} >= {}", f.name, *f.minimum));
+  if (f.maximum) add(fmt::format("{} <= {}", f.name, *f.maximum));
+  return c;
+}
+
+}  // namespace
+
+std::string column_sql(const config::field_def& f, bool for_alter) {
+  // ADD COLUMN cannot add NOT NULL without a default: a field that becomes
+  // required later is enforced by validation, not by the old table.
+  bool not_null = f.required && !for_alter;
+  return fmt::format("{} {}{}{}", f.name, sql_type(f.type), not_null ? " NOT NULL" : "",
+                     checks(f));
+}
+
+std::vector<std::string> create_table_sql(const std::string& table,
+                                          const config::resource_def& r) {
+  std::string cols;
+  for (const auto& f : r.fields) cols += ", " + column_sql(f, false);
+  std::vector<std::string> out;
+  out.push_back(fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} ("
+      "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+      "message_id uuid NOT NULL UNIQUE, "
+      "received_at timestamptz NOT NULL, "
+      "stored_at timestamptz NOT NULL DEFAULT now(){})",
+      table, cols));
+  for (const auto& f : r.fields) {
+    if (f.indexed) {
+      out.push_back(
+          fmt::format("CREATE INDEX IF NOT EXISTS {0}_{1}_idx ON {0} ({1}, id)", table, f.name));
+    }
+  }
+  return out;
+}
+
+std::string insert_sql(const std::string& table, const config::resource_def& r) {
+  std::string names, arrays, selects, aliases;
+  int n = 4;
+  for (const auto& f : r.fields) {
+    names += ", " + f.name;
+    arrays += fmt::format(", ${}::{}[]", n++, sql_type(f.type));
+    aliases += ", " + f.name;
+    selects += ", u." + f.name;
+  }
+  // unnest keeps one statement (prepared once) for every batch size. The
+  // NOT EXISTS guard keeps a message that was dead-lettered from also getting
+  // a row on a later redelivery: one outcome per message.
+  return fmt::format(
+      "INSERT INTO {0} (message_id, received_at{1}) "
+      "SELECT u.message_id, timestamptz 'epoch' + u.received_us * interval '1 microsecond'{2} "
+      "FROM unnest($1::uuid[], $2::bigint[]{3}) AS u(message_id, received_us{4}) "
+      "WHERE NOT EXISTS (SELECT 1 FROM sluice_dead_letters d "
+      "WHERE d.message_id = u.message_id::text AND d.subscription = $3) "
+      "ON CONFLICT (message_id) DO NOTHING RETURNING message_id::text",
+      table, names, selects, arrays, aliases);
+}
+
+std::string dead_letter_sql(const std::string& table) {
+  return fmt::format(
+      "INSERT INTO sluice_dead_letters (message_id, subscription, topic, reason, attempts, body) "
+      "SELECT $1, $2, $3, $4, $5, $6 "
+      "WHERE NOT EXISTS (SELECT 1 FROM {} WHERE message_id = $7::uuid) "
+      "ON CONFLICT (message_id, subscription) DO NOTHING",
+      table);
+}
+
+std::string row_json_sql(const config::resource_def& r) {
+  // Built as text rather than with json_build_object, whose output has
+  // spaces around ':' — both stores serve the same bytes.
+  auto ts = [](const std::string& col) {
+    return fmt::format("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", col);
+  };
+  std::string e = "'{\"id\":' || id";
+  for (const auto& f : r.fields) {
+    std::string v = f.type == field_type::timestamp ? ts(f.name) : f.name;
+    e += fmt::format(" || ',\"{}\":' || coalesce(to_json({})::text, 'null')", f.name, v);
+  }
+  e += " || ',\"message_id\":\"' || message_id || '\",\"received_at\":\"' || " + ts("received_at") +
+       " || '\",\"stored_at\":\"' || " + ts("stored_at") + " || '\"}'";
+  return e;
+}
+
+void append_array_element(std::string& out, const model::value& v) {
+  char buf[64];
+  switch (v.index()) {
+    case 0: out += "NULL"; return;
+    case 1: {
+      auto r = std::to_chars(buf, buf + sizeof buf, std::get<std::int64_t>(v));
+      out.append(buf, r.ptr);
+      return;
+    }
+    case 2: {
+      // Shortest text that reads back as the same double.
+      auto r = std::to_chars(buf, buf + sizeof buf, std::get<double>(v));
+      out.append(buf, r.ptr);
+      return;
+    }
+    case 3: out += std::get<bool>(v) ? 't' : 'f'; return;
+    default: {
+      const auto& s = std::get<std::string>(v);
+      out += '"';
+      for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    }
+  }
+}
+
+std::string param_text(const model::value& v) {
+  char buf[64];
+  switch (v.index()) {
+    case 1: return std::string(buf, std::to_chars(buf, buf + sizeof buf, std::get<std::int64_t>(v)).ptr);
+    case 2: return std::string(buf, std::to_chars(buf, buf + sizeof buf, std::get<double>(v)).ptr);
+    case 3: return std::get<bool>(v) ? "true" : "false";
+    case 4: return std::get<std::string>(v);
+    default: return {};
+  }
+}
+
+bool looks_like_uuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace sluice::store::pg

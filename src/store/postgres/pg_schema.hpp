@@ -1,0 +1,55 @@
+#pragma once
+// SQL text for a resource's table on PostgreSQL: DDL from the resource
+// definition and the statements the store prepares. Identifiers are safe to
+// splice: the config admits only [a-z][a-z0-9_]* names.
+
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "model/record.hpp"
+
+namespace sluice::store::pg {
+
+// The store-wide tables (migration record, dead letters), in order.
+extern const char* const migrations_ddl;
+extern const char* const dead_letters_ddl;
+// Per-table versions for the read cache (store.hpp version()).
+extern const char* const versions_ddl;
+// Raises a table's version ($1 = table) and returns it; run inside the
+// batch's transaction, before COMMIT.
+extern const char* const version_bump_sql;
+extern const char* const version_read_sql;
+// The key of the transaction-scoped advisory lock that serialises migrations
+// across processes.
+extern const char* const migrate_lock_sql;
+
+// CREATE TABLE IF NOT EXISTS + CREATE INDEX IF NOT EXISTS statements.
+std::vector<std::string> create_table_sql(const std::string& table,
+                                          const config::resource_def& r);
+// The column definition of one field, for CREATE and ALTER TABLE ADD COLUMN
+// (which adds it nullable: old rows have no value).
+std::string column_sql(const config::field_def& f, bool for_alter);
+
+// Multi-row insert of a batch from one array parameter per column (one
+// prepared statement serves any batch size):
+//   $1 uuid[] message ids, $2 bigint[] received_at (µs since the epoch),
+//   $3 text subscription (for the dead-letter guard), then one array per
+//   field from $4. RETURNING message_id::text of the rows inserted.
+std::string insert_sql(const std::string& table, const config::resource_def& r);
+// Dead letter unless the message has a row in `table`: $1 message id (text),
+// $2 subscription, $3 topic, $4 reason, $5 attempts, $6 body, $7 message id as
+// uuid (NULL when it is not one, so it matches no row).
+std::string dead_letter_sql(const std::string& table);
+// An expression producing one row as compact JSON text, byte for byte what
+// the SQLite store serves (timestamps RFC 3339 UTC with microseconds).
+std::string row_json_sql(const config::resource_def& r);
+
+// Appends one element of a PostgreSQL array literal ("{…}") for `v`.
+void append_array_element(std::string& out, const model::value& v);
+// A value as a text parameter (nullopt-free: monostate gives "").
+std::string param_text(const model::value& v);
+// True for the 8-4-4-4-12 hex form PostgreSQL's uuid type accepts from us.
+bool looks_like_uuid(const std::string& s);
+
+}  // namespace sluice::store::pg

@@ -1,0 +1,349 @@
+#include "store/postgres/postgres_store.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <mutex>
+#include <set>
+
+#include "store/postgres/pg_pool.hpp"
+#include "store/postgres/pg_schema.hpp"
+#include "store/postgres/pg_writer.hpp"
+
+namespace sluice::store {
+namespace {
+
+using pg::clock;
+using pg::connection;
+using pg::ok;
+
+struct table_info {
+  std::string table;
+  const config::resource_def* resource;
+  pg::write_statements write;
+  std::string row_json;
+};
+
+struct catalog {
+  std::vector<table_info> tables;
+  std::string status_sql;  // the row of a message id across all tables, first table first
+  const table_info* find(std::string_view name) const {
+    for (const auto& t : tables) {
+      if (t.table == name) return &t;
+    }
+    return nullptr;
+  }
+};
+
+const char* cast_of(const config::field_def* f) {
+  if (f == nullptr) return "bigint";  // the id
+  switch (f->type) {
+    case config::field_type::integer: return "bigint";
+    case config::field_type::number: return "double precision";
+    case config::field_type::boolean: return "boolean";
+    case config::field_type::timestamp: return "timestamptz";
+    default: return "text";
+  }
+}
+
+// Data errors in a query (a filter value PostgreSQL cannot read as the
+// column's type) are the caller's fault; anything else is an outage.
+std::error_code query_error(const pg::result_ptr& r) {
+  auto s = pg::sqlstate(r.get());
+  if (s.size() == 5 && s[0] == '2' && s[1] == '2') return errc::bad_query;
+  return errc::unavailable;
+}
+
+class postgres_store final : public store {
+ public:
+  postgres_store(pg::pool_options po, std::chrono::milliseconds call_budget)
+      : pool_(std::move(po)), budget_(call_budget), catalog_(std::make_shared<catalog>()) {}
+
+  std::error_code migrate(std::span<const table_def> tables) override {
+    auto r = run([&](connection& c, clock::time_point deadline) -> result<bool> {
+      // One transaction under an advisory lock: processes starting together
+      // migrate one after the other, and a failure leaves nothing half done.
+      if (!ok(c.exec("BEGIN", deadline).get()) || !ok(c.exec(pg::migrate_lock_sql, deadline).get()) ||
+          !ok(c.exec(pg::migrations_ddl, deadline).get())) {
+        return errc::unavailable;
+      }
+      if (auto ec = apply(c, deadline, "sluice", "sluice_dead_letters", {pg::dead_letters_ddl})) {
+        return ec;
+      }
+      if (auto ec = apply(c, deadline, "sluice_versions", "sluice_versions", {pg::versions_ddl})) {
+        return ec;
+      }
+      for (const auto& t : tables) {
+        if (auto ec = apply(c, deadline, t.table, t.table, pg::create_table_sql(t.table, *t.resource),
+                            t.resource)) {
+          return ec;
+        }
+      }
+      if (!ok(c.exec("COMMIT", deadline).get())) return errc::unavailable;
+      return true;
+    });
+    if (!r) return r.error();
+    return attach(tables);
+  }
+
+  std::error_code attach(std::span<const table_def> tables) override {
+    auto next = std::make_shared<catalog>();
+    std::string status_union;
+    int order = 0;
+    for (const auto& t : tables) {
+      next->tables.push_back({t.table, t.resource,
+                              {t.resource, pg::insert_sql(t.table, *t.resource),
+                               pg::dead_letter_sql(t.table), t.table},
+                              pg::row_json_sql(*t.resource)});
+      status_union += fmt::format("{}SELECT {} AS o, '{}' AS t, id FROM {} WHERE message_id = $1::uuid",
+                                  order == 0 ? "" : " UNION ALL ", order, t.table, t.table);
+      ++order;
+    }
+    if (!status_union.empty()) {
+      next->status_sql = "SELECT t, id FROM (" + status_union + ") s ORDER BY o LIMIT 1";
+    }
+    std::lock_guard lock(catalog_mu_);
+    catalog_ = std::move(next);
+    return {};
+  }
+
+  result<batch_result> write(const batch& b) override {
+    auto cat = snapshot();
+    const table_info* t = cat->find(b.table);
+    if (t == nullptr) return errc::unknown_table;
+    return run([&](connection& c, clock::time_point deadline) {
+      return pg::write_batch(c, t->write, b, deadline);
+    });
+  }
+
+  result<page> query(std::string_view table, const page_query& q) override {
+    auto cat = snapshot();
+    const table_info* t = cat->find(table);
+    if (t == nullptr) return errc::unknown_table;
+    std::string where;
+    pg::params p;
+    int n = 1;
+    for (const auto& f : q.filters) {
+      const config::field_def* field = t->resource->find(f.field);
+      if (f.field != "id" && field == nullptr) return errc::bad_query;
+      where += fmt::format("{} {} = ${}::{}", where.empty() ? " WHERE" : " AND", f.field, n++,
+                           cast_of(field));
+      p.add(pg::param_text(f.value));
+    }
+    if (q.after) {
+      where += fmt::format("{} id {} ${}", where.empty() ? " WHERE" : " AND",
+                           q.descending ? "<" : ">", n++);
+      p.add(std::to_string(*q.after));
+    }
+    p.add(std::to_string(q.limit));
+    std::string sql = fmt::format("SELECT id, {} FROM {}{} ORDER BY id {} LIMIT ${}", t->row_json,
+                                  t->table, where, q.descending ? "DESC" : "ASC", n);
+    return run([&](connection& c, clock::time_point deadline) -> result<page> {
+      auto r = c.exec_prepared(sql, p, deadline);
+      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return query_error(r);
+      page out;
+      int rows = PQntuples(r.get());
+      std::size_t bytes = 2;
+      for (int i = 0; i < rows; ++i) bytes += static_cast<std::size_t>(PQgetlength(r.get(), i, 1)) + 1;
+      out.json.reserve(bytes);
+      out.json = "[";
+      for (int i = 0; i < rows; ++i) {
+        if (i > 0) out.json += ',';
+        out.json.append(PQgetvalue(r.get(), i, 1), static_cast<std::size_t>(PQgetlength(r.get(), i, 1)));
+      }
+      out.json += ']';
+      out.count = static_cast<std::size_t>(rows);
+      if (rows > 0) out.last_id = std::stoll(PQgetvalue(r.get(), rows - 1, 0));
+      return out;
+    });
+  }
+
+  result<std::optional<std::string>> get(std::string_view table, std::int64_t id) override {
+    auto cat = snapshot();
+    const table_info* t = cat->find(table);
+    if (t == nullptr) return errc::unknown_table;
+    std::string sql = fmt::format("SELECT {} FROM {} WHERE id = $1", t->row_json, t->table);
+    pg::params p;
+    p.add(std::to_string(id));
+    return run([&](connection& c, clock::time_point deadline) -> result<std::optional<std::string>> {
+      auto r = c.exec_prepared(sql, p, deadline);
+      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return query_error(r);
+      if (PQntuples(r.get()) == 0) return std::optional<std::string>();
+      return std::optional<std::string>(std::string(PQgetvalue(r.get(), 0, 0)));
+    });
+  }
+
+  result<message_status> status(std::string_view message_id) override {
+    auto cat = snapshot();
+    std::string id(message_id);
+    return run([&](connection& c, clock::time_point deadline) -> result<message_status> {
+      message_status st;
+      // A text that is no uuid cannot be a stored row's id (the column is a
+      // uuid); it may still name a dead letter.
+      if (!cat->status_sql.empty() && pg::looks_like_uuid(id)) {
+        pg::params p;
+        p.add(id);
+        auto r = c.exec_prepared(cat->status_sql, p, deadline);
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return errc::unavailable;
+        if (PQntuples(r.get()) == 1) {
+          st.status = message_status::state::stored;
+          st.table = PQgetvalue(r.get(), 0, 0);
+          st.row_id = std::stoll(PQgetvalue(r.get(), 0, 1));
+          return st;
+        }
+      }
+      pg::params p;
+      p.add(pg::looks_like_uuid(id) ? lower(id) : id);
+      auto r = c.exec_prepared(
+          "SELECT subscription, reason, attempts FROM sluice_dead_letters "
+          "WHERE message_id = $1 ORDER BY subscription LIMIT 1",
+          p, deadline);
+      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return errc::unavailable;
+      if (PQntuples(r.get()) == 1) {
+        st.status = message_status::state::dead_lettered;
+        st.subscription = PQgetvalue(r.get(), 0, 0);
+        st.reason = PQgetvalue(r.get(), 0, 1);
+        st.attempts = static_cast<std::uint32_t>(std::stoul(PQgetvalue(r.get(), 0, 2)));
+      }
+      return st;
+    });
+  }
+
+  result<std::int64_t> version(std::string_view table) override {
+    pg::params p;
+    p.add(std::string(table));
+    return run([&](connection& c, clock::time_point deadline) -> result<std::int64_t> {
+      auto r = c.exec_prepared(pg::version_read_sql, p, deadline);
+      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return errc::unavailable;
+      if (PQntuples(r.get()) == 0) return std::int64_t{0};
+      return static_cast<std::int64_t>(std::stoll(PQgetvalue(r.get(), 0, 0)));
+    });
+  }
+
+  std::error_code ping() override {
+    auto r = run([](connection& c, clock::time_point deadline) -> result<bool> {
+      if (!ok(c.exec("SELECT 1", deadline).get())) return errc::unavailable;
+      return true;
+    });
+    return r ? std::error_code{} : r.error();
+  }
+
+ private:
+  static std::string lower(std::string s) {
+    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  }
+
+  std::shared_ptr<const catalog> snapshot() const {
+    std::lock_guard lock(catalog_mu_);
+    return catalog_;
+  }
+
+  // Runs `fn` on a pooled connection. A pooled connection can be stale (the
+  // server restarted since it was last used): then the call is tried once
+  // more on a fresh one. Every store call is idempotent, so that is safe.
+  template <class Fn>
+  std::invoke_result_t<Fn, connection&, clock::time_point> run(Fn&& fn) {
+    for (int attempt = 0;; ++attempt) {
+      std::string why;
+      auto lease = pool_.acquire(why);
+      if (lease == nullptr) return errc::unavailable;
+      auto r = fn(**lease, clock::now() + budget_);
+      if (r || !(*lease)->failed() || lease->fresh() || attempt > 0) return r;
+    }
+  }
+
+  // Creates or upgrades one table unless this exact definition was applied
+  // already (the migration record); adds the columns an older definition
+  // lacked. REQUIRES: inside the migration transaction.
+  std::error_code apply(connection& c, clock::time_point deadline, const std::string& scope,
+                        const std::string& table, const std::vector<std::string>& ddl,
+                        const config::resource_def* resource = nullptr) {
+    std::string definition;
+    for (const auto& s : ddl) definition += s + ";\n";
+    for (const auto& f : resource ? resource->fields : std::vector<config::field_def>{}) {
+      definition += "-- column " + pg::column_sql(f, true) + "\n";
+    }
+    pg::params key, record;
+    key.add(scope);
+    key.add(definition);
+    key.add(table);
+    record.add(scope);
+    record.add(definition);
+    auto done = c.exec_prepared(
+        "SELECT EXISTS (SELECT 1 FROM sluice_schema_migrations WHERE scope = $1::text "
+        "AND checksum = md5($2::text)) AND to_regclass($3::text) IS NOT NULL",
+        key, deadline);
+    if (PQresultStatus(done.get()) != PGRES_TUPLES_OK) return errc::unavailable;
+    if (std::string_view(PQgetvalue(done.get(), 0, 0)) == "t") return {};
+    for (const auto& s : ddl) {
+      if (!ok(c.exec(s, deadline).get())) return errc::unavailable;
+    }
+    if (resource != nullptr) {
+      if (auto ec = add_missing_columns(c, deadline, table, *resource)) return ec;
+    }
+    auto rec = c.exec_prepared(
+        "INSERT INTO sluice_schema_migrations (scope, checksum, definition) "
+        "VALUES ($1::text, md5($2::text), $2::text) ON CONFLICT DO NOTHING",
+        record, deadline);
+    return ok(rec.get()) ? std::error_code{} : make_error_code(errc::unavailable);
+  }
+
+  static std::error_code add_missing_columns(connection& c, clock::time_point deadline,
+                                             const std::string& table,
+                                             const config::resource_def& r) {
+    pg::params p;
+    p.add(table);
+    auto cols = c.exec_prepared(
+        "SELECT column_name::text FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = $1::text",
+        p, deadline);
+    if (PQresultStatus(cols.get()) != PGRES_TUPLES_OK) return errc::unavailable;
+    std::set<std::string, std::less<>> have;
+    for (int i = 0; i < PQntuples(cols.get()); ++i) have.emplace(PQgetvalue(cols.get(), i, 0));
+    for (const auto& f : r.fields) {
+      if (have.count(f.name)) continue;
+      auto sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", table, pg::column_sql(f, true));
+      if (!ok(c.exec(sql, deadline).get())) return errc::unavailable;
+    }
+    return {};
+  }
+
+  pg::pool pool_;
+  std::chrono::milliseconds budget_;
+  mutable std::mutex catalog_mu_;
+  std::shared_ptr<const catalog> catalog_;  // guarded by catalog_mu_; replaced whole
+};
+
+}  // namespace
+
+result<std::unique_ptr<store>> make_postgres_store(const postgres_store_options& o,
+                                                   std::string* error) {
+  char* err = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(o.url.c_str(), &err);
+  if (parsed == nullptr) {
+    if (error != nullptr) *error = err != nullptr ? err : "cannot parse the URL";
+    PQfreemem(err);
+    return errc::unavailable;
+  }
+  PQconninfoFree(parsed);
+  pg::pool_options po;
+  po.keys = {"dbname", "connect_timeout", "options", "application_name"};
+  // libpq's connect_timeout is in whole seconds (and at least 2).
+  auto connect_s = std::max<long long>(2, (o.connect_timeout.count() + 999) / 1000);
+  po.values = {o.url, std::to_string(connect_s),
+               fmt::format("-c statement_timeout={}", o.statement_timeout.count()),
+               o.application_name};
+  if (!o.password.empty()) {
+    po.keys.emplace_back("password");
+    po.values.push_back(o.password);
+  }
+  po.size = o.pool_size;
+  po.wait = o.connect_timeout;
+  // The client-side bound of one call: the server gives up on a statement at
+  // statement_timeout; the slack covers connecting and the round trips.
+  auto budget = o.statement_timeout + o.connect_timeout + std::chrono::milliseconds(2000);
+  return std::unique_ptr<store>(new postgres_store(std::move(po), budget));
+}
+
+}  // namespace sluice::store
