@@ -5,12 +5,15 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CONFIG ?= config/sluice.toml
 
-.PHONY: all deps configure build run test unit integration bench format clean
+.PHONY: all deps test-deps configure build run test unit integration bench format clean
 
 all: build
 
 deps:
-	@bash scripts/install-deps.sh
+	@bash scripts/install-deps.sh build
+
+test-deps:
+	@bash scripts/install-deps.sh test
 
 # Warnings are errors here (Debian 12's g++ 12 is the supported compiler).
 configure: deps
@@ -26,7 +29,7 @@ run: build
 	@mkdir -p data
 	$(BUILD_DIR)/sluice serve --config $(CONFIG)
 
-test: build
+test: test-deps build
 	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j 2
 
 unit: build
@@ -35,7 +38,7 @@ unit: build
 integration: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -L integration
 
-bench: build
+bench: test-deps build
 	@bash bench/run.sh
 
 format:

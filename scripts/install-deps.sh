@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Sluice needs to build, run and test.
+# Installs the Debian packages Sluice needs: `install-deps.sh build` what
+# building and running needs (make run), `install-deps.sh test` (the default)
+# also the servers and tools the tests and the benchmark start on loopback.
 # Idempotent: installs only what is missing, and is silent when nothing is.
 set -euo pipefail
+set_name=${1:-test}
 
-packages=(
+build_packages=(
   # toolchain
   g++ cmake make pkg-config git ca-certificates
   # libraries (Boost 1.81 replaces Debian's default 1.74 -dev packages)
@@ -12,12 +15,20 @@ packages=(
   prometheus-cpp-dev libgtest-dev
   # real backends: client libraries
   libpq-dev libnats-dev libhiredis-dev librabbitmq-dev
+)
+test_packages=(
   # servers the tests start on loopback (never as system services)
   postgresql-15 postgresql-client-15 nats-server redis-server rabbitmq-server
   prometheus prometheus-alertmanager
   # tools the tests, the quick start and the benchmark use
   curl sqlite3 nginx-light wrk procps
 )
+
+case "$set_name" in
+  build) packages=("${build_packages[@]}") ;;
+  test) packages=("${build_packages[@]}" "${test_packages[@]}") ;;
+  *) echo "usage: install-deps.sh [build|test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -30,13 +30,41 @@ std::string scheme_of(const std::string& url) {
   return pos == std::string::npos ? std::string() : url.substr(0, pos);
 }
 
+// The URL forms this build accepts for a key, for error messages.
+std::string supported_forms(std::string_view key) {
+  std::string forms = "sqlite://PATH";
+  if (key == "store.url") {
+#ifdef SLUICE_WITH_POSTGRES
+    forms += ", postgres://USER@HOST:PORT/DB";
+#endif
+  } else {
+#ifdef SLUICE_WITH_NATS
+    forms += ", nats://HOST:PORT";
+#endif
+#ifdef SLUICE_WITH_REDIS
+    forms += ", redis://HOST:PORT";
+#endif
+#ifdef SLUICE_WITH_RABBITMQ
+    forms += ", amqp://USER:PASS@HOST:PORT/VHOST";
+#endif
+  }
+  return forms;
+}
+
 [[noreturn]] void unsupported(const config::config& cfg, const char* key, const std::string& url) {
   throw config::config_error(cfg.source.string() + ": " + key + ": unsupported URL '" +
-                             mask_password(url) + "' (this build supports sqlite://PATH"
-#ifdef SLUICE_WITH_POSTGRES
-                             " and, for the store, postgres://USER@HOST:PORT/DB"
-#endif
-                             ")");
+                             mask_password(url) + "' (this build supports " +
+                             supported_forms(key) + ")");
+}
+
+// A broker that refuses its URL is a configuration error naming the key.
+[[maybe_unused]] std::unique_ptr<broker::broker> opened(
+    result<std::unique_ptr<broker::broker>> r, const config::config& cfg, const std::string& url) {
+  if (!r) {
+    throw config::config_error(cfg.source.string() + ": broker.url: unusable URL '" +
+                               mask_password(url) + "'");
+  }
+  return std::move(*r);
 }
 
 void make_parent_dir(const std::string& path) {
@@ -77,12 +105,7 @@ std::unique_ptr<broker::broker> open_nats_broker(const config::config& cfg) {
   o.visibility_timeout = cfg.broker.visibility_timeout;
   o.dedup_window = cfg.broker.dedup_window;
   o.max_pending = cfg.broker.max_pending;
-  auto b = broker::make_nats_broker(o);
-  if (!b) {
-    throw config::config_error(cfg.source.string() + ": broker.url: unusable URL '" +
-                               mask_password(o.url) + "'");
-  }
-  return std::move(*b);
+  return opened(broker::make_nats_broker(o), cfg, o.url);
 }
 }  // namespace
 #endif
@@ -100,12 +123,7 @@ std::unique_ptr<broker::broker> open_rabbitmq_broker(const config::config& cfg) 
   o.dedup_window = cfg.broker.dedup_window;
   o.max_pending = cfg.broker.max_pending;
   o.max_prefetch = std::max<std::size_t>(cfg.pipeline.batch_size, 1);
-  auto b = broker::make_rabbitmq_broker(o);
-  if (!b) {
-    throw config::config_error(cfg.source.string() + ": broker.url: unusable URL '" +
-                               mask_password(o.url) + "'");
-  }
-  return std::move(*b);
+  return opened(broker::make_rabbitmq_broker(o), cfg, o.url);
 }
 }  // namespace
 #endif
@@ -123,12 +141,7 @@ std::unique_ptr<broker::broker> open_redis_broker(const config::config& cfg) {
   o.visibility_timeout = cfg.broker.visibility_timeout;
   o.dedup_window = cfg.broker.dedup_window;
   o.max_pending = cfg.broker.max_pending;
-  auto b = broker::make_redis_broker(o);
-  if (!b) {
-    throw config::config_error(cfg.source.string() + ": broker.url: unusable URL '" +
-                               mask_password(o.url) + "'");
-  }
-  return std::move(*b);
+  return opened(broker::make_redis_broker(o), cfg, o.url);
 }
 }  // namespace
 #endif

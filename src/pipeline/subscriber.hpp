@@ -69,6 +69,7 @@ class subscriber {
   const subscriber_options options_;
   observe::metrics& metrics_;
 
+  std::chrono::steady_clock::time_point lag_updated_{};  // the subscriber's thread only
   std::mutex mu_;  // guards stopping_ for the backoff wait
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -55,16 +55,18 @@ class sqlite_backend final : public broker_backend {
   std::unique_ptr<broker::broker> client_;
 };
 
-#if SLUICE_WITH_NATS
-// The shared nats-server; each backend (test) gets its own namespace.
-class nats_backend final : public broker_backend {
+// A client of a shared broker server; each backend (test) gets its own
+// namespace. The same client lives across server restarts: it must reconnect
+// by itself. `make` builds a client from the options.
+template <class Server, class Options>
+class server_backend final : public broker_backend {
  public:
-  nats_backend(nats_server& server, const broker_backend_options& o) : server_(server) {
+  using factory = result<std::unique_ptr<broker::broker>> (*)(const Options&);
+  server_backend(Server& server, Options options, factory make)
+      : server_(server), options_(std::move(options)), make_(make) {
     static int n = 0;
     options_.url = server.url();
     options_.name_space = "c" + std::to_string(getpid()) + "_" + std::to_string(++n);
-    options_.visibility_timeout = o.visibility_timeout;
-    options_.reconnect_max = std::chrono::milliseconds(500);
   }
   bool open() {
     client_ = open_client();
@@ -72,83 +74,7 @@ class nats_backend final : public broker_backend {
   }
   broker::broker& get() override { return *client_; }
   std::unique_ptr<broker::broker> open_client() override {
-    auto b = broker::make_nats_broker(options_);
-    return b ? std::move(*b) : nullptr;
-  }
-  // The client reconnects by itself: wait until it has.
-  bool restart(bool hard) override { return server_.restart(hard) && reachable(); }
-
- private:
-  bool reachable() {
-    for (int i = 0; i < 300; ++i) {  // ≤ 30 s
-      if (!client_->ping()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-  }
-
-  nats_server& server_;
-  broker::nats_broker_options options_;
-  std::unique_ptr<broker::broker> client_;
-};
-#endif
-
-#if SLUICE_WITH_REDIS
-// The shared redis-server; each backend (test) gets its own key namespace.
-class redis_backend final : public broker_backend {
- public:
-  redis_backend(redis_server& server, const broker_backend_options& o) : server_(server) {
-    static int n = 0;
-    options_.url = server.url();
-    options_.name_space = "c" + std::to_string(getpid()) + "_" + std::to_string(++n);
-    options_.visibility_timeout = o.visibility_timeout;
-    options_.retry_max = std::chrono::milliseconds(500);
-  }
-  bool open() {
-    client_ = open_client();
-    return client_ && reachable();
-  }
-  broker::broker& get() override { return *client_; }
-  std::unique_ptr<broker::broker> open_client() override {
-    auto b = broker::make_redis_broker(options_);
-    return b ? std::move(*b) : nullptr;
-  }
-  // The same client reconnects by itself: wait until it has.
-  bool restart(bool hard) override { return server_.restart(hard) && reachable(); }
-
- private:
-  bool reachable() {
-    for (int i = 0; i < 300; ++i) {  // ≤ 30 s
-      if (!client_->ping()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-  }
-
-  redis_server& server_;
-  broker::redis_broker_options options_;
-  std::unique_ptr<broker::broker> client_;
-};
-#endif
-
-#if SLUICE_WITH_RABBITMQ
-// The shared RabbitMQ node; each backend (test) gets its own namespace. The
-// same client lives across restarts: it must reconnect by itself.
-class rabbitmq_backend final : public broker_backend {
- public:
-  explicit rabbitmq_backend(rabbitmq_server& server) : server_(server) {
-    static int n = 0;
-    options_.url = server.url();
-    options_.name_space = "c" + std::to_string(getpid()) + "_" + std::to_string(++n);
-    options_.retry_max = std::chrono::milliseconds(500);
-  }
-  bool open() {
-    client_ = open_client();
-    return client_ && reachable();
-  }
-  broker::broker& get() override { return *client_; }
-  std::unique_ptr<broker::broker> open_client() override {
-    auto b = broker::make_rabbitmq_broker(options_);
+    auto b = make_(options_);
     return b ? std::move(*b) : nullptr;
   }
   bool restart(bool hard) override { return server_.restart(hard) && reachable(); }
@@ -162,11 +88,20 @@ class rabbitmq_backend final : public broker_backend {
     return false;
   }
 
-  rabbitmq_server& server_;
-  broker::rabbitmq_broker_options options_;
+  Server& server_;
+  Options options_;
+  factory make_;
   std::unique_ptr<broker::broker> client_;
 };
-#endif
+
+template <class Server, class Options>
+std::unique_ptr<broker_backend> open_backend(Server* server, Options options,
+                                             typename server_backend<Server, Options>::factory make) {
+  if (server == nullptr) return nullptr;
+  auto b = std::make_unique<server_backend<Server, Options>>(*server, std::move(options), make);
+  if (!b->open()) return nullptr;
+  return b;
+}
 
 }  // namespace
 
@@ -208,21 +143,26 @@ std::unique_ptr<broker_backend> make_broker_backend(const std::string& name,
     if (b->open()) return b;
   }
 #if SLUICE_WITH_NATS
-  if (name == "nats" && nats_server::shared()) {
-    auto b = std::make_unique<nats_backend>(*nats_server::shared(), options);
-    if (b->open()) return b;
+  if (name == "nats") {
+    broker::nats_broker_options o;
+    o.visibility_timeout = options.visibility_timeout;
+    o.reconnect_max = std::chrono::milliseconds(500);
+    return open_backend(nats_server::shared(), o, &broker::make_nats_broker);
   }
 #endif
 #if SLUICE_WITH_RABBITMQ
-  if (name == "rabbitmq" && rabbitmq_server::shared()) {
-    auto b = std::make_unique<rabbitmq_backend>(*rabbitmq_server::shared());
-    if (b->open()) return b;
+  if (name == "rabbitmq") {
+    broker::rabbitmq_broker_options o;  // redelivers on consumer loss, not on a timer
+    o.retry_max = std::chrono::milliseconds(500);
+    return open_backend(rabbitmq_server::shared(), o, &broker::make_rabbitmq_broker);
   }
 #endif
 #if SLUICE_WITH_REDIS
-  if (name == "redis" && redis_server::shared()) {
-    auto b = std::make_unique<redis_backend>(*redis_server::shared(), options);
-    if (b->open()) return b;
+  if (name == "redis") {
+    broker::redis_broker_options o;
+    o.visibility_timeout = options.visibility_timeout;
+    o.retry_max = std::chrono::milliseconds(500);
+    return open_backend(redis_server::shared(), o, &broker::make_redis_broker);
   }
 #endif
   return nullptr;
