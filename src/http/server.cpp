@@ -196,6 +196,12 @@ struct server::impl : std::enable_shared_from_this<impl> {
     out.body() = std::move(res.body);
     out.keep_alive(keep_alive);
     out.prepare_payload();
+    if (method == "HEAD") {
+      // The headers a GET would send, without its body (RFC 9110 §9.3.2).
+      auto length = out.body().size();
+      out.body().clear();
+      out.content_length(length);
+    }
     c.stream.expires_after(opt.read_timeout);
     auto [ec, n] = co_await bhttp::async_write(c.stream, out, use_tuple);
     double seconds =

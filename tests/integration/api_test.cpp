@@ -113,6 +113,17 @@ TEST_F(api, messages_status_reports_unknown_ids_as_404) {
   EXPECT_EQ(c.get("/v1/nothing").status, 404);
 }
 
+TEST_F(api, head_sends_the_headers_of_get_without_the_body) {
+  http_client c(port());
+  auto get = c.get("/v1/users?limit=1");
+  auto head = c.request("HEAD", "/v1/users?limit=1");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-length"), std::to_string(get.body.size()));
+  EXPECT_TRUE(head.body.empty());
+  // The connection stays usable: no stray body bytes were sent.
+  EXPECT_EQ(c.get("/healthz").status, 200);
+}
+
 TEST_F(api, wrong_methods_get_405_with_allow) {
   http_client c(port());
   auto r = c.request("DELETE", "/v1/users");

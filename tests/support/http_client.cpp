@@ -56,6 +56,7 @@ http_result http_client::request(const std::string& method, const std::string& t
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
+  head_ = method == "HEAD";
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = fd_ >= 0;
     auto r = raw(req);
@@ -116,7 +117,10 @@ http_result http_client::read_response() {
     }
     pos = next + 2;
   }
-  std::size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+  std::size_t length = r.headers.count("content-length") && !head_
+                           ? std::stoul(r.headers["content-length"])
+                           : 0;
+  head_ = false;
   while (buffer_.size() < length) {
     if (!fill()) break;
   }

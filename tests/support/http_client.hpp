@@ -46,6 +46,7 @@ class http_client {
 
   int port_;
   int fd_ = -1;
+  bool head_ = false;  // the pending response answers a HEAD: no body follows
   std::string buffer_;
 };
 
