@@ -3,25 +3,70 @@
 set -euo pipefail
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SLUICE=${SLUICE:-$BENCH_ROOT/build/sluice}
+BUILD_DIR=${BUILD_DIR:-$BENCH_ROOT/build}
+SLUICE=${SLUICE:-$BUILD_DIR/sluice}
+PGBIN=/usr/lib/postgresql/15/bin
+# What bench_cleanup stops, last started first: "PID[:SIGNAL[:SECONDS]]"
+# (default TERM, 10 s, then KILL); a negative PID is a process group.
 PIDS=()
 
 bench_init() {
   WORK=$(mktemp -d /tmp/sluice-bench-XXXXXX)
-  chmod 755 "$WORK"
+  chmod 755 "$WORK"  # the postgres and rabbitmq users reach their dirs inside
   trap bench_cleanup EXIT
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
+}
+
+# stop_pid PID [SIGNAL] [SECONDS]: signal it, wait for it to go, then SIGKILL.
+stop_pid() {
+  local pid=$1 sig=${2:-TERM} secs=${3:-10} i
+  kill -"$sig" -- "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < secs * 10; i++)); do
+    kill -0 -- "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  echo "pid $pid still there after ${secs}s of SIG$sig: SIGKILL" >&2
+  kill -KILL -- "$pid" 2>/dev/null || true
+}
+
+# stop_server PID: stop one server started by a start_* helper (its own
+# signal and grace) and forget it.
+stop_server() {
+  local i entry pid sig secs
+  for i in "${!PIDS[@]}"; do
+    entry=${PIDS[$i]}
+    [ "${entry%%:*}" = "$1" ] || [ "${entry%%:*}" = "-$1" ] || continue
+    IFS=: read -r pid sig secs <<<"$entry"
+    stop_pid "$pid" "${sig:-TERM}" "${secs:-10}"
+    unset "PIDS[$i]"
+  done
+  PIDS=("${PIDS[@]}")
 }
 
 bench_cleanup() {
-  local pid
-  for pid in "${PIDS[@]:-}"; do
-    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+  local i pid sig secs
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    [ -n "${PIDS[$i]:-}" ] || continue
+    IFS=: read -r pid sig secs <<<"${PIDS[$i]}"
+    stop_pid "$pid" "${sig:-TERM}" "${secs:-10}"
   done
-  for pid in "${PIDS[@]:-}"; do
-    [ -n "$pid" ] && for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
-  done
+  PIDS=()
   rm -rf "$WORK"
+}
+
+# as_user USER CMD…: CMD as USER when we are root (initdb, postgres and
+# rabbitmq refuse root). For a server in the background use
+# `as_prefix USER; "${AS[@]}" CMD… &` instead: setpriv execs in place, so $!
+# is the server's own PID (a function run with & would be a subshell).
+as_prefix() {
+  AS=()
+  if [ "$(id -u)" -eq 0 ]; then AS=(setpriv --reuid="$1" --regid="$1" --clear-groups --); fi
+}
+as_user() {
+  local user=$1; shift
+  as_prefix "$user"
+  "${AS[@]}" "$@"
 }
 
 free_port() {
@@ -48,7 +93,7 @@ start_sluice() {
       "$@" "$SLUICE" serve --config "$BENCH_ROOT/config/sluice.toml" >"$WORK/$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
-  wait_port "$port"
+  wait_port "$port" || { tail -20 "$WORK/$name.log" >&2; return 1; }
   printf -v "${name}_PORT" '%s' "$port"
   printf -v "${name}_PID" '%s' "$pid"
 }
@@ -81,10 +126,20 @@ CONF
   NGINX_PORT=$port
 }
 
-# wrk_rate URL [wrk args…]: requests/s from a wrk run.
+# wrk_rate URL [wrk args…]: successful (2xx/3xx) requests/s from a wrk run;
+# errors and non-2xx answers do not count (and are reported on stderr).
 wrk_rate() {
-  local url=$1; shift
-  wrk "$@" "$url" | awk '/Requests\/sec/ {print $2}'
+  local url=$1 out; shift
+  out=$(wrk "$@" "$url")
+  echo "$out" | awk '
+    / requests in / {total = $1}
+    /Non-2xx or 3xx responses:/ {bad = $NF}
+    /Socket errors:/ {print "wrk: " $0 > "/dev/stderr"}
+    /Requests\/sec/ {rps = $2}
+    END {
+      if (bad > 0) printf "wrk: %d of %d answers were not 2xx/3xx (not counted)\n", bad, total > "/dev/stderr"
+      printf "%.2f\n", (total > 0 ? rps * (total - bad) / total : 0)
+    }'
 }
 
 # json_get FILE PATH: a value from a JSON file (dotted path).
@@ -95,3 +150,148 @@ print(v)' "$1" "$2"
 }
 
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{100*a/b:.0f} %' if b else 'n/a')" "$1" "$2"; }
+
+# msgs_per_s: the "= N msgs/s" figure of a raw publish bench's output (stdin).
+msgs_per_s() { sed -n 's/.*= \([0-9.]*\) msgs\/s.*/\1/p' | tail -1; }
+
+# ---------------------------------------------------------------- PostgreSQL
+# start_postgres NAME: a fresh PostgreSQL 15 cluster in $WORK/NAME (initdb as
+# user postgres, trust auth, superuser "sluice"), on a free port on
+# 127.0.0.1, fsync on; stopped at exit by SIGINT (fast shutdown).
+# Sets NAME_PORT, NAME_PID and NAME_URL (postgresql://sluice@127.0.0.1:PORT,
+# append /DB).
+start_postgres() {
+  local name=$1 dir=$WORK/$1 port pid i
+  mkdir -p "$dir/sock"
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$dir"; fi
+  # -N: initdb need not fsync its files (the server itself runs with fsync on).
+  as_user postgres "$PGBIN/initdb" -D "$dir/data" -A trust -U sluice -E UTF8 --locale=C.UTF-8 -N \
+      >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+  port=$(free_port)
+  as_prefix postgres
+  "${AS[@]}" "$PGBIN/postgres" -D "$dir/data" -k "$dir/sock" -c listen_addresses=127.0.0.1 \
+      -p "$port" -c fsync=on -c max_connections=200 >"$dir/postgres.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid:INT:30")
+  for ((i = 0; i < 300; i++)); do
+    "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+    sleep 0.1
+  done
+  "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" || { tail -20 "$dir/postgres.log" >&2; return 1; }
+  printf -v "${name}_PORT" '%s' "$port"
+  printf -v "${name}_PID" '%s' "$pid"
+  printf -v "${name}_URL" '%s' "postgresql://sluice@127.0.0.1:$port"
+}
+
+# psql_at URL SQL…: run SQL, print unaligned tuples only.
+psql_at() { local url=$1; shift; "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$url" -c "$@"; }
+
+# pg_insert_ceiling_and_sink URL ROWS [BATCH=500]: on database URL (tables made
+# by Sluice's own migration, so the schema is the same), first pgbench with one
+# client, each transaction one BATCH-row multi-VALUES INSERT … ON CONFLICT
+# (message_id) DO NOTHING into users_pgbench (the ceiling), then
+# sluice_pg_sink_bench writing the same number of rows through store::write
+# into users_sink. Sets PG_INSERT_ROWS_S, PG_SINK_ROWS_S, PG_INSERT_ROWS,
+# PG_SINK_ROWS.
+pg_insert_ceiling_and_sink() {
+  local url=$1 rows=$2 batch=${3:-500} sink=$BUILD_DIR/sluice_pg_sink_bench tx i out tps script
+  [ -x "$sink" ] || { echo "$sink not built (cmake --build $BUILD_DIR --target sluice_pg_sink_bench)" >&2; return 1; }
+  "$sink" "$url" users_pgbench 0 "$batch" --migrate-only >/dev/null
+  "$sink" "$url" users_sink 0 "$batch" --migrate-only >/dev/null
+  # One transaction = one BATCH-row insert, values the size of the sink's.
+  script=$WORK/insert$batch.sql
+  {
+    echo "INSERT INTO users_pgbench (message_id, received_at, name, email) VALUES"
+    for ((i = 1; i <= batch; i++)); do
+      printf "(gen_random_uuid(), now(), 'user-1%05d', 'user-1%05d@example.com')%s\n" "$i" "$i" \
+          "$([ "$i" -lt "$batch" ] && echo ,)"
+    done
+    echo "ON CONFLICT (message_id) DO NOTHING;"
+  } >"$script"
+  tx=$(((rows + batch - 1) / batch))
+  psql_at "$url" "CHECKPOINT"
+  out=$(timeout 180 "$PGBIN/pgbench" -n -c 1 -t "$tx" -f "$script" "$url" 2>&1) || { echo "$out" >&2; return 1; }
+  tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
+  PG_INSERT_ROWS_S=$(python3 -c "print(round($tps * $batch))")
+  psql_at "$url" "CHECKPOINT"
+  out=$(timeout 180 "$sink" "$url" users_sink $((tx * batch)) "$batch") || { echo "$out" >&2; return 1; }
+  PG_SINK_ROWS_S=$(echo "$out" | sed -n 's/.*rows_per_s=\([0-9.]*\).*/\1/p')
+  PG_INSERT_ROWS=$(psql_at "$url" "SELECT count(*) FROM users_pgbench")
+  PG_SINK_ROWS=$(psql_at "$url" "SELECT count(*) FROM users_sink")
+}
+
+# ------------------------------------------------------------------- brokers
+# start_redis NAME: redis-server with the AOF fsynced on every write
+# (--appendonly yes --appendfsync always, as the tests run it) in $WORK/NAME.
+# Sets NAME_PORT, NAME_PID, NAME_URL (redis://127.0.0.1:PORT).
+start_redis() {
+  local name=$1 dir=$WORK/$1 port pid i
+  mkdir -p "$dir"
+  port=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --appendonly yes --appendfsync always \
+      --save "" --daemonize no --logfile "" >"$dir/redis.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  # PONG, not -LOADING: ready.
+  for ((i = 0; i < 300; i++)); do
+    [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ] && break
+    sleep 0.1
+  done
+  [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ] || { tail -20 "$dir/redis.log" >&2; return 1; }
+  printf -v "${name}_PORT" '%s' "$port"
+  printf -v "${name}_PID" '%s' "$pid"
+  printf -v "${name}_URL" '%s' "redis://127.0.0.1:$port"
+}
+
+# start_nats NAME: nats-server with JetStream (file store in $WORK/NAME).
+# Sets NAME_PORT, NAME_PID, NAME_URL (nats://127.0.0.1:PORT).
+start_nats() {
+  local name=$1 dir=$WORK/$1 port pid
+  mkdir -p "$dir"
+  port=$(free_port)
+  nats-server -js -a 127.0.0.1 -p "$port" -sd "$dir/jetstream" >"$dir/nats.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait_port "$port" || { tail -20 "$dir/nats.log" >&2; return 1; }
+  printf -v "${name}_PORT" '%s' "$port"
+  printf -v "${name}_PID" '%s' "$pid"
+  printf -v "${name}_URL" '%s' "nats://127.0.0.1:$port"
+}
+
+# start_rabbitmq NAME: a RabbitMQ node as user rabbitmq, as the tests start it
+# (tests/support/rabbitmq_server.cpp): mnesia, logs and HOME in $WORK/NAME,
+# free loopback ports, its own epmd on a free port (so no daemon outlives us),
+# the node in its own process group (stopped as a group: beam.smp and its
+# helpers). Sets NAME_PORT, NAME_PID (the group), NAME_URL
+# (amqp://guest:guest@127.0.0.1:PORT/%2f).
+start_rabbitmq() {
+  local name=$1 dir=$WORK/$1 port dist epmd_port pid
+  mkdir -p "$dir/home" "$dir/mnesia" "$dir/log"
+  port=$(free_port); dist=$(free_port); epmd_port=$(free_port)
+  echo "[]." >"$dir/enabled_plugins"
+  printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users.guest = true\nlog.console = true\nlog.file = false\n' \
+      "$port" >"$dir/rabbitmq.conf"
+  chmod 755 "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown -R rabbitmq: "$dir"; fi
+  as_prefix rabbitmq
+  HOME=$dir/home "${AS[@]}" /usr/bin/epmd -port "$epmd_port" -address 127.0.0.1 >"$dir/epmd.log" 2>&1 &
+  PIDS+=("$!")
+  wait_port "$epmd_port" 10 || { cat "$dir/epmd.log" >&2; return 1; }
+  # setsid: a new process group (we are not a group leader, so setsid execs
+  # in place and $! is the group's id).
+  (cd "$dir" && exec setsid "${AS[@]}" env HOME="$dir/home" \
+      RABBITMQ_NODENAME="sluice$port@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+      RABBITMQ_NODE_PORT="$port" RABBITMQ_DIST_PORT="$dist" \
+      ERL_EPMD_PORT="$epmd_port" ERL_EPMD_ADDRESS=127.0.0.1 \
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-start_epmd false" \
+      RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
+      RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" \
+      /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/rabbitmq.log" 2>&1) &
+  pid=$!
+  PIDS+=("-$pid:TERM:30")
+  # The AMQP listener opens last in the boot sequence: open port = ready.
+  wait_port "$port" 90 || { tail -30 "$dir/rabbitmq.log" >&2; return 1; }
+  printf -v "${name}_PORT" '%s' "$port"
+  printf -v "${name}_PID" '%s' "$pid"
+  printf -v "${name}_URL" '%s' "amqp://guest:guest@127.0.0.1:$port/%2f"
+}

@@ -23,7 +23,7 @@ echo "-- GET /v1/users?limit=10 ($page_bytes bytes) vs nginx serving the same by
 start_nginx "$WORK/page.json"
 nginx_rps=$(wrk_rate "http://127.0.0.1:$NGINX_PORT/page.json" -t2 -c"$CONNS" -d"${DUR}s")
 get_rps=$(wrk_rate "$base/v1/users?limit=10" -t2 -c"$CONNS" -d"${DUR}s")
-row "GET page (no read cache yet) req/s" "$get_rps" "$nginx_rps (nginx)" "$(ratio "$get_rps" "$nginx_rps")" "≥ 60 % (cached)"
+row "GET page cached (embedded SQLite store) req/s" "$get_rps" "$nginx_rps (nginx)" "$(ratio "$get_rps" "$nginx_rps")" "≥ 60 %"
 
 echo "-- POST → 202, durable, closed loop (wrk, $CONNS connections, ${DUR}s)"
 cat >"$WORK/post.lua" <<'LUA'

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# make bench plug-in: for each real broker (NATS JetStream, Redis Streams,
+# RabbitMQ), started here on loopback the way the tests start it, the C
+# client's raw acked publish rate (the bench/*_publish.cpp binaries: 50k
+# messages of 80 B, acks/confirms on) against Sluice's POST → 202 rate through
+# that broker (`sluice serve` with SLUICE_BROKER_URL, SQLite store; wrk closed
+# loop, 32 connections). Goal: POST → 202 ≥ 50 % of the raw rate.
+# Prints ROW|figure|sluice|ceiling|ratio|goal lines on stdout (collected by
+# bench/run.sh), progress on stderr. Every step is bounded in time.
+source "$(dirname "$0")/lib.sh"
+bench_init
+DUR=${BENCH_SECONDS:-8}
+CONNS=${BENCH_CONNECTIONS:-32}
+MSGS=${BENCH_BROKER_MESSAGES:-50000}
+BYTES=80
+BROKERS=${BENCH_BROKERS:-nats redis rabbitmq}
+
+log() { echo "$*" >&2; }
+emit() { echo "ROW|$1|$2|$3|$4|$5"; }
+
+cat >"$WORK/post.lua" <<'LUA'
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", "/v1/users", {["Content-Type"] = "application/json"},
+    '{"name":"Bench","email":"w' .. n .. '-' .. math.random(1, 1e9) .. '@bench.test"}')
+end
+LUA
+
+for b in $BROKERS; do
+  case $b in
+    nats)     title="NATS JetStream";  start_nats nats
+              url=$nats_URL; server_pid=$nats_PID
+              raw=(timeout 120 "$BUILD_DIR/sluice_bench_nats_publish" "$nats_URL" "$MSGS" "$BYTES") ;;
+    redis)    title="Redis Streams (appendfsync always)"; start_redis redis
+              url=$redis_URL; server_pid=$redis_PID
+              raw=(timeout 120 "$BUILD_DIR/sluice_bench_redis_publish" 127.0.0.1 "$redis_PORT" "$MSGS" "$BYTES") ;;
+    rabbitmq) title="RabbitMQ (quorum queue)"; log "-- starting RabbitMQ (takes a while)"
+              start_rabbitmq rabbit
+              url=$rabbit_URL; server_pid=$rabbit_PID
+              raw=(timeout 120 "$BUILD_DIR/sluice_bench_rabbitmq_publish" "amqp://guest:guest@127.0.0.1:$rabbit_PORT" "$MSGS" "$BYTES") ;;
+    *) log "unknown broker $b"; continue ;;
+  esac
+  log "-- $title: raw acked publish, $MSGS × $BYTES B"
+  out=$("${raw[@]}" 2>&1) || log "$out"
+  log "   $out"
+  raw_rate=$(echo "$out" | msgs_per_s)
+  start_sluice "s_$b" SLUICE_BROKER_URL="$url"
+  log "-- $title: Sluice POST → 202 (wrk, $CONNS connections, ${DUR}s)"
+  post_rps=$(wrk_rate "http://127.0.0.1:$(eval echo "\$s_${b}_PORT")/v1/users" -t2 -c"$CONNS" -d"${DUR}s" -s "$WORK/post.lua")
+  emit "POST → 202 via $title req/s" "$post_rps" "${raw_rate:-?} (raw acked publish)" \
+       "$(ratio "$post_rps" "${raw_rate:-0}")" "≥ 50 %"
+  stop_server "$(eval echo "\$s_${b}_PID")"
+  stop_server "$server_pid"
+done
