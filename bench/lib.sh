@@ -83,14 +83,16 @@ wait_port() {  # port [seconds]
   return 1
 }
 
-# start_sluice NAME [ENV=VALUE…]: a `sluice serve` on a free port; sets NAME_PORT, NAME_PID.
+# start_sluice NAME [ENV=VALUE…]: a `sluice serve` (or $SLUICE_MODE: api, worker)
+# on a free port; sets NAME_PORT, NAME_PID.
 start_sluice() {
   local name=$1; shift
   local port; port=$(free_port)
   mkdir -p "$WORK/$name"
   env SLUICE_HTTP_LISTEN=127.0.0.1:$port SLUICE_LOG_ACCESS_LOG=false SLUICE_LOG_LEVEL=warn \
       SLUICE_STORE_URL=sqlite://$WORK/$name/sluice.db SLUICE_BROKER_URL=sqlite://$WORK/$name/queue.db \
-      "$@" "$SLUICE" serve --config "$BENCH_ROOT/config/sluice.toml" >"$WORK/$name.log" 2>&1 &
+      "$@" "$SLUICE" "${SLUICE_MODE:-serve}" --config "$BENCH_ROOT/config/sluice.toml" \
+      >"$WORK/$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   wait_port "$port" || { tail -20 "$WORK/$name.log" >&2; return 1; }

@@ -3,8 +3,9 @@
 # RabbitMQ), started here on loopback the way the tests start it, the C
 # client's raw acked publish rate (the bench/*_publish.cpp binaries: 50k
 # messages of 80 B, acks/confirms on) against Sluice's POST → 202 rate through
-# that broker (`sluice serve` with SLUICE_BROKER_URL, SQLite store; wrk closed
-# loop, 32 connections). Goal: POST → 202 ≥ 50 % of the raw rate.
+# that broker (`sluice api` with SLUICE_BROKER_URL — the ingest path alone, as
+# when workers run elsewhere; wrk closed loop, 32 connections), one record per
+# POST and 20 records per POST (messages/s). Goal: POST → 202 ≥ 50 % of the raw rate.
 # Prints ROW|figure|sluice|ceiling|ratio|goal lines on stdout (collected by
 # bench/run.sh), progress on stderr. Every step is bounded in time.
 source "$(dirname "$0")/lib.sh"
@@ -26,6 +27,18 @@ request = function()
     '{"name":"Bench","email":"w' .. n .. '-' .. math.random(1, 1e9) .. '@bench.test"}')
 end
 LUA
+cat >"$WORK/post20.lua" <<'LUA'
+local n = 0
+request = function()
+  n = n + 1
+  local items = {}
+  for i = 1, 20 do
+    items[i] = '{"name":"Bench","email":"b' .. n .. '-' .. i .. '-' .. math.random(1, 1e9) .. '@bench.test"}'
+  end
+  return wrk.format("POST", "/v1/users", {["Content-Type"] = "application/json"},
+    '[' .. table.concat(items, ',') .. ']')
+end
+LUA
 
 for b in $BROKERS; do
   case $b in
@@ -45,11 +58,16 @@ for b in $BROKERS; do
   out=$("${raw[@]}" 2>&1) || log "$out"
   log "   $out"
   raw_rate=$(echo "$out" | msgs_per_s)
-  start_sluice "s_$b" SLUICE_BROKER_URL="$url"
-  log "-- $title: Sluice POST → 202 (wrk, $CONNS connections, ${DUR}s)"
-  post_rps=$(wrk_rate "http://127.0.0.1:$(eval echo "\$s_${b}_PORT")/v1/users" -t2 -c"$CONNS" -d"${DUR}s" -s "$WORK/post.lua")
-  emit "POST → 202 via $title req/s" "$post_rps" "${raw_rate:-?} (raw acked publish)" \
+  SLUICE_MODE=api start_sluice "s_$b" SLUICE_BROKER_URL="$url"
+  port=$(eval echo "\$s_${b}_PORT")
+  log "-- $title: Sluice POST → 202 (sluice api, wrk, $CONNS connections, ${DUR}s)"
+  post_rps=$(wrk_rate "http://127.0.0.1:$port/v1/users" -t2 -c"$CONNS" -d"${DUR}s" -s "$WORK/post.lua")
+  emit "POST → 202 via $title req/s (1 record each)" "$post_rps" "${raw_rate:-?} (raw acked publish)" \
        "$(ratio "$post_rps" "${raw_rate:-0}")" "≥ 50 %"
+  batch_rps=$(wrk_rate "http://127.0.0.1:$port/v1/users" -t2 -c"$CONNS" -d"${DUR}s" -s "$WORK/post20.lua")
+  batch_msgs=$(python3 -c "print(int(float('${batch_rps:-0}') * 20))")
+  emit "messages/s via $title, 20 records per POST" "$batch_msgs" "${raw_rate:-?} (raw acked publish)" \
+       "$(ratio "$batch_msgs" "${raw_rate:-0}")" "(for comparison)"
   stop_server "$(eval echo "\$s_${b}_PID")"
   stop_server "$server_pid"
 done

@@ -18,6 +18,8 @@ class thread_pool;
 
 namespace sluice::api {
 
+class version_reader;
+
 struct context {
   const config::config& cfg;
   broker::broker& broker;
@@ -28,6 +30,7 @@ struct context {
   cache::page_cache& pages;            // disabled (max_bytes 0) when the config says so
   cache::version_clock& versions;
   cache::shared_pages* shared_pages;  // the second level, or nullptr
+  version_reader& version_reads;      // shared reads of table versions
 };
 
 }  // namespace sluice::api

@@ -6,6 +6,7 @@
 #include "api/handlers.hpp"
 #include "api/list_query.hpp"
 #include "api/offload.hpp"
+#include "api/version_reader.hpp"
 #include "cache/page_cache.hpp"
 #include "http/problem.hpp"
 #include "model/uuid.hpp"
@@ -54,10 +55,9 @@ namespace {
 // when the store cannot say (the page is then served uncached).
 awaitable<std::optional<std::int64_t>> current_version(context& ctx, const std::string& table) {
   if (auto v = ctx.versions.fresh(table)) co_return v;
-  auto read = co_await offload(ctx.blocking, [&] { return ctx.store.version(table); });
-  if (!read) co_return std::nullopt;
-  ctx.versions.observe(table, *read);
-  co_return *read;
+  auto read = co_await ctx.version_reads.current(table);
+  if (read) ctx.versions.observe(table, *read);
+  co_return read;
 }
 
 http::response page_response(const cache::page& p, const http::request& req,

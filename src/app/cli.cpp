@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 #include "app/bench_command.hpp"
@@ -83,7 +84,12 @@ int main_cli(int argc, char** argv) {
       bench_req.load.duration = *d;
       bench_req.load.warmup = *w;
       bench_req.load.mix = *m;
-      bench_req.slo = objectives_of(config::load(config_path).slo, bench_req.check_throughput);
+      // The SLOs come from the config; without one (none given, and no
+      // config/sluice.toml here) the defaults, which are the seed's.
+      bool use_file = bench->get_option("--config")->count() > 0 ||
+                      std::filesystem::exists(config_path);
+      auto slo = use_file ? config::load(config_path).slo : config::slo_config{};
+      bench_req.slo = objectives_of(slo, bench_req.check_throughput);
       return run_bench(bench_req);
     }
     auto cfg = config::load(config_path);

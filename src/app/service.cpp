@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/router.hpp"
+#include "api/version_reader.hpp"
 #include "app/backends.hpp"
 #include "http/server.hpp"
 #include "observe/log.hpp"
@@ -114,8 +115,9 @@ int run_service(const config::config& cfg, roles r) {
     asio::thread_pool blocking(std::max(2u, cfg.store.read_threads));
     cache::page_cache pages(cfg.cache.enabled ? cfg.cache.max_bytes : 0);
     auto shared = open_shared_pages(cfg);
-    api::context ctx{cfg,   *broker, *store,   metrics,     blocking,
-                     stopping, pages, versions, shared.get()};
+    api::version_reader version_reads(*store, blocking);
+    api::context ctx{cfg,      *broker, *store,   metrics,      blocking,
+                     stopping, pages,   versions, shared.get(), version_reads};
     http::server_options so;
     if (!http::split_host_port(cfg.http.listen, so.host, so.port)) return 1;  // config checked it
     so.body_limit = cfg.http.body_limit;

@@ -64,11 +64,11 @@ struct http_config {
 struct store_config {
   std::string url = "sqlite://data/sluice.db";
   bool migrate_on_start = true;
-  unsigned read_threads = 2;  // threads that run blocking store reads
+  unsigned read_threads = 4;  // threads that run blocking store reads
   // PostgreSQL: a file holding the password (its first line). The password
   // never comes from this file's text: a store.url with one is refused.
   std::string password_file;
-  unsigned pool_size = 4;  // connections (PostgreSQL), opened as needed
+  unsigned pool_size = 8;  // connections (PostgreSQL), opened as needed
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds statement_timeout{30000};
 };
