@@ -142,29 +142,44 @@ awaitable<http::response> get_row(context& ctx, const config::resource_def& reso
 awaitable<http::response> message_status(context& ctx, std::string_view id) {
   if (!model::is_uuid(id)) co_return http::problem(404, "no such message: ids are UUIDs");
   std::string mid(id);
-  auto st = co_await offload(ctx.blocking, [&] { return ctx.store.status(mid); });
-  if (!st) co_return error_response(st.error());
+  struct lookup {
+    store::message_status st;
+    bool missing = false;  // neither the store nor the broker knows it
+  };
+  auto found = co_await offload(ctx.blocking, [&]() -> result<lookup> {
+    auto st = ctx.store.status(mid);
+    if (!st) return st.error();
+    if (st->status != store::message_status::state::unknown) return lookup{*st};
+    // Not stored (yet?). A message the broker no longer holds was either never
+    // accepted or stored since the first look (subscribers ack only after
+    // committing): a second look at the store tells which.
+    auto held = ctx.broker.holds(mid);
+    if (!held || !*held || **held) return lookup{*st};
+    auto again = ctx.store.status(mid);
+    if (!again) return again.error();
+    return lookup{*again, again->status == store::message_status::state::unknown};
+  });
+  if (!found) co_return error_response(found.error());
+  if (found->missing) co_return http::problem(404, "no such message: " + mid);
+  const auto& st = found->st;
   using state = store::message_status::state;
   std::string body = "{\"id\":";
   observe::append_json_string(body, mid);
-  switch (st->status) {
+  switch (st.status) {
     case state::stored:
-      body += ",\"status\":\"stored\",\"row_url\":\"/v1/" + st->table + "/" +
-              std::to_string(st->row_id) + "\"}";
+      body += ",\"status\":\"stored\",\"row_url\":\"/v1/" + st.table + "/" +
+              std::to_string(st.row_id) + "\"}";
       break;
     case state::dead_lettered:
       body += ",\"status\":\"dead_lettered\",\"subscription\":";
-      observe::append_json_string(body, st->subscription);
+      observe::append_json_string(body, st.subscription);
       body += ",\"reason\":";
-      observe::append_json_string(body, st->reason);
-      body += ",\"attempts\":" + std::to_string(st->attempts) + "}";
+      observe::append_json_string(body, st.reason);
+      body += ",\"attempts\":" + std::to_string(st.attempts) + "}";
       break;
-    case state::unknown: {
-      auto held = co_await offload(ctx.blocking, [&] { return ctx.broker.holds(mid); });
-      if (held && *held && !**held) co_return http::problem(404, "no such message: " + mid);
+    case state::unknown:
       body += ",\"status\":\"pending\"}";
       break;
-    }
   }
   co_return json_response(200, std::move(body));
 }

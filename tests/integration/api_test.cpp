@@ -1,5 +1,7 @@
 // The POST → queue → subscriber → store → GET loop, through the real binary.
 
+#include <algorithm>
+
 #include "support/fixtures.hpp"
 
 namespace sluice::testing {
@@ -138,14 +140,20 @@ TEST_F(api, health_readiness_and_metrics) {
   auto ready = c.get("/readyz");
   EXPECT_EQ(ready.status, 200) << ready.body;
   ASSERT_EQ(c.post("/v1/users", user_json("M", "m@metrics.test"), {{"Prefer", "wait=10"}}).status, 201);
-  auto m = c.get("/metrics");
+  // The subscriber records its batch just after the commit the 201 waited for.
+  const std::vector<std::string> names = {
+      "http_server_request_duration_seconds_bucket", "http_server_active_requests",
+      "sluice_published_messages_total", "sluice_deliveries_total", "sluice_sink_batch_rows",
+      "sluice_end_to_end_duration_seconds", "sluice_build_info", "process_resident_memory_bytes",
+      "sluice_cache_requests_total"};
+  http_result m;
+  eventually([&] {
+    m = c.get("/metrics");
+    return std::all_of(names.begin(), names.end(),
+                       [&](const auto& n) { return m.body.find(n) != std::string::npos; });
+  }, std::chrono::seconds(5));
   ASSERT_EQ(m.status, 200);
-  for (const char* name :
-       {"http_server_request_duration_seconds_bucket", "http_server_active_requests",
-        "sluice_published_messages_total", "sluice_deliveries_total", "sluice_sink_batch_rows",
-        "sluice_end_to_end_duration_seconds", "sluice_build_info", "process_resident_memory_bytes"}) {
-    EXPECT_NE(m.body.find(name), std::string::npos) << name;
-  }
+  for (const auto& name : names) EXPECT_NE(m.body.find(name), std::string::npos) << name;
 }
 
 TEST_F(api, traceparent_is_continued) {

@@ -50,17 +50,26 @@ TEST_F(bench, report_counts_match_the_servers_metrics) {
   EXPECT_NEAR(posts + gets, 1000, 10);  // 500/s for 2 s, open loop
   EXPECT_NEAR(posts / (posts + gets), 0.3, 0.01);
   EXPECT_EQ(r.at("failures").to_number<double>(), 0);
-  EXPECT_EQ(r.at("verdict"), "pass");
+  // (The verdict depends on latency, i.e. on the machine: the unit tests cover it.)
   EXPECT_GT(r.at("freshness").at("count").to_number<double>(), 0);
 
+  // The server counts a request once its answer is written: the client may
+  // hold the last answers a moment before the server has counted them.
   http_client c(port());
-  auto m = c.get("/metrics").body;
   const std::string requests = "http_server_request_duration_seconds_count";
+  const auto polls = r.at("freshness_polls").to_number<double>();
+  std::string m;
+  eventually([&] {
+    m = c.get("/metrics").body;
+    return metric(m, requests, {R"(method="GET")", R"(route="/v1/messages/{id}")", R"(status_code="200")"}) >= polls &&
+           metric(m, requests, {R"(method="GET")", R"(route="/v1/users")", R"(status_code="200")"}) >= gets &&
+           metric(m, requests, {R"(method="POST")", R"(route="/v1/users")", R"(status_code="202")"}) >= posts;
+  }, std::chrono::seconds(5));
   EXPECT_EQ(metric(m, requests, {R"(method="POST")", R"(route="/v1/users")", R"(status_code="202")"}), posts);
   EXPECT_EQ(metric(m, requests, {R"(method="GET")", R"(route="/v1/users")", R"(status_code="200")"}), gets);
   EXPECT_EQ(metric(m, "sluice_published_messages_total", {R"(topic="users")", R"(outcome="accepted")"}), posts);
   EXPECT_EQ(metric(m, requests, {R"(method="GET")", R"(route="/v1/messages/{id}")", R"(status_code="200")"}),
-            r.at("freshness_polls").to_number<double>());
+            polls);
 }
 
 TEST_F(bench, a_breached_objective_exits_non_zero_and_says_which) {
