@@ -297,3 +297,21 @@ start_rabbitmq() {
   printf -v "${name}_PID" '%s' "$pid"
   printf -v "${name}_URL" '%s' "amqp://guest:guest@127.0.0.1:$port/%2f"
 }
+
+# write_post_lua FILE RECORDS: a wrk script POSTing unique users to /v1/users,
+# one object per request (RECORDS = 1) or an array of RECORDS objects.
+write_post_lua() {
+  cat >"$1" <<LUA
+local n = 0
+local records = $2
+request = function()
+  n = n + 1
+  local items = {}
+  for i = 1, records do
+    items[i] = '{"name":"Bench","email":"w' .. n .. '-' .. i .. '-' .. math.random(1, 1e9) .. '@bench.test"}'
+  end
+  local body = records == 1 and items[1] or ('[' .. table.concat(items, ',') .. ']')
+  return wrk.format("POST", "/v1/users", {["Content-Type"] = "application/json"}, body)
+end
+LUA
+}

@@ -19,26 +19,8 @@ BROKERS=${BENCH_BROKERS:-nats redis rabbitmq}
 log() { echo "$*" >&2; }
 emit() { echo "ROW|$1|$2|$3|$4|$5"; }
 
-cat >"$WORK/post.lua" <<'LUA'
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("POST", "/v1/users", {["Content-Type"] = "application/json"},
-    '{"name":"Bench","email":"w' .. n .. '-' .. math.random(1, 1e9) .. '@bench.test"}')
-end
-LUA
-cat >"$WORK/post20.lua" <<'LUA'
-local n = 0
-request = function()
-  n = n + 1
-  local items = {}
-  for i = 1, 20 do
-    items[i] = '{"name":"Bench","email":"b' .. n .. '-' .. i .. '-' .. math.random(1, 1e9) .. '@bench.test"}'
-  end
-  return wrk.format("POST", "/v1/users", {["Content-Type"] = "application/json"},
-    '[' .. table.concat(items, ',') .. ']')
-end
-LUA
+write_post_lua "$WORK/post.lua" 1
+write_post_lua "$WORK/post20.lua" 20
 
 for b in $BROKERS; do
   case $b in

@@ -26,14 +26,7 @@ get_rps=$(wrk_rate "$base/v1/users?limit=10" -t2 -c"$CONNS" -d"${DUR}s")
 row "GET page cached (embedded SQLite store) req/s" "$get_rps" "$nginx_rps (nginx)" "$(ratio "$get_rps" "$nginx_rps")" "≥ 60 %"
 
 echo "-- POST → 202, durable, closed loop (wrk, $CONNS connections, ${DUR}s)"
-cat >"$WORK/post.lua" <<'LUA'
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("POST", "/v1/users", {["Content-Type"] = "application/json"},
-    '{"name":"Bench","email":"w' .. n .. '-' .. math.random(1, 1e9) .. '@bench.test"}')
-end
-LUA
+write_post_lua "$WORK/post.lua" 1
 post_rps=$(wrk_rate "$base/v1/users" -t2 -c"$CONNS" -d"${DUR}s" -s "$WORK/post.lua")
 row "POST → 202 on the embedded queue req/s" "$post_rps" "20000 (goal)" "$(ratio "$post_rps" 20000)" "≥ 20,000/s"
 
