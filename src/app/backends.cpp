@@ -57,6 +57,26 @@ std::string supported_forms(std::string_view key) {
                              supported_forms(key) + ")");
 }
 
+// The settings every networked broker takes from [broker], in one place: the
+// URL, SLUICE_BROKER_PASSWORD (overriding the URL's) where the broker takes a
+// password, the namespace, the visibility timeout where it has one, the
+// duplicate window and the publish queue bound.
+template <class Options>
+[[maybe_unused]] Options broker_options(const config::config& cfg) {
+  Options o;
+  o.url = cfg.broker.url;
+  if constexpr (requires { o.password; }) {
+    if (auto p = config::process_env("SLUICE_BROKER_PASSWORD"); p && !p->empty()) o.password = *p;
+  }
+  if constexpr (requires { o.visibility_timeout; }) {
+    o.visibility_timeout = cfg.broker.visibility_timeout;
+  }
+  o.name_space = cfg.broker.name_space;
+  o.dedup_window = cfg.broker.dedup_window;
+  o.max_pending = cfg.broker.max_pending;
+  return o;
+}
+
 // A broker that refuses its URL is a configuration error naming the key.
 [[maybe_unused]] std::unique_ptr<broker::broker> opened(
     result<std::unique_ptr<broker::broker>> r, const config::config& cfg, const std::string& url) {
@@ -99,12 +119,7 @@ namespace {
 // nats://[user:pass@]host:port[,nats://…]: a JetStream stream per topic and a
 // durable pull consumer per subscription, named under broker.namespace.
 std::unique_ptr<broker::broker> open_nats_broker(const config::config& cfg) {
-  broker::nats_broker_options o;
-  o.url = cfg.broker.url;
-  o.name_space = cfg.broker.name_space;
-  o.visibility_timeout = cfg.broker.visibility_timeout;
-  o.dedup_window = cfg.broker.dedup_window;
-  o.max_pending = cfg.broker.max_pending;
+  auto o = broker_options<broker::nats_broker_options>(cfg);
   return opened(broker::make_nats_broker(o), cfg, o.url);
 }
 }  // namespace
@@ -116,12 +131,7 @@ namespace {
 // (quorum) queue per subscription, named under broker.namespace. The password
 // may also come from SLUICE_BROKER_PASSWORD (it then overrides the URL's).
 std::unique_ptr<broker::broker> open_rabbitmq_broker(const config::config& cfg) {
-  broker::rabbitmq_broker_options o;
-  o.url = cfg.broker.url;
-  if (auto p = config::process_env("SLUICE_BROKER_PASSWORD"); p && !p->empty()) o.password = *p;
-  o.name_space = cfg.broker.name_space;
-  o.dedup_window = cfg.broker.dedup_window;
-  o.max_pending = cfg.broker.max_pending;
+  auto o = broker_options<broker::rabbitmq_broker_options>(cfg);
   o.max_prefetch = std::max<std::size_t>(cfg.pipeline.batch_size, 1);
   return opened(broker::make_rabbitmq_broker(o), cfg, o.url);
 }
@@ -134,13 +144,7 @@ namespace {
 // group per subscription, keys under broker.namespace. The password may also
 // come from SLUICE_BROKER_PASSWORD (it then overrides the URL's).
 std::unique_ptr<broker::broker> open_redis_broker(const config::config& cfg) {
-  broker::redis_broker_options o;
-  o.url = cfg.broker.url;
-  if (auto p = config::process_env("SLUICE_BROKER_PASSWORD"); p && !p->empty()) o.password = *p;
-  o.name_space = cfg.broker.name_space;
-  o.visibility_timeout = cfg.broker.visibility_timeout;
-  o.dedup_window = cfg.broker.dedup_window;
-  o.max_pending = cfg.broker.max_pending;
+  auto o = broker_options<broker::redis_broker_options>(cfg);
   return opened(broker::make_redis_broker(o), cfg, o.url);
 }
 }  // namespace
