@@ -27,6 +27,7 @@ struct table_info {
   const config::resource_def* resource;
   std::string insert_sql;
   std::string row_json;
+  std::string status_sql;  // the row id of a message id
 };
 
 class sqlite_store final : public store {
@@ -58,7 +59,8 @@ class sqlite_store final : public store {
     std::vector<table_info> infos;
     for (const auto& t : tables) {
       infos.push_back({t.table, t.resource, sqlite::insert_sql(t.table, *t.resource),
-                       sqlite::row_json_sql(*t.resource)});
+                       sqlite::row_json_sql(*t.resource),
+                       fmt::format("SELECT id FROM {} WHERE message_id = ?1", t.table)});
     }
     std::lock_guard tl(tables_mu_);
     tables_ = std::move(infos);
@@ -168,15 +170,17 @@ class sqlite_store final : public store {
   }
 
   result<message_status> status(std::string_view message_id) override {
-    std::vector<std::string> tables;
+    // tables_ is replaced only by migrate()/attach() at start-up (as find() assumes).
+    const std::vector<table_info>* tables;
     {
       std::lock_guard tl(tables_mu_);
-      for (const auto& t : tables_) tables.push_back(t.table);
+      tables = &tables_;
     }
     return with_reader([&](connection& c) -> result<message_status> {
       message_status st;
-      for (const auto& table : tables) {
-        auto s = c.prepare(fmt::format("SELECT id FROM {} WHERE message_id = ?1", table));
+      for (const auto& t : *tables) {
+        const std::string& table = t.table;
+        auto s = c.prepare(t.status_sql);
         if (!s) return errc::unavailable;
         s->bind(1, message_id);
         int rc = s->step();
