@@ -4,8 +4,10 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CONFIG ?= config/sluice.toml
+# clang-tidy (.clang-tidy) runs on src/ as part of every build, warnings as errors.
+TIDY ?= ON
 
-.PHONY: all deps test-deps configure build run test unit integration bench format clean
+.PHONY: all deps test-deps configure build run test unit integration bench lint format clean
 
 all: build
 
@@ -17,7 +19,7 @@ test-deps:
 
 # Warnings are errors here (Debian 12's g++ 12 is the supported compiler).
 configure: deps
-	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_WERROR=ON \
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_WERROR=ON -DSLUICE_CLANG_TIDY=$(TIDY) \
 	  $(CMAKE_FLAGS) >/dev/null
 
 # Quiet when it succeeds; the whole log when it fails.
@@ -40,6 +42,11 @@ integration: build
 
 bench: test-deps build
 	@bash bench/run.sh
+
+# The same checks as the build's, over every file of src/ at once.
+lint: configure
+	@run-clang-tidy -quiet -p $(BUILD_DIR) "$(CURDIR)/src/" >$(BUILD_DIR)/lint.log 2>&1 \
+	  && echo 'lint: clean' || (grep -E 'error:|warning:' $(BUILD_DIR)/lint.log; exit 1)
 
 format:
 	@find src tests -name '*.[ch]pp' | xargs clang-format -i

@@ -8,7 +8,7 @@ set_name=${1:-test}
 
 build_packages=(
   # toolchain
-  g++ cmake make pkg-config git ca-certificates
+  g++ cmake make pkg-config git ca-certificates clang-tidy
   # libraries (Boost 1.81 replaces Debian's default 1.74 -dev packages)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev

@@ -258,11 +258,11 @@ report run(const options& o, const std::function<void(const std::string&)>& prog
 
   std::atomic<int> running{static_cast<int>(o.connections)};
   for (unsigned i = 0; i < o.connections; ++i) {
-    asio::co_spawn(io, worker(s, s.workers[i]), [&](std::exception_ptr) { --running; });
+    asio::co_spawn(io, worker(s, s.workers[i]), [&](const std::exception_ptr&) { --running; });
   }
   std::atomic<bool> prober_done{o.freshness_every == 0};
   if (o.freshness_every > 0) {
-    asio::co_spawn(io, freshness_prober(s), [&](std::exception_ptr) { prober_done = true; });
+    asio::co_spawn(io, freshness_prober(s), [&](const std::exception_ptr&) { prober_done = true; });
   }
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < std::max(1u, o.threads); ++t) threads.emplace_back([&] { io.run(); });

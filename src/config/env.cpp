@@ -41,11 +41,12 @@ void apply_env(config& cfg, const env_lookup& env) {
       const std::string dotted = sec.name + "." + s.key;
       auto value = scalar_from_text(*text, s.kind);
       if (!value) {
-        throw config_error("environment variable " + var + ": " + dotted + ": expected " +
-                           s.expected);
+        throw config_error(std::string("environment variable ").append(var).append(": ")
+                               .append(dotted).append(": expected ").append(s.expected));
       }
       if (auto why = s.apply(*value)) {
-        throw config_error("environment variable " + var + ": " + dotted + ": " + *why);
+        throw config_error(std::string("environment variable ").append(var).append(": ")
+                               .append(dotted).append(": ").append(*why));
       }
     }
   }

@@ -49,7 +49,7 @@ class writer {
   struct alert_def {
     std::string_view name;
     std::string expr;
-    std::string_view for_;
+    std::string_view pending_for;  // the rule's `for:` duration
     std::vector<std::pair<std::string_view, std::string>> labels;
     std::string summary;
     std::string description;
@@ -57,7 +57,7 @@ class writer {
   void alert(const alert_def& a) {
     text += fmt::format("      - alert: {}\n", a.name);
     block("expr", a.expr);
-    text += fmt::format("        for: {}\n        labels:\n", a.for_);
+    text += fmt::format("        for: {}\n        labels:\n", a.pending_for);
     for (const auto& [k, v] : a.labels) text += fmt::format("          {}: {}\n", k, v);
     text += "        annotations:\n";
     text += fmt::format("          summary: \"{}\"\n", a.summary);

@@ -29,7 +29,7 @@ amqp_table_entry_t int_entry(std::string_view key, std::int64_t value) {
 // Integer header values come back in whatever width the server chose.
 bool int_of(const amqp_field_value_t& v, std::int64_t& out) {
   switch (v.kind) {
-    case AMQP_FIELD_KIND_I8: out = v.value.i8; return true;
+    case AMQP_FIELD_KIND_I8: out = v.value.i8; return true;  // NOLINT(bugprone-signed-char-misuse): a signed 8-bit integer, not a character
     case AMQP_FIELD_KIND_U8: out = v.value.u8; return true;
     case AMQP_FIELD_KIND_I16: out = v.value.i16; return true;
     case AMQP_FIELD_KIND_U16: out = v.value.u16; return true;

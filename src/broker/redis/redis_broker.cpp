@@ -286,7 +286,8 @@ class redis_broker final : public broker {
       auto stream = stream_of(sub);
       if (!stream) return stream.error();
       const auto group = keys_.group(sub);
-      auto ec = with_connection([&](connection& c) { return f(*stream, group, leases, c); });
+      auto ec = with_connection(
+          [&, &leases = leases](connection& c) { return f(*stream, group, leases, c); });
       if (ec) return ec;
     }
     return {};
