@@ -4,8 +4,8 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CONFIG ?= config/sluice.toml
-# clang-tidy (.clang-tidy) runs on src/ as part of every build, warnings as errors.
-TIDY ?= ON
+# TIDY=ON runs clang-tidy (.clang-tidy) on src/ as part of the build, warnings as errors.
+TIDY ?= OFF
 
 .PHONY: all deps test-deps configure build run test unit integration bench lint format clean
 
