@@ -14,9 +14,14 @@
 
 #include "broker/broker.hpp"
 #include "broker/sqlite/codec.hpp"
-#include "broker/sqlite/sqlite_db.hpp"
+#include "sqlite/database.hpp"
 
 namespace sluice::broker::sqlite {
+
+// The shared SQLite wrapper (src/sqlite/), under this folder's names.
+using sluice::sqlite::connection;
+using sluice::sqlite::make_sqlite_error;
+using sluice::sqlite::statement;
 
 // In a transaction. Appends `messages` and one delivery per subscription of
 // each message's topic, visible at `now_us`. A message whose id is already

@@ -11,9 +11,14 @@
 
 #include <system_error>
 
-#include "broker/sqlite/sqlite_db.hpp"
+#include "sqlite/database.hpp"
 
 namespace sluice::broker::sqlite {
+
+// The shared SQLite wrapper (src/sqlite/), under this folder's names.
+using sluice::sqlite::connection;
+using sluice::sqlite::make_sqlite_error;
+using sluice::sqlite::statement;
 
 inline constexpr int k_schema_version = 1;
 

@@ -41,7 +41,6 @@
 #include "broker/sqlite/operations.hpp"
 #include "broker/sqlite/queue_sql.hpp"
 #include "broker/sqlite/schema.hpp"
-#include "broker/sqlite/sqlite_db.hpp"
 
 namespace sluice::broker {
 namespace {
@@ -493,13 +492,13 @@ class sqlite_broker final : public broker {
 }  // namespace
 
 result<std::unique_ptr<broker>> make_sqlite_broker(const sqlite_broker_options& options) {
-  auto writer = sqlite::connection::open(options.path, k_busy_timeout);
+  auto writer = sqlite::connection::open(options.path, {k_busy_timeout});
   if (!writer) return errc::unavailable;
   if (sqlite::prepare_writer(*writer)) return errc::unavailable;
 
   std::optional<connection> reader;
   if (options.path != ":memory:" && !options.path.empty()) {
-    auto r = sqlite::connection::open(options.path, k_busy_timeout);
+    auto r = sqlite::connection::open(options.path, {k_busy_timeout});
     if (!r) return errc::unavailable;
     if (sqlite::prepare_reader(*r)) return errc::unavailable;
     reader = std::move(*r);

@@ -4,22 +4,40 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "core/clock.hpp"
 #include "store/sqlite/schema.hpp"
-#include "store/sqlite/sqlite_db.hpp"
+#include "sqlite/database.hpp"
 
 namespace sluice::store {
 namespace {
 
-using sqlite::connection;
-using sqlite::statement;
+using sluice::sqlite::connection;
+using sluice::sqlite::statement;
+namespace db = sluice::sqlite;
+
+// Prepared statements kept per connection (one per filter shape on readers).
+constexpr std::size_t k_statement_cache = 256;
+
+void bind_value(statement& s, int i, const model::value& v) {
+  struct visitor {
+    statement& s;
+    int i;
+    void operator()(std::monostate) const { s.bind_null(i); }
+    void operator()(std::int64_t x) const { s.bind(i, x); }
+    void operator()(double x) const { s.bind_double(i, x); }
+    void operator()(bool x) const { s.bind(i, std::int64_t{x ? 1 : 0}); }
+    void operator()(const std::string& x) const { s.bind_text(i, x); }
+  };
+  std::visit(visitor{s, i}, v);
+}
 
 // A connection and the mutex that guards it.
 struct guarded {
   std::mutex mu;
-  std::unique_ptr<connection> conn;
+  std::optional<connection> conn;
 };
 
 struct table_info {
@@ -32,26 +50,25 @@ struct table_info {
 
 class sqlite_store final : public store {
  public:
-  sqlite_store(std::unique_ptr<connection> writer, std::vector<std::unique_ptr<guarded>> readers)
+  sqlite_store(connection writer, std::vector<std::unique_ptr<guarded>> readers)
       : readers_(std::move(readers)) {
-    writer_.conn = std::move(writer);
+    writer_.conn.emplace(std::move(writer));
   }
 
   std::error_code migrate(std::span<const table_def> tables) override {
     std::lock_guard lock(writer_.mu);
     connection& c = *writer_.conn;
-    sqlite::transaction tx(c);
-    if (tx.begin() != SQLITE_OK || c.exec(sqlite::dead_letters_ddl) != SQLITE_OK ||
-        c.exec(sqlite::versions_ddl) != SQLITE_OK) {
+    db::transaction tx(c);
+    if (tx.begin() || c.exec(sqlite::dead_letters_ddl) || c.exec(sqlite::versions_ddl)) {
       return errc::unavailable;
     }
     for (const auto& t : tables) {
       for (const auto& ddl : sqlite::create_table_sql(t.table, *t.resource)) {
-        if (c.exec(ddl.c_str()) != SQLITE_OK) return errc::unavailable;
+        if (c.exec(ddl)) return errc::unavailable;
       }
       if (auto ec = add_missing_columns(c, t)) return ec;
     }
-    if (tx.commit() != SQLITE_OK) return errc::unavailable;
+    if (tx.commit()) return errc::unavailable;
     return attach(tables);
   }
 
@@ -72,31 +89,33 @@ class sqlite_store final : public store {
     if (t == nullptr) return errc::unknown_table;
     std::lock_guard lock(writer_.mu);
     connection& c = *writer_.conn;
-    sqlite::transaction tx(c);
-    if (tx.begin() != SQLITE_OK) return errc::unavailable;
+    db::transaction tx(c);
+    if (tx.begin()) return errc::unavailable;
     batch_result out;
     out.rows.reserve(b.rows.size());
     std::string received_at;
     const std::string stored_at = format_rfc3339_us(now_us());
     for (const auto& row : b.rows) {
-      auto s = c.prepare(t->insert_sql);
-      if (!s) return errc::unavailable;
-      s->bind(1, row.message_id);
-      received_at = format_rfc3339_us(row.accepted_at_us);
-      s->bind(2, received_at);
-      s->bind(3, b.subscription);
-      s->bind(4, stored_at);
-      for (std::size_t i = 0; i < row.values.values.size(); ++i) {
-        s->bind(static_cast<int>(i + 5), row.values.values[i]);
+      std::error_code ec;
+      {
+        auto s = c.prepare(t->insert_sql);
+        if (!s) return errc::unavailable;
+        s->bind_text(1, row.message_id);
+        received_at = format_rfc3339_us(row.accepted_at_us);
+        s->bind_text(2, received_at);
+        s->bind_text(3, b.subscription);
+        s->bind_text(4, stored_at);
+        for (std::size_t i = 0; i < row.values.values.size(); ++i) {
+          bind_value(*s, static_cast<int>(i + 5), row.values.values[i]);
+        }
+        ec = s->run();
       }
-      int rc = s->step();
-      if (rc == SQLITE_DONE) {
+      if (!ec) {
         out.rows.push_back({c.changes() == 1 ? outcome::stored : outcome::duplicate, {}});
-      } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+      } else if (db::is_constraint(ec)) {
         // The database refuses this row for good: it becomes a dead letter in
         // this same transaction, and the rest of the batch goes on.
-        std::string reason = "rejected by the store: " + c.errmsg();
-        s.reset();
+        std::string reason = "rejected by the store: " + c.error_message();
         if (auto ec = insert_dead_letter(
                 c, *t, {row.message_id, b.subscription, b.topic, reason, 0, row.body})) {
           return ec;
@@ -114,7 +133,7 @@ class sqlite_store final : public store {
     auto v = stored ? bump_version(c, t->table) : read_version(c, t->table);
     if (!v) return v.error();
     out.version = *v;
-    if (tx.commit() != SQLITE_OK) return errc::unavailable;
+    if (tx.commit()) return errc::unavailable;
     return out;
   }
 
@@ -137,18 +156,19 @@ class sqlite_store final : public store {
       auto s = c.prepare(sql);
       if (!s) return errc::unavailable;
       int i = 1;
-      for (const auto& f : q.filters) s->bind(i++, f.value);
+      for (const auto& f : q.filters) bind_value(*s, i++, f.value);
       if (q.after) s->bind(i++, *q.after);
       s->bind(i, static_cast<std::int64_t>(q.limit));
       page p;
       p.json = "[";
-      int rc;
-      while ((rc = s->step()) == SQLITE_ROW) {
+      for (;;) {
+        auto more = s->step();
+        if (!more) return errc::unavailable;
+        if (!*more) break;
         if (p.count++ > 0) p.json += ',';
-        p.last_id = s->int64(0);
-        p.json += s->text(1);
+        p.last_id = s->int64_at(0);
+        p.json += s->text_view_at(1);
       }
-      if (rc != SQLITE_DONE) return errc::unavailable;
       p.json += ']';
       return p;
     });
@@ -162,10 +182,10 @@ class sqlite_store final : public store {
       auto s = c.prepare(sql);
       if (!s) return errc::unavailable;
       s->bind(1, id);
-      int rc = s->step();
-      if (rc == SQLITE_ROW) return std::optional<std::string>(std::string(s->text(0)));
-      if (rc == SQLITE_DONE) return std::optional<std::string>();
-      return errc::unavailable;
+      auto row = s->step();
+      if (!row) return errc::unavailable;
+      if (*row) return std::optional<std::string>(s->text_at(0));
+      return std::optional<std::string>();
     });
   }
 
@@ -182,29 +202,28 @@ class sqlite_store final : public store {
         const std::string& table = t.table;
         auto s = c.prepare(t.status_sql);
         if (!s) return errc::unavailable;
-        s->bind(1, message_id);
-        int rc = s->step();
-        if (rc == SQLITE_ROW) {
+        s->bind_text(1, message_id);
+        auto row = s->step();
+        if (!row) return errc::unavailable;
+        if (*row) {
           st.status = message_status::state::stored;
           st.table = table;
-          st.row_id = s->int64(0);
+          st.row_id = s->int64_at(0);
           return st;
         }
-        if (rc != SQLITE_DONE) return errc::unavailable;
       }
       auto s = c.prepare(
           "SELECT subscription, reason, attempts FROM sluice_dead_letters "
           "WHERE message_id = ?1 ORDER BY subscription LIMIT 1");
       if (!s) return errc::unavailable;
-      s->bind(1, message_id);
-      int rc = s->step();
-      if (rc == SQLITE_ROW) {
+      s->bind_text(1, message_id);
+      auto row = s->step();
+      if (!row) return errc::unavailable;
+      if (*row) {
         st.status = message_status::state::dead_lettered;
-        st.subscription = s->text(0);
-        st.reason = s->text(1);
-        st.attempts = static_cast<std::uint32_t>(s->int64(2));
-      } else if (rc != SQLITE_DONE) {
-        return errc::unavailable;
+        st.subscription = s->text_at(0);
+        st.reason = s->text_at(1);
+        st.attempts = static_cast<std::uint32_t>(s->int64_at(2));
       }
       return st;
     });
@@ -213,7 +232,9 @@ class sqlite_store final : public store {
   std::error_code ping() override {
     auto r = with_reader([](connection& c) -> result<bool> {
       auto s = c.prepare("SELECT 1");
-      if (!s || s->step() != SQLITE_ROW) return errc::unavailable;
+      if (!s) return errc::unavailable;
+      auto row = s->step();
+      if (!row || !*row) return errc::unavailable;
       return true;
     });
     return r ? std::error_code{} : r.error();
@@ -227,11 +248,10 @@ class sqlite_store final : public store {
   static result<std::int64_t> read_version(connection& c, std::string_view table) {
     auto s = c.prepare("SELECT version FROM sluice_versions WHERE tbl = ?1");
     if (!s) return errc::unavailable;
-    s->bind(1, table);
-    int rc = s->step();
-    if (rc == SQLITE_ROW) return s->int64(0);
-    if (rc == SQLITE_DONE) return std::int64_t{0};
-    return errc::unavailable;
+    s->bind_text(1, table);
+    auto row = s->step();
+    if (!row) return errc::unavailable;
+    return *row ? s->int64_at(0) : std::int64_t{0};
   }
 
   static result<std::int64_t> bump_version(connection& c, std::string_view table) {
@@ -239,9 +259,10 @@ class sqlite_store final : public store {
         "INSERT INTO sluice_versions (tbl, version) VALUES (?1, 1) "
         "ON CONFLICT (tbl) DO UPDATE SET version = version + 1 RETURNING version");
     if (!s) return errc::unavailable;
-    s->bind(1, table);
-    if (s->step() != SQLITE_ROW) return errc::unavailable;
-    return s->int64(0);
+    s->bind_text(1, table);
+    auto row = s->step();
+    if (!row || !*row) return errc::unavailable;
+    return s->int64_at(0);
   }
 
   const table_info* find(std::string_view table) const {
@@ -262,14 +283,20 @@ class sqlite_store final : public store {
 
   static std::error_code add_missing_columns(connection& c, const table_def& t) {
     std::set<std::string, std::less<>> have;
-    auto s = c.prepare(fmt::format("SELECT name FROM pragma_table_info('{}')", t.table));
-    if (!s) return errc::unavailable;
-    while (s->step() == SQLITE_ROW) have.emplace(s->text(0));
-    s.reset();
+    {
+      auto s = c.prepare(fmt::format("SELECT name FROM pragma_table_info('{}')", t.table));
+      if (!s) return errc::unavailable;
+      for (;;) {
+        auto row = s->step();
+        if (!row) return errc::unavailable;
+        if (!*row) break;
+        have.emplace(s->text_view_at(0));
+      }
+    }
     for (const auto& f : t.resource->fields) {
       if (have.count(f.name)) continue;
       auto sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", t.table, sqlite::column_sql(f, true));
-      if (c.exec(sql.c_str()) != SQLITE_OK) return errc::unavailable;
+      if (c.exec(sql)) return errc::unavailable;
     }
     return {};
   }
@@ -284,13 +311,13 @@ class sqlite_store final : public store {
         "ON CONFLICT (message_id, subscription) DO NOTHING",
         t.table));
     if (!s) return errc::unavailable;
-    s->bind(1, dl.message_id);
-    s->bind(2, dl.subscription);
-    s->bind(3, dl.topic);
-    s->bind(4, dl.reason);
+    s->bind_text(1, dl.message_id);
+    s->bind_text(2, dl.subscription);
+    s->bind_text(3, dl.topic);
+    s->bind_text(4, dl.reason);
     s->bind(5, static_cast<std::int64_t>(dl.attempts));
-    s->bind(6, dl.body);
-    return s->step() == SQLITE_DONE ? std::error_code{} : make_error_code(errc::unavailable);
+    s->bind_text(6, dl.body);
+    return s->run() ? make_error_code(errc::unavailable) : std::error_code{};
   }
 
   guarded writer_;
@@ -302,18 +329,36 @@ class sqlite_store final : public store {
 
 }  // namespace
 
+namespace {
+
+// The store's connection settings: WAL lets readers run beside the writer;
+// FULL makes every commit durable (the subscriber acks the broker right after,
+// so a lost commit is a lost row).
+result<connection> open_connection(const std::string& path) {
+  db::open_options o;
+  o.statement_cache_capacity = k_statement_cache;
+  auto c = connection::open(path, o);
+  if (!c) return c.error();
+  if (auto ec = c->exec("PRAGMA journal_mode=WAL")) return ec;
+  if (auto ec = c->exec("PRAGMA synchronous=FULL")) return ec;
+  if (auto ec = sqlite::define_functions(*c)) return ec;
+  return c;
+}
+
+}  // namespace
+
 result<std::unique_ptr<store>> make_sqlite_store(const sqlite_store_options& options) {
-  std::string error;
-  auto writer = connection::open(options.path, false, error);
+  auto writer = open_connection(options.path);
   if (!writer) return errc::unavailable;
   std::vector<std::unique_ptr<guarded>> readers;
   for (unsigned i = 0; i < std::max(1u, options.readers); ++i) {
     auto g = std::make_unique<guarded>();
-    g->conn = connection::open(options.path, false, error);
-    if (!g->conn) return errc::unavailable;
+    auto c = open_connection(options.path);
+    if (!c) return errc::unavailable;
+    g->conn.emplace(std::move(*c));
     readers.push_back(std::move(g));
   }
-  return std::unique_ptr<store>(new sqlite_store(std::move(writer), std::move(readers)));
+  return std::unique_ptr<store>(new sqlite_store(std::move(*writer), std::move(readers)));
 }
 
 }  // namespace sluice::store
