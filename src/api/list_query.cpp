@@ -90,6 +90,9 @@ std::optional<list_query> parse_list_query(const config::resource_def& resource,
       seen_after = true;
       q.after = n;
     } else {
+      if (q.filters.size() == max_filters) {
+        return fail(key, "too many filters: at most " + std::to_string(max_filters) + " per query");
+      }
       const config::field_def* field = resource.find(key);
       if (field == nullptr && key != "id") return fail(key, "is not a field of " + resource.name);
       if (value.rfind("eq.", 0) != 0) {

@@ -113,5 +113,17 @@ TEST_F(bad_input, bad_query_parameters_are_400) {
   }
 }
 
+// Each filter shape is a statement the store prepares: their number is bounded.
+TEST_F(bad_input, more_filters_than_the_maximum_is_400) {
+  http_client c(port());
+  std::string sixteen;
+  for (int i = 0; i < 16; ++i) sixteen += "&name=eq.n" + std::to_string(i);
+  EXPECT_EQ(c.get("/v1/users?limit=1" + sixteen).status, 200);
+  auto r = c.get("/v1/users?limit=1" + sixteen + "&email=eq.x@y.test");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/problem+json");
+  EXPECT_NE(r.body.find("too many filters"), std::string::npos) << r.body;
+}
+
 }  // namespace
 }  // namespace sluice::testing
