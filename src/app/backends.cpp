@@ -251,11 +251,18 @@ std::unique_ptr<cache::shared_pages> open_shared_pages(const config::config& cfg
   if (!c.enabled || c.url.empty()) return nullptr;
 #ifdef SLUICE_WITH_REDIS
   if (scheme_of(c.url) == "redis") {
-    return cache::make_redis_pages({c.url, cfg.broker.name_space, c.shared_ttl});
+    cache::redis_pages_options o{.url = c.url, .name_space = cfg.broker.name_space, .ttl = c.shared_ttl};
+    if (auto p = config::process_env("SLUICE_CACHE_PASSWORD"); p && !p->empty()) o.password = *p;
+    auto pages = cache::make_redis_pages(o);
+    if (!pages) {
+      throw config::config_error(cfg.source.string() + ": cache.url: " + pages.error().message() +
+                                 ": '" + mask_password(c.url) + "'");
+    }
+    return std::move(*pages);
   }
 #endif
   throw config::config_error(cfg.source.string() + ": cache.url: unsupported URL '" +
-                             mask_password(c.url) + "' (supported: redis://HOST:PORT)");
+                             mask_password(c.url) + "' (supported: redis://[user:password@]host[:port][/db])");
 }
 
 }  // namespace sluice::app

@@ -10,8 +10,9 @@
 namespace sluice::testing {
 namespace {
 
-// True when the server answers PING with +PONG: not while it is still
-// loading its AOF (it answers -LOADING then).
+// True when the server answers PING with +PONG (or, when it requires a
+// password, -NOAUTH: it is up): not while it is still loading its AOF (it
+// answers -LOADING then).
 bool answers_ping(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
@@ -26,7 +27,8 @@ bool answers_ping(int port) {
     const char ping[] = "PING\r\n";
     char buf[16] = {};
     if (write(fd, ping, sizeof ping - 1) == static_cast<ssize_t>(sizeof ping - 1)) {
-      ok = read(fd, buf, sizeof buf - 1) >= 5 && std::string(buf, 5) == "+PONG";
+      const auto n = read(fd, buf, sizeof buf - 1);
+      ok = n >= 5 && (std::string(buf, 5) == "+PONG" || std::string(buf, 5) == "-NOAU");
     }
   }
   close(fd);
@@ -51,6 +53,15 @@ redis_server* redis_server::shared() {
   return server.get();
 }
 
+std::unique_ptr<redis_server> redis_server::start_with_password(const std::string& password) {
+  std::unique_ptr<redis_server> s(new redis_server());
+  s->port_ = free_port();
+  s->password_ = password;
+  if (s->start()) return s;
+  std::cerr << "redis-server did not start:\n" << (s->proc_ ? s->proc_->log() : "") << "\n";
+  return nullptr;
+}
+
 redis_server::~redis_server() {
   if (proc_) proc_->stop();
 }
@@ -65,6 +76,10 @@ bool redis_server::start() {
             "--save",                "",
             "--daemonize",           "no",
             "--logfile",             ""};
+  if (!password_.empty()) {
+    o.argv.push_back("--requirepass");
+    o.argv.push_back(password_);
+  }
   o.log = dir_.path() / "redis.log";
   proc_ = std::make_unique<server_process>(o);
   const int port = port_;

@@ -21,6 +21,10 @@ class redis_server {
   // started here (the log goes to stderr).
   static redis_server* shared();
 
+  // A server of its own that requires `password` (requirepass: AUTH for the
+  // default user); nullptr when it cannot be started. Stopped on destruction.
+  static std::unique_ptr<redis_server> start_with_password(const std::string& password);
+
   ~redis_server();
 
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
@@ -36,6 +40,7 @@ class redis_server {
 
   temp_dir dir_;  // first: outlives the process
   int port_ = 0;
+  std::string password_;  // requirepass, when not empty
   std::unique_ptr<server_process> proc_;
 };
 
