@@ -94,22 +94,24 @@ statement& statement::bind_null(int index) {
   return *this;
 }
 
-statement& statement::bind_text(int index, std::string_view value) {
+namespace {
+// sqlite3_bind_text or sqlite3_bind_blob with a checked length. A zero-length
+// value with a null pointer would bind NULL (and violate NOT NULL): bind "".
+template <class Bind>
+int bind_bytes(Bind bind, sqlite3_stmt* stmt, int index, std::string_view value) {
   const int length = checked_length(value);
-  // A zero-length text with a null pointer would bind NULL and violate NOT NULL.
-  note(length < 0 ? SQLITE_TOOBIG
-                  : sqlite3_bind_text(stmt_, index, value.empty() ? "" : value.data(), length,
-                                      SQLITE_TRANSIENT),
-       bind_error_);
+  if (length < 0) return SQLITE_TOOBIG;
+  return bind(stmt, index, value.empty() ? "" : value.data(), length, SQLITE_TRANSIENT);
+}
+}  // namespace
+
+statement& statement::bind_text(int index, std::string_view value) {
+  note(bind_bytes(sqlite3_bind_text, stmt_, index, value), bind_error_);
   return *this;
 }
 
 statement& statement::bind_blob(int index, std::string_view value) {
-  const int length = checked_length(value);
-  note(length < 0 ? SQLITE_TOOBIG
-                  : sqlite3_bind_blob(stmt_, index, value.empty() ? "" : value.data(), length,
-                                      SQLITE_TRANSIENT),
-       bind_error_);
+  note(bind_bytes(sqlite3_bind_blob, stmt_, index, value), bind_error_);
   return *this;
 }
 

@@ -34,6 +34,20 @@ void bind_value(statement& s, int i, const model::value& v) {
   std::visit(visitor{s, i}, v);
 }
 
+// Runs `sql` with ?1 = `key` and calls `read` on its first row, if any.
+// Returns whether there was a row; errc::unavailable for any SQLite error.
+template <class Read>
+result<bool> first_row(connection& c, const std::string& sql, const model::value& key,
+                       Read&& read) {
+  auto s = c.prepare(sql);
+  if (!s) return errc::unavailable;
+  bind_value(*s, 1, key);
+  auto row = s->step();
+  if (!row) return errc::unavailable;
+  if (*row) read(*s);
+  return *row;
+}
+
 // A connection and the mutex that guards it.
 struct guarded {
   std::mutex mu;
@@ -179,13 +193,10 @@ class sqlite_store final : public store {
     if (t == nullptr) return errc::unknown_table;
     std::string sql = fmt::format("SELECT {} FROM {} WHERE id = ?1", t->row_json, t->table);
     return with_reader([&](connection& c) -> result<std::optional<std::string>> {
-      auto s = c.prepare(sql);
-      if (!s) return errc::unavailable;
-      s->bind(1, id);
-      auto row = s->step();
-      if (!row) return errc::unavailable;
-      if (*row) return std::optional<std::string>(s->text_at(0));
-      return std::optional<std::string>();
+      std::optional<std::string> out;
+      auto found = first_row(c, sql, id, [&](statement& s) { out = s.text_at(0); });
+      if (!found) return found.error();
+      return out;
     });
   }
 
@@ -198,33 +209,26 @@ class sqlite_store final : public store {
     }
     return with_reader([&](connection& c) -> result<message_status> {
       message_status st;
+      const model::value key{std::string(message_id)};
       for (const auto& t : *tables) {
-        const std::string& table = t.table;
-        auto s = c.prepare(t.status_sql);
-        if (!s) return errc::unavailable;
-        s->bind_text(1, message_id);
-        auto row = s->step();
-        if (!row) return errc::unavailable;
-        if (*row) {
+        auto stored = first_row(c, t.status_sql, key, [&](statement& s) {
           st.status = message_status::state::stored;
-          st.table = table;
-          st.row_id = s->int64_at(0);
-          return st;
-        }
+          st.table = t.table;
+          st.row_id = s.int64_at(0);
+        });
+        if (!stored) return stored.error();
+        if (*stored) return st;
       }
-      auto s = c.prepare(
+      static const std::string dead_sql =
           "SELECT subscription, reason, attempts FROM sluice_dead_letters "
-          "WHERE message_id = ?1 ORDER BY subscription LIMIT 1");
-      if (!s) return errc::unavailable;
-      s->bind_text(1, message_id);
-      auto row = s->step();
-      if (!row) return errc::unavailable;
-      if (*row) {
+          "WHERE message_id = ?1 ORDER BY subscription LIMIT 1";
+      auto dead = first_row(c, dead_sql, key, [&](statement& s) {
         st.status = message_status::state::dead_lettered;
-        st.subscription = s->text_at(0);
-        st.reason = s->text_at(1);
-        st.attempts = static_cast<std::uint32_t>(s->int64_at(2));
-      }
+        st.subscription = s.text_at(0);
+        st.reason = s.text_at(1);
+        st.attempts = static_cast<std::uint32_t>(s.int64_at(2));
+      });
+      if (!dead) return dead.error();
       return st;
     });
   }
@@ -246,23 +250,21 @@ class sqlite_store final : public store {
 
  private:
   static result<std::int64_t> read_version(connection& c, std::string_view table) {
-    auto s = c.prepare("SELECT version FROM sluice_versions WHERE tbl = ?1");
-    if (!s) return errc::unavailable;
-    s->bind_text(1, table);
-    auto row = s->step();
-    if (!row) return errc::unavailable;
-    return *row ? s->int64_at(0) : std::int64_t{0};
+    static const std::string sql = "SELECT version FROM sluice_versions WHERE tbl = ?1";
+    std::int64_t version = 0;
+    auto found = first_row(c, sql, std::string(table), [&](statement& s) { version = s.int64_at(0); });
+    if (!found) return found.error();
+    return version;
   }
 
   static result<std::int64_t> bump_version(connection& c, std::string_view table) {
-    auto s = c.prepare(
+    static const std::string sql =
         "INSERT INTO sluice_versions (tbl, version) VALUES (?1, 1) "
-        "ON CONFLICT (tbl) DO UPDATE SET version = version + 1 RETURNING version");
-    if (!s) return errc::unavailable;
-    s->bind_text(1, table);
-    auto row = s->step();
-    if (!row || !*row) return errc::unavailable;
-    return s->int64_at(0);
+        "ON CONFLICT (tbl) DO UPDATE SET version = version + 1 RETURNING version";
+    std::int64_t version = 0;
+    auto bumped = first_row(c, sql, std::string(table), [&](statement& s) { version = s.int64_at(0); });
+    if (!bumped || !*bumped) return errc::unavailable;
+    return version;
   }
 
   const table_info* find(std::string_view table) const {
