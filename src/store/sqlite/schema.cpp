@@ -144,9 +144,10 @@ std::string number_text(double d) {
       out += digits;
       out.append(static_cast<std::size_t>(exp + 1 - n), '0');
     } else {
-      out.append(digits, 0, static_cast<std::size_t>(exp + 1));
+      const auto point = static_cast<std::size_t>(exp) + 1;  // digits before the '.'
+      out.append(digits, 0, point);
       out += '.';
-      out.append(digits, static_cast<std::size_t>(exp + 1));
+      out.append(digits, point);
     }
   } else if (exp < 0 && exp >= -4) {
     out += "0.";
