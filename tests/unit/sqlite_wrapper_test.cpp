@@ -8,6 +8,7 @@
 #include <string>
 
 #include "sqlite/database.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace sluice::sqlite {
 namespace {
@@ -126,6 +127,14 @@ TEST(sqlite_functions, a_real_formatter_maps_null_to_null) {
   ASSERT_TRUE(row && *row);
   EXPECT_EQ(s->text_at(0), "42");
   EXPECT_EQ(s->int64_at(1), 1);
+}
+
+TEST(sqlite_store_factory, fails_with_sqlites_code_and_message) {
+  auto s = store::make_sqlite_store({"/nonexistent-dir-for-sluice/sub/store.db", 1});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(&s.error().category(), &sqlite_category());
+  EXPECT_EQ(primary_code(s.error()), SQLITE_CANTOPEN);
+  EXPECT_EQ(s.error().message(), "unable to open database file");
 }
 
 }  // namespace

@@ -351,12 +351,12 @@ result<connection> open_connection(const std::string& path) {
 
 result<std::unique_ptr<store>> make_sqlite_store(const sqlite_store_options& options) {
   auto writer = open_connection(options.path);
-  if (!writer) return errc::unavailable;
+  if (!writer) return writer.error();  // SQLite's code: its message says why
   std::vector<std::unique_ptr<guarded>> readers;
   for (unsigned i = 0; i < std::max(1u, options.readers); ++i) {
     auto g = std::make_unique<guarded>();
     auto c = open_connection(options.path);
-    if (!c) return errc::unavailable;
+    if (!c) return c.error();
     g->conn.emplace(std::move(*c));
     readers.push_back(std::move(g));
   }

@@ -15,6 +15,9 @@ struct sqlite_store_options {
   unsigned readers = 2;
 };
 
+// Opens (creating if needed) the database. Fails with SQLite's error
+// (sluice::sqlite::sqlite_category(), the extended result code; message() is
+// SQLite's text, e.g. "unable to open database file").
 result<std::unique_ptr<store>> make_sqlite_store(const sqlite_store_options& options);
 
 }  // namespace sluice::store
