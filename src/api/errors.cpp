@@ -27,6 +27,9 @@ http::response error_response(std::error_code ec) {
     }
   }
   if (ec == store::errc::unavailable) return unavailable("the store is unavailable; retry later");
+  // The store refused a query built from a request (a value it cannot
+  // compare, a filter it does not know): the client's request, never a 500.
+  if (ec == store::errc::bad_query) return http::problem(400, "the store refused this query");
   observe::error("unexpected error", {{"category", ec.category().name()},
                                       {"error", ec.message()}});
   return http::problem(500, "internal error");

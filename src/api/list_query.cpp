@@ -27,7 +27,12 @@ std::string literal_text(const model::value& v) {
   struct visitor {
     std::string operator()(std::monostate) const { return "null"; }
     std::string operator()(std::int64_t x) const { return "i" + std::to_string(x); }
-    std::string operator()(double x) const { return "d" + std::to_string(x); }
+    // Shortest round-trip form: distinct doubles never share a key (issue 11 #14).
+    std::string operator()(double x) const {
+      char buf[32];
+      auto res = std::to_chars(buf, buf + sizeof buf, x);
+      return "d" + std::string(buf, res.ptr);
+    }
     std::string operator()(bool x) const { return x ? "true" : "false"; }
     std::string operator()(const std::string& x) const { return "s" + x; }
   };

@@ -6,7 +6,8 @@
 // 'z'; fractions of 1..9 digits are truncated (not rounded) to microseconds so
 // that no carry can change the second; leap seconds (:60) are refused because
 // they have no UTC instant to normalise to; the year after normalisation must
-// stay within 0000..9999.
+// stay within 0001..9999, the range both stores accept (PostgreSQL has
+// no year 0).
 
 #include <chrono>
 #include <cstdio>
@@ -100,7 +101,7 @@ bool normalize_timestamp(std::string_view s, std::string& out) {
   const year_month_day u{utc_day};
   const hh_mm_ss<seconds> t{utc - utc_day};
   const int uy = static_cast<int>(u.year());
-  if (uy < 0 || uy > 9999) return false;
+  if (uy < 1 || uy > 9999) return false;
 
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", uy,

@@ -38,7 +38,9 @@ inline void info(std::string_view m, std::initializer_list<field> f = {}) { writ
 inline void warn(std::string_view m, std::initializer_list<field> f = {}) { write(level::warn, m, f); }
 inline void error(std::string_view m, std::initializer_list<field> f = {}) { write(level::error, m, f); }
 
-// JSON string escaping (RFC 8259), appended to `out` with the quotes.
+// JSON string escaping (RFC 8259), appended to `out` with the quotes. Bytes
+// that are not well-formed UTF-8 become U+FFFD, so the output is always valid
+// UTF-8 JSON whatever a client sent.
 void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace sluice::observe

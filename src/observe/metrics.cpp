@@ -73,10 +73,26 @@ metrics::metrics(std::string_view version) : impl_(std::make_unique<impl>()) {
 
 metrics::~metrics() = default;
 
+namespace {
+
+std::string_view method_label(std::string_view method) {
+  // RFC 9110 §9 and PATCH (RFC 5789); anything else is one series, as
+  // OpenTelemetry's http.request.method does, so clients cannot grow them.
+  static constexpr std::string_view known[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                               "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  for (auto k : known) {
+    if (method == k) return k;
+  }
+  return "_OTHER";
+}
+
+}  // namespace
+
 void metrics::http_request(std::string_view method, std::string_view route, unsigned status,
                            double seconds) {
   char buf[8];
-  impl_->http_duration.with({method, route, status_text(status, buf)}).observe(seconds);
+  impl_->http_duration.with({method_label(method), route, status_text(status, buf)})
+      .observe(seconds);
 }
 
 void metrics::http_active(int delta) { impl_->active.add(delta); }

@@ -125,5 +125,18 @@ TEST_F(bad_input, more_filters_than_the_maximum_is_400) {
   EXPECT_NE(r.body.find("too many filters"), std::string::npos) << r.body;
 }
 
+// Issue 11 #18: a parameter name that is not UTF-8 is not echoed raw; every
+// problem body parses as (UTF-8-validating) JSON.
+TEST_F(bad_input, invalid_utf8_in_a_parameter_name_gives_a_valid_json_body) {
+  http_client c(port());
+  for (const char* q : {"%FF%FE=eq.x", "na%C3me=eq.x", "%ED%A0%80=eq.x", "a%F4%90%80%80=1"}) {
+    auto r = c.get(std::string("/v1/users?") + q);
+    expect_problem(r, 400);
+    boost::system::error_code ec;
+    auto v = boost::json::parse(r.body, ec);
+    EXPECT_FALSE(ec) << q << ": " << r.body;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -159,6 +159,21 @@ TEST(metrics, scrape_names_every_series_it_recorded) {
   }
 }
 
+// Issue 11 #5: a method a client invents is no new series.
+TEST(metrics, unknown_methods_share_one_label) {
+  metrics m("9.9.9");
+  for (int i = 0; i < 50; ++i) m.http_request("FOO" + std::to_string(i), "(unmatched)", 405, 0.001);
+  m.http_request("get", "(unmatched)", 405, 0.001);  // methods are case-sensitive
+  m.http_request("DELETE", "(unmatched)", 405, 0.001);
+  std::string text = m.scrape();
+  EXPECT_NE(text.find("http_server_request_duration_seconds_count{method=\"_OTHER\",route=\"("
+                      "unmatched)\",status_code=\"405\"} 51"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("method=\"DELETE\""), std::string::npos);
+  EXPECT_EQ(text.find("FOO"), std::string::npos);
+}
+
 TEST(buckets, latency_bounds_hold_the_default_objectives) {
   const auto& b = latency_buckets_seconds;
   for (double t : {0.1, 0.3, 0.5}) {
