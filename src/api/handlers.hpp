@@ -21,8 +21,9 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
 awaitable<http::response> list_rows(context& ctx, const config::resource_def& resource,
                                     const http::request& req, std::string_view query);
 // GET /v1/{resource}/{id}
+// GET /v1/{resource}/{id}: If-None-Match and Cache-Control as for pages.
 awaitable<http::response> get_row(context& ctx, const config::resource_def& resource,
-                                  std::string_view id);
+                                  const http::request& req, std::string_view id);
 // GET /v1/messages/{id}
 awaitable<http::response> message_status(context& ctx, std::string_view id);
 // GET /healthz, /readyz, /metrics

@@ -7,12 +7,12 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 
 #include "api/errors.hpp"
 #include "api/handlers.hpp"
 #include "api/offload.hpp"
+#include "api/request_parts.hpp"
 #include "core/clock.hpp"
 #include "http/problem.hpp"
 #include "model/uuid.hpp"
@@ -25,55 +25,6 @@ namespace {
 
 namespace json = boost::json;
 constexpr std::size_t max_reported_problems = 100;
-
-std::string lower_trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-enum class body_format { json, ndjson, unsupported };
-
-// application/json or application/x-ndjson, UTF-8 only.
-body_format format_of(std::string_view content_type) {
-  auto semi = content_type.find(';');
-  std::string type = lower_trimmed(content_type.substr(0, semi));
-  if (semi != std::string_view::npos) {
-    std::string params = lower_trimmed(content_type.substr(semi + 1));
-    if (params.rfind("charset=", 0) == 0 && params != "charset=utf-8" &&
-        params != "charset=\"utf-8\"") {
-      return body_format::unsupported;
-    }
-  }
-  if (type == "application/json") return body_format::json;
-  if (type == "application/x-ndjson" || type == "application/ndjson") return body_format::ndjson;
-  return body_format::unsupported;
-}
-
-// `Prefer: wait=N` (RFC 7240), clamped to the configured maximum.
-std::optional<unsigned> preferred_wait(std::string_view prefer, unsigned max_seconds) {
-  std::string p = lower_trimmed(prefer);
-  for (std::size_t pos = 0; pos < p.size();) {
-    auto end = p.find_first_of(",;", pos);
-    if (end == std::string::npos) end = p.size();
-    std::string token = lower_trimmed(std::string_view(p).substr(pos, end - pos));
-    if (token.rfind("wait=", 0) == 0) {
-      unsigned long n = 0;
-      bool ok = token.size() > 5 && token.size() < 12;
-      for (char c : token.substr(5)) ok = ok && c >= '0' && c <= '9', n = n * 10 + (c - '0');
-      if (ok) return static_cast<unsigned>(std::min<unsigned long>(n, max_seconds));
-    }
-    pos = end + 1;
-  }
-  return std::nullopt;
-}
-
-bool valid_idempotency_key(std::string_view key) {
-  if (key.empty() || key.size() > 255) return false;
-  return std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
-}
 
 // Parses the body into the records to validate, or answers why it cannot.
 std::optional<http::response> parse_body(const http::request& req, body_format format,
@@ -89,6 +40,13 @@ std::optional<http::response> parse_body(const http::request& req, body_format f
                                ? "JSON nested deeper than " + std::to_string(depth) + " levels"
                                : "malformed JSON: " + ec.message();
       return http::problem(400, std::string(where) + detail);
+    }
+    if (auto key = first_duplicate_key(text)) {
+      // A repeated key would silently lose a value: refused, naming the key.
+      std::string detail = std::string(where) + "duplicate key ";
+      observe::append_json_string(detail, *key);
+      detail += " in a JSON object";
+      return http::problem(400, detail);
     }
     items.push_back(std::move(v));
     return std::nullopt;
@@ -222,7 +180,7 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
 
   http::response res;
   res.set("traceparent", trace.traceparent());
-  auto wait = preferred_wait(req.header("prefer"), ctx.cfg.http.max_wait_seconds);
+  auto wait = parse_prefer(req.header("prefer"), ctx.cfg.http.max_wait_seconds).wait;
   if (wait) {
     res.set("Preference-Applied", "wait=" + std::to_string(*wait));
     if (auto rows = co_await wait_for_rows(ctx, msgs, *wait)) {

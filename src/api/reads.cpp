@@ -6,6 +6,7 @@
 #include "api/handlers.hpp"
 #include "api/list_query.hpp"
 #include "api/offload.hpp"
+#include "api/request_parts.hpp"
 #include "api/version_reader.hpp"
 #include "cache/page_cache.hpp"
 #include "http/problem.hpp"
@@ -22,21 +23,6 @@ std::string etag_of(std::string_view body) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
   return buf;
-}
-
-bool etag_matches(std::string_view if_none_match, std::string_view etag) {
-  if (if_none_match == "*") return true;
-  for (std::size_t pos = 0; pos < if_none_match.size();) {
-    auto end = if_none_match.find(',', pos);
-    if (end == std::string_view::npos) end = if_none_match.size();
-    auto tag = if_none_match.substr(pos, end - pos);
-    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
-    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
-    if (tag.rfind("W/", 0) == 0) tag.remove_prefix(2);  // weak comparison (RFC 9110)
-    if (tag == etag) return true;
-    pos = end + 1;
-  }
-  return false;
 }
 
 }  // namespace
@@ -60,17 +46,25 @@ awaitable<std::optional<std::int64_t>> current_version(context& ctx, const std::
   co_return read;
 }
 
-http::response page_response(const cache::page& p, const http::request& req,
-                             const std::string& cache_control) {
+// 200 with the body, or 304 when the client holds it; ETag and Cache-Control
+// on both, so pages and single rows revalidate the same way.
+http::response conditional_json(const http::request& req, std::string body, const std::string& etag,
+                                const std::string& cache_control) {
   http::response r;
-  if (etag_matches(req.header("if-none-match"), p.etag)) {
+  if (etag_matches(req.header("if-none-match"), etag)) {
     r.status = 304;
   } else {
-    r = json_response(200, p.body);
-    if (!p.link.empty()) r.set("Link", p.link);
+    r = json_response(200, std::move(body));
   }
-  r.set("ETag", p.etag);
+  r.set("ETag", etag);
   r.set("Cache-Control", cache_control);
+  return r;
+}
+
+http::response page_response(const cache::page& p, const http::request& req,
+                             const std::string& cache_control) {
+  auto r = conditional_json(req, p.body, p.etag, cache_control);
+  if (r.status == 200 && !p.link.empty()) r.set("Link", p.link);
   return r;
 }
 
@@ -125,7 +119,7 @@ awaitable<http::response> list_rows(context& ctx, const config::resource_def& re
 }
 
 awaitable<http::response> get_row(context& ctx, const config::resource_def& resource,
-                                  std::string_view id_text) {
+                                  const http::request& req, std::string_view id_text) {
   std::int64_t id = 0;
   auto [p, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
   if (ec != std::errc{} || p != id_text.data() + id_text.size()) {
@@ -134,9 +128,8 @@ awaitable<http::response> get_row(context& ctx, const config::resource_def& reso
   auto row = co_await offload(ctx.blocking, [&] { return ctx.store.get(resource.name, id); });
   if (!row) co_return error_response(row.error());
   if (!*row) co_return http::problem(404, "no " + resource.name + " row with id " + std::string(id_text));
-  auto r = json_response(200, std::move(**row));
-  r.set("ETag", etag_of(r.body));
-  co_return r;
+  std::string etag = etag_of(**row);
+  co_return conditional_json(req, std::move(**row), etag, ctx.cfg.cache.control);
 }
 
 awaitable<http::response> message_status(context& ctx, std::string_view id) {

@@ -39,7 +39,7 @@ awaitable<http::response> route(context& ctx, http::request& req) {
         co_return method_not_allowed("GET, POST");
       }
       if (!get) co_return method_not_allowed("GET");
-      co_return co_await get_row(ctx, *res, seg[2]);
+      co_return co_await get_row(ctx, *res, req, seg[2]);
     }
   }
   co_return http::problem(404, "no such endpoint: " + std::string(target->encoded_path()));

@@ -106,6 +106,30 @@ TEST_F(api, etag_and_if_none_match_give_304) {
   EXPECT_TRUE(again.body.empty());
 }
 
+// Issue 11 #17: one row revalidates like a page (ETag, If-None-Match, Cache-Control).
+TEST_F(api, one_row_honours_if_none_match_and_sends_cache_control) {
+  http_client c(port());
+  auto posted = c.post("/v1/users", user_json("R", "r@etag.test"), {{"Prefer", "wait=10"}});
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  std::string url(posted.header("location"));
+  ASSERT_FALSE(url.empty());
+  auto first = c.get(url);
+  ASSERT_EQ(first.status, 200);
+  std::string etag = first.header("etag");
+  ASSERT_FALSE(etag.empty());
+  auto page = c.get("/v1/users?email=eq.r@etag.test");
+  EXPECT_FALSE(first.header("cache-control").empty());
+  EXPECT_EQ(first.header("cache-control"), page.header("cache-control"));
+  for (const std::string& inm : {etag, "W/" + etag, "\"other\", " + etag, std::string("*")}) {
+    auto again = c.get(url, {{"If-None-Match", inm}});
+    EXPECT_EQ(again.status, 304) << inm;
+    EXPECT_TRUE(again.body.empty());
+    EXPECT_EQ(again.header("etag"), etag);
+    EXPECT_EQ(again.header("cache-control"), first.header("cache-control"));
+  }
+  EXPECT_EQ(c.get(url, {{"If-None-Match", "\"other\""}}).status, 200);
+}
+
 TEST_F(api, messages_status_reports_unknown_ids_as_404) {
   http_client c(port());
   EXPECT_EQ(c.get("/v1/messages/01900000-0000-7000-8000-000000000000").status, 404);

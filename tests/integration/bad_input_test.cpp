@@ -45,6 +45,22 @@ TEST_F(bad_input, invalid_utf8_is_400) {
   expect_problem(c.post("/v1/users", "{\"name\":\"bad\xff\xfe\",\"email\":\"u@bad.test\"}"), 400);
 }
 
+// Issue 11 #19: a key twice in one record is refused, naming the key.
+TEST_F(bad_input, duplicate_keys_are_400_naming_the_key) {
+  http_client c(port());
+  for (const char* body : {R"({"name":"bad","name":"bad2","email":"d@bad.test"})",
+                           R"([{"name":"bad","email":"d@bad.test","name":"bad2"}])"}) {
+    auto r = c.post("/v1/users", body);
+    expect_problem(r, 400);
+    EXPECT_NE(r.body.find("duplicate key \\\"name\\\""), std::string::npos) << r.body;
+  }
+  auto nd = c.post("/v1/users", "{\"name\":\"bad\",\"email\":\"d@bad.test\"}\n"
+                                "{\"email\":\"e@bad.test\",\"email\":\"f@bad.test\"}\n",
+                   {{"Content-Type", "application/x-ndjson"}});
+  expect_problem(nd, 400);
+  EXPECT_NE(nd.body.find("line 2"), std::string::npos) << nd.body;
+}
+
 TEST_F(bad_input, json_nested_too_deep_is_400) {
   http_client c(port());
   std::string deep(100, '[');

@@ -1,0 +1,35 @@
+#pragma once
+// The typed parts of a request that handlers read from its headers and body:
+// each a pure function of text, so that it is tested by tables
+// (tests/unit/request_parts_test.cpp) and handlers stay thin.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice::api {
+
+// Content-Type of a POST: application/json or application/x-ndjson (also
+// application/ndjson), case-insensitive, with no charset or charset=utf-8.
+enum class body_format { json, ndjson, unsupported };
+body_format format_of(std::string_view content_type);
+
+// `Prefer` (RFC 7240): the tokens this API understands. Unknown tokens and
+// malformed wait values are ignored, as the RFC asks.
+struct preferences {
+  std::optional<unsigned> wait;  // wait=N seconds, clamped to the maximum given
+};
+preferences parse_prefer(std::string_view prefer, unsigned max_wait_seconds);
+
+// Idempotency-Key: 1 to 255 visible ASCII characters.
+bool valid_idempotency_key(std::string_view key);
+
+// If-None-Match (RFC 9110 §13.1.2): true when `etag` (a strong validator, with
+// its quotes) matches, by weak comparison, any tag of the list, or for "*".
+bool etag_matches(std::string_view if_none_match, std::string_view etag);
+
+// The first key that occurs twice in one object of `text`, a well-formed
+// JSON document (parsers keep the last value silently; this API refuses it).
+std::optional<std::string> first_duplicate_key(std::string_view text);
+
+}  // namespace sluice::api

@@ -1,0 +1,84 @@
+// api/request_parts: the typed parts of a request, by tables.
+
+#include <gtest/gtest.h>
+
+#include "api/request_parts.hpp"
+
+namespace sluice::api {
+namespace {
+
+TEST(request_parts, content_type) {
+  const std::pair<const char*, body_format> cases[] = {
+      {"application/json", body_format::json},
+      {"Application/JSON", body_format::json},
+      {" application/json ; charset=utf-8", body_format::json},
+      {"application/json; charset=\"UTF-8\"", body_format::json},
+      {"application/json; charset=latin1", body_format::unsupported},
+      {"application/x-ndjson", body_format::ndjson},
+      {"application/ndjson", body_format::ndjson},
+      {"text/plain", body_format::unsupported},
+      {"", body_format::unsupported},
+      {"application/jsonx", body_format::unsupported},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(format_of(in), want) << in;
+}
+
+TEST(request_parts, prefer_wait) {
+  const std::pair<const char*, std::optional<unsigned>> cases[] = {
+      {"wait=5", 5u},
+      {"WAIT=5", 5u},
+      {"respond-async, wait=3", 3u},
+      {"wait=3; foo=bar", 3u},
+      {"handling=strict, wait=0", 0u},
+      {"wait=999", 30u},  // clamped
+      {"wait=", std::nullopt},
+      {"wait=-1", std::nullopt},
+      {"wait=1x", std::nullopt},
+      {"wait=99999999999", std::nullopt},
+      {"return=minimal", std::nullopt},
+      {"", std::nullopt},
+      {"wait=2, wait=4", 2u},  // the first one counts
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(parse_prefer(in, 30).wait, want) << in;
+}
+
+TEST(request_parts, idempotency_key) {
+  EXPECT_TRUE(valid_idempotency_key("k"));
+  EXPECT_TRUE(valid_idempotency_key(std::string(255, 'k')));
+  EXPECT_TRUE(valid_idempotency_key("order-42/!~"));
+  for (const std::string& bad : {std::string(), std::string(256, 'k'), std::string("a b"),
+                                 std::string("a\tb"), std::string("caf\xc3\xa9")}) {
+    EXPECT_FALSE(valid_idempotency_key(bad)) << bad;
+  }
+}
+
+TEST(request_parts, if_none_match) {
+  const std::string etag = "\"abc\"";
+  const std::pair<const char*, bool> cases[] = {
+      {"\"abc\"", true},   {"W/\"abc\"", true}, {"\"x\", \"abc\"", true},
+      {"\"x\",\"abc\" ", true}, {"*", true},   {" * ", true},
+      {"\"abd\"", false},  {"abc", false},     {"", false},
+      {"\"x\", W/\"y\"", false},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(etag_matches(in, etag), want) << in;
+}
+
+// Issue 11 #19: a key twice in one object is found, at any depth; the same
+// key in sibling or nested objects is not a duplicate.
+TEST(request_parts, duplicate_keys) {
+  const std::pair<const char*, std::optional<std::string>> cases[] = {
+      {R"({"name":"a","name":"b"})", "name"},
+      {R"({"name":"a","email":"e","name":"a"})", "name"},
+      {R"([{"a":1},{"a":2}])", std::nullopt},
+      {R"({"a":{"a":1},"b":{"a":2}})", std::nullopt},
+      {R"({"x":[{"k":1,"k":2}]})", "k"},
+      {R"({"\u006e":1,"n":2})", "n"},  // equal once unescaped
+      {R"({"n":1,"N":2})", std::nullopt},
+      {R"({})", std::nullopt},
+      {R"("text")", std::nullopt},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(first_duplicate_key(in), want) << in;
+}
+
+}  // namespace
+}  // namespace sluice::api
