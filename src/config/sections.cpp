@@ -241,6 +241,11 @@ std::vector<section> sections_of(config& cfg) {
 }
 
 void check_cross_settings(const context& ctx, const config& cfg) {
+  // A POST of http.max_batch records is one publish call; a broker queue that
+  // can never hold it would answer 503 to a request the API accepts.
+  if (cfg.broker.max_pending < cfg.http.max_batch) {
+    fail(ctx, 0, "broker.max_pending", "must be at least http.max_batch");
+  }
   if (cfg.pipeline.retry_min > cfg.pipeline.retry_max) {
     fail(ctx, 0, "pipeline.retry_min_ms", "must not exceed pipeline.retry_max_ms");
   }

@@ -298,6 +298,13 @@ TEST(config, env_is_applied_before_cross_checks) {
   EXPECT_EQ(c.pipeline.retry_max, 1000ms);
 }
 
+TEST(config, max_pending_below_max_batch_is_refused_naming_both_keys) {
+  const std::string e = error_of("[http]\nmax_batch = 50\n[broker]\nmax_pending = 49\n" + k_users);
+  EXPECT_NE(e.find("broker.max_pending"), std::string::npos) << e;
+  EXPECT_NE(e.find("http.max_batch"), std::string::npos) << e;
+  EXPECT_EQ(error_of("[http]\nmax_batch = 50\n[broker]\nmax_pending = 50\n" + k_users), "");
+}
+
 struct env_case {
   const char* name;
   std::string var;

@@ -269,7 +269,9 @@ result<std::unique_ptr<broker>> make_nats_broker(const nats_broker_options& opti
       {options.url, options.request_timeout, options.reconnect_min, options.reconnect_max});
   if (!l) return l.error();
   auto p = nats::publisher::start(
-      **l, {options.name_space, options.max_pending, options.publish_timeout});
+      **l, {.name_space = options.name_space,
+            .max_pending = options.max_pending,
+            .ack_timeout = options.publish_timeout});
   if (!p) return errc::unavailable;
   return std::unique_ptr<broker>(
       std::make_unique<nats_broker>(options, std::move(*l), std::move(p)));

@@ -10,10 +10,10 @@
 //  - attempt       → the delivery's NumDelivered from the JetStream metadata.
 // Names are sanitised: characters other than [A-Za-z0-9_-] become '_'.
 //
-// Publishing: publish() only queues (never blocks); a publisher thread sends
-// each message with Nats-Msg-Id = message id and a reply inbox, many in
-// flight, and an ack thread completes a call once every message of it has
-// its PubAck (the stream has stored it). A call fails with errc::unavailable
+// Publishing: publish() only queues (never blocks) in the shared
+// publish_queue; its thread sends each group's messages with Nats-Msg-Id =
+// message id and a reply inbox, all at once, then collects their PubAcks (the
+// stream has stored them). A call fails with errc::unavailable
 // as soon as one of its messages fails, times out (publish_timeout) or the
 // connection drops.
 //

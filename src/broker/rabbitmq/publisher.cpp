@@ -1,13 +1,14 @@
-// The publisher thread. Sequence numbers: after confirm.select the broker
-// numbers this channel's publishes 1, 2, 3… and acks them by that number,
-// possibly several at once (multiple = "everything up to here"). inflight_
-// holds the published batches in sequence order; each remembers which of its
-// messages are settled, so single and multiple acks mix safely.
+// The sender. Sequence numbers: after confirm.select the broker numbers this
+// channel's publishes 1, 2, 3… and acks them by that number, possibly several
+// at once (multiple = "everything up to here"). One group is in flight at a
+// time; it remembers which of its messages are settled, so single and
+// multiple acks mix safely.
 
 #include "broker/rabbitmq/publisher.hpp"
 
 #include <algorithm>
 #include <random>
+#include <thread>
 
 #include "broker/rabbitmq/codec.hpp"
 #include "observe/log.hpp"
@@ -34,54 +35,21 @@ amqp_bytes_t bytes_of(const std::string& s) { return {s.size(), const_cast<char*
 
 }  // namespace
 
-struct publisher::batch {
-  std::vector<outgoing> items;
-  publish_callback done;
-  std::size_t size = 0;
-  std::uint64_t first_seq = 0;
-  std::vector<bool> settled;
-  std::size_t low = 0;  // every message below this index is settled
-  std::size_t remaining = 0;
-  std::error_code error;
+publisher::publisher(publisher_options options)
+    : options_(std::move(options)),
+      backoff_(k_retry_min),
+      rng_(std::random_device{}()),
+      queue_(*this, {.max_pending = options_.max_pending,
+                     .max_group = std::max<std::size_t>(1, options_.window),
+                     .drain_limit = k_close_limit}) {}
 
-  void finish(std::error_code ec) {
-    if (!done) return;
-    auto cb = std::move(done);
-    done = nullptr;
-    cb(ec);
-  }
-};
-
-publisher::publisher(publisher_options options) : options_(std::move(options)) {
-  thread_ = std::thread([this] { run(); });
+publisher::~publisher() {
+  close();
+  session_.reset();  // the queue thread has ended: nothing else uses the session
 }
 
-publisher::~publisher() { close(); }
-
-void publisher::submit(std::vector<outgoing> items, publish_callback done) {
-  std::error_code refused;
-  {
-    std::lock_guard lock(mu_);
-    if (closing_) {
-      refused = errc::closed;
-    } else if (!connected_) {
-      refused = errc::unavailable;
-    } else if (queued_msgs_ + items.size() > options_.max_pending) {
-      refused = errc::overloaded;
-    } else {
-      queued_msgs_ += items.size();
-      batch b;
-      b.size = items.size();
-      b.items = std::move(items);
-      b.done = std::move(done);
-      queue_.push_back(std::move(b));
-    }
-  }
-  if (refused) {
-    done(refused);
-    return;
-  }
-  cv_.notify_one();
+void publisher::close() {
+  queue_.close();
 }
 
 bool publisher::wait_connected(std::chrono::milliseconds limit) {
@@ -92,13 +60,39 @@ bool publisher::wait_connected(std::chrono::milliseconds limit) {
   return connected_;
 }
 
-void publisher::close() {
-  {
-    std::lock_guard lock(mu_);
-    closing_ = true;
+std::error_code publisher::refuse() {
+  return connected_ ? std::error_code{} : make_error_code(errc::unavailable);
+}
+
+std::optional<group_sender<outgoing>::clock::time_point> publisher::wake_at() {
+  return next_try_;
+}
+
+void publisher::on_wake() {
+  if (session_.is_open()) {
+    // Idle: read what came (heartbeats, late frames) so the connection stays alive.
+    std::vector<bool> none;
+    std::size_t remaining = 0;
+    read_confirms(next_seq_, none, remaining, {});
+    next_try_ = clock::now() + k_idle_poll;
+    return;
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (connect()) {
+    backoff_ = k_retry_min;
+    next_try_ = clock::now() + k_idle_poll;
+    return;
+  }
+  // Once per outage at warn; the retries after it at debug.
+  if (backoff_ == k_retry_min) {
+    observe::warn("rabbitmq publisher cannot connect", {{"error", session_.last_error()}});
+  } else {
+    observe::debug("rabbitmq publisher cannot connect",
+                   {{"error", session_.last_error()}, {"retry_ms", backoff_.count()}});
+  }
+  // Capped exponential backoff with jitter: [backoff/2, backoff].
+  std::uniform_int_distribution<long> jitter(backoff_.count() / 2, backoff_.count());
+  next_try_ = clock::now() + std::chrono::milliseconds(jitter(rng_));
+  backoff_ = std::min(options_.retry_max, backoff_ * 2);
 }
 
 bool publisher::connect() {
@@ -113,124 +107,73 @@ bool publisher::connect() {
   return true;
 }
 
-void publisher::run() {
-  auto backoff = k_retry_min;
-  std::mt19937 rng(std::random_device{}());
-  std::optional<std::chrono::steady_clock::time_point> closing_since;
-  for (;;) {
-    if (!session_.is_open()) {
-      connected_ = false;
-      if (!connect()) {
-        // Once per outage at warn; the retries after it at debug.
-        if (backoff == k_retry_min) {
-          observe::warn("rabbitmq publisher cannot connect", {{"error", session_.last_error()}});
-        } else {
-          observe::debug("rabbitmq publisher cannot connect",
-                         {{"error", session_.last_error()}, {"retry_ms", backoff.count()}});
-        }
-        fail_all(errc::unavailable);
-        std::unique_lock lock(mu_);
-        if (closing_) break;
-        // Capped exponential backoff with jitter: [backoff/2, backoff].
-        std::uniform_int_distribution<long> jitter(backoff.count() / 2, backoff.count());
-        cv_.wait_for(lock, std::chrono::milliseconds(jitter(rng)), [this] { return closing_; });
-        backoff = std::min(options_.retry_max, backoff * 2);
-        continue;
-      }
-      backoff = k_retry_min;
-    }
-
-    std::deque<batch> taken;
-    bool more_waiting = false;
-    {
-      std::unique_lock lock(mu_);
-      if (queue_.empty() && inflight_.empty()) {
-        if (closing_) break;
-        cv_.wait_for(lock, k_idle_poll, [this] { return !queue_.empty() || closing_; });
-      }
-      std::size_t room = options_.window > inflight_msgs_ ? options_.window - inflight_msgs_ : 0;
-      while (!queue_.empty() && (taken.empty() || queue_.front().size <= room)) {
-        room -= std::min(room, queue_.front().size);
-        queued_msgs_ -= queue_.front().size;
-        taken.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      more_waiting = !queue_.empty();
-      if (closing_ && !closing_since) closing_since = std::chrono::steady_clock::now();
-    }
-    if (closing_since && std::chrono::steady_clock::now() - *closing_since > k_close_limit) {
-      lost("confirms did not arrive before close");
-      for (auto& b : taken) b.finish(errc::unavailable);
-      fail_all(errc::unavailable);
-      break;
-    }
-
-    while (!taken.empty()) {
-      batch b = std::move(taken.front());
-      taken.pop_front();
-      if (!send(b)) {
-        for (auto& rest : taken) rest.finish(errc::unavailable);
-        taken.clear();
-      }
-    }
-    if (!session_.is_open()) continue;
-    // Poll without waiting when more batches are queued and the window has room.
-    bool room = inflight_msgs_ < options_.window;
-    read_confirms(more_waiting && room ? 0ms : inflight_.empty() ? 0ms : k_confirm_wait);
-  }
-  connected_ = false;
-  fail_all(errc::closed);
-  session_.reset();
-}
-
-bool publisher::send(batch& b) {
-  // A publish to an exchange that does not exist closes the channel, so each
-  // topic's exchange is declared once per connection. The declare is an RPC
-  // on the same channel: settle everything in flight first so that its reply
-  // is the next frame.
-  for (const auto& o : b.items) {
-    if (o.exchange.empty() ||
-        std::find(declared_.begin(), declared_.end(), o.exchange) != declared_.end()) {
-      continue;
-    }
-    for (int i = 0; i < 200 && !inflight_.empty() && session_.is_open(); ++i) {
-      read_confirms(k_confirm_wait);
-    }
-    if (!session_.is_open() || !inflight_.empty() || session_.declare_exchange(o.exchange)) {
-      lost(session_.last_error());
-      b.finish(errc::unavailable);
-      return false;
-    }
-    declared_.push_back(o.exchange);
-  }
-  if (b.size == 0) {
-    b.finish({});
-    return true;
-  }
-  b.first_seq = next_seq_;
-  b.settled.assign(b.size, false);
-  b.remaining = b.size;
-  for (const auto& o : b.items) {
+void publisher::send(std::span<outgoing> items, std::span<const std::size_t> /*calls*/,
+                     std::span<std::error_code> out) {
+  auto fail_all = [&] { std::fill(out.begin(), out.end(), make_error_code(errc::unavailable)); };
+  if (!session_.is_open() || !declare_exchanges(items)) return fail_all();
+  const std::uint64_t first_seq = next_seq_;
+  for (const auto& o : items) {
     encoded_properties props(o.msg, o.attempts_before);
     int status = amqp_basic_publish(session_.get(), session::k_channel, bytes_of(o.exchange),
                                     bytes_of(o.routing_key), /*mandatory=*/1, /*immediate=*/0,
                                     props.get(), bytes_of(o.msg.body));
     if (status != AMQP_STATUS_OK) {
-      inflight_.push_back(std::move(b));  // lost() fails it with the rest
       lost(std::string("publish: ") + amqp_error_string2(status));
-      return false;
+      return fail_all();
     }
     ++next_seq_;
   }
-  b.items.clear();  // the broker has the bodies now; keep only the bookkeeping
-  b.items.shrink_to_fit();
-  inflight_msgs_ += b.size;
-  inflight_.push_back(std::move(b));
+  std::vector<bool> settled(items.size(), false);
+  std::size_t remaining = items.size();
+  const auto deadline = clock::now() + options_.confirm_timeout;
+  while (remaining > 0) {
+    if (clock::now() >= deadline) {
+      lost("confirms did not arrive in time");
+      break;
+    }
+    if (!read_confirms(first_seq, settled, remaining, out)) break;
+  }
+  // Unconfirmed (lost connection or timeout): may or may not be stored.
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!settled[i]) out[i] = errc::unavailable;
+  }
+  next_try_ = clock::now() + k_idle_poll;
+}
+
+bool publisher::declare_exchanges(std::span<outgoing> items) {
+  // A publish to an exchange that does not exist closes the channel, so each
+  // topic's exchange is declared once per connection (an RPC on the same
+  // channel; nothing is in flight between groups).
+  for (const auto& o : items) {
+    if (o.exchange.empty() ||
+        std::find(declared_.begin(), declared_.end(), o.exchange) != declared_.end()) {
+      continue;
+    }
+    if (session_.declare_exchange(o.exchange)) {
+      lost(session_.last_error());
+      return false;
+    }
+    declared_.push_back(o.exchange);
+  }
   return true;
 }
 
-bool publisher::read_confirms(std::chrono::milliseconds wait) {
-  timeval tv = to_timeval(wait);
+bool publisher::read_confirms(std::uint64_t first_seq, std::vector<bool>& settled,
+                              std::size_t& remaining, std::span<std::error_code> out) {
+  // Marks sequence numbers [from, to] of this group settled with `ec`.
+  auto settle = [&](std::uint64_t tag, bool multiple, std::error_code ec) {
+    if (settled.empty() || tag < first_seq) return;
+    std::uint64_t from = multiple ? first_seq : tag;
+    std::uint64_t to = std::min<std::uint64_t>(tag, first_seq + settled.size() - 1);
+    for (std::uint64_t s = from; s <= to; ++s) {
+      std::size_t i = s - first_seq;
+      if (settled[i]) continue;
+      settled[i] = true;
+      --remaining;
+      if (ec) out[i] = ec;
+    }
+  };
+  timeval tv = to_timeval(remaining > 0 ? k_confirm_wait : 0ms);
   for (std::size_t n = 0; n < k_max_frames_per_read; ++n) {
     amqp_frame_t frame;
     int status = amqp_simple_wait_frame_noblock(session_.get(), &frame, &tv);
@@ -261,54 +204,19 @@ bool publisher::read_confirms(std::chrono::milliseconds wait) {
       case AMQP_CONNECTION_CLOSE_METHOD: lost(describe_close(method)); return false;
       default: break;
     }
-    if (inflight_.empty() && wait.count() == 0) break;
+    if (remaining == 0) break;
   }
   amqp_maybe_release_buffers(session_.get());
   return true;
 }
 
-void publisher::settle(std::uint64_t tag, bool multiple, std::error_code ec) {
-  for (auto& b : inflight_) {
-    if (b.first_seq > tag) break;
-    std::uint64_t last = b.first_seq + b.size - 1;
-    std::uint64_t from = multiple ? b.first_seq + b.low : std::max(tag, b.first_seq);
-    std::uint64_t to = std::min(tag, last);
-    for (std::uint64_t s = from; s <= to; ++s) {
-      std::size_t i = s - b.first_seq;
-      if (b.settled[i]) continue;
-      b.settled[i] = true;
-      --b.remaining;
-      --inflight_msgs_;
-      if (ec && !b.error) b.error = ec;
-    }
-    while (b.low < b.size && b.settled[b.low]) ++b.low;
-    if (b.remaining == 0) b.finish(b.error);
-  }
-  while (!inflight_.empty() && inflight_.front().remaining == 0) inflight_.pop_front();
-}
-
 void publisher::lost(const std::string& why) {
-  if (session_.is_open() || !inflight_.empty()) {
+  if (session_.is_open()) {
     observe::warn("rabbitmq publisher lost its connection", {{"error", why}});
   }
   session_.drop();
   connected_ = false;
-  for (auto& b : inflight_) b.finish(errc::unavailable);
-  inflight_.clear();
-  inflight_msgs_ = 0;
-}
-
-void publisher::fail_all(std::error_code ec) {
-  std::deque<batch> queued;
-  {
-    std::lock_guard lock(mu_);
-    queued.swap(queue_);
-    queued_msgs_ = 0;
-  }
-  for (auto& b : inflight_) b.finish(ec);
-  inflight_.clear();
-  inflight_msgs_ = 0;
-  for (auto& b : queued) b.finish(ec);
+  next_try_ = clock::now();  // reconnect at once, then back off
 }
 
 }  // namespace sluice::broker::rabbitmq

@@ -1,25 +1,25 @@
 #pragma once
-// The publishing side of the RabbitMQ broker: one thread that owns one
-// connection in confirm mode. Private to src/broker/rabbitmq/.
+// The publishing side of the RabbitMQ broker: the sender of the shared
+// publish_queue (admission, grouping, exactly-once callbacks and draining are
+// the queue's), owning one connection in confirm mode. Private to
+// src/broker/rabbitmq/.
 //
-// Callers queue batches; the thread publishes them back to back (persistent,
-// mandatory), keeping up to `window` messages unconfirmed, and reads the
-// broker's basic.ack/nack frames as they come: one ack with `multiple` set
-// often settles hundreds of messages. A batch's callback runs once every
-// message in it is confirmed ({}), or as soon as one is nacked or the
-// connection drops (errc::unavailable: it may or may not be stored; the
-// client retries). While the connection is down, submit() fails at once.
+// A group is one pipeline: its messages are published back to back
+// (persistent, mandatory), then the broker's basic.ack/nack frames are read
+// (one ack with `multiple` set often settles hundreds). A message fails with
+// errc::unavailable when nacked, when its confirm does not come within
+// confirm_timeout or when the connection drops (it may or may not be stored;
+// the client retries). While the connection is down, submit() fails at once;
+// the queue thread reconnects with capped exponential backoff and jitter.
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
+#include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "broker/broker.hpp"
+#include "broker/publish_queue.hpp"
 #include "broker/rabbitmq/amqp_session.hpp"
 
 namespace sluice::broker::rabbitmq {
@@ -34,22 +34,25 @@ struct outgoing {
 struct publisher_options {
   endpoint where;
   std::size_t max_pending = 100'000;  // queued messages before errc::overloaded
-  std::size_t window = 1000;          // unconfirmed messages in flight
+  std::size_t window = 1000;          // messages in one group (unconfirmed at once)
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds retry_max{5000};
+  std::chrono::milliseconds confirm_timeout{10'000};
   std::chrono::seconds heartbeat{10};
 };
 
-class publisher {
+class publisher : private group_sender<outgoing> {
  public:
   explicit publisher(publisher_options options);
-  ~publisher();
+  ~publisher() override;
   publisher(const publisher&) = delete;
   publisher& operator=(const publisher&) = delete;
 
-  // Never blocks. `done` runs on the publisher thread, or at once on the
+  // Never blocks. `done` runs on the queue thread, or at once on the
   // caller's thread when refused (unavailable, overloaded, closed).
-  void submit(std::vector<outgoing> batch, publish_callback done);
+  void submit(std::vector<outgoing> batch, publish_callback done) {
+    queue_.submit(std::move(batch), std::move(done));
+  }
   bool connected() const { return connected_.load(); }
   // Waits up to `limit` for the first connection.
   bool wait_connected(std::chrono::milliseconds limit);
@@ -57,31 +60,31 @@ class publisher {
   void close();
 
  private:
-  struct batch;
-  void run();
+  void send(std::span<outgoing> items, std::span<const std::size_t> calls,
+            std::span<std::error_code> out) override;
+  std::error_code refuse() override;
+  std::optional<clock::time_point> wake_at() override;
+  void on_wake() override;
+
   bool connect();
-  void fail_all(std::error_code ec);
-  bool send(batch& b);
-  bool read_confirms(std::chrono::milliseconds wait);
-  void settle(std::uint64_t tag, bool multiple, std::error_code ec);
+  bool declare_exchanges(std::span<outgoing> items);
+  // Reads confirms for the group published from first_seq; false when lost.
+  bool read_confirms(std::uint64_t first_seq, std::vector<bool>& settled, std::size_t& remaining,
+                     std::span<std::error_code> out);
   void lost(const std::string& why);
 
   publisher_options options_;
-  std::mutex mu_;  // guards queue_, queued_msgs_, closing_
-  std::condition_variable cv_;
-  std::deque<batch> queue_;
-  std::size_t queued_msgs_ = 0;
-  bool closing_ = false;
   std::atomic<bool> connected_{false};
 
-  // Publisher thread only.
+  // Queue thread only.
   session session_;
   std::vector<std::string> declared_;  // exchanges declared on this connection
-  std::deque<batch> inflight_;         // published, waiting for confirms, in seq order
   std::uint64_t next_seq_ = 1;
-  std::size_t inflight_msgs_ = 0;
+  std::chrono::milliseconds backoff_;
+  clock::time_point next_try_{};  // next reconnect, or the next idle poll when connected
+  std::mt19937 rng_;
 
-  std::thread thread_;
+  publish_queue<outgoing> queue_;  // last: its thread starts after every member it uses exists
 };
 
 }  // namespace sluice::broker::rabbitmq

@@ -23,7 +23,7 @@ struct publisher::command {
   std::vector<std::string> args;  // the XADD command, or the script's ARGV
   std::set<std::string> streams;
 
-  command(const std::vector<message>& messages, const publisher_options& o) {
+  command(std::span<const message> messages, const publisher_options& o) {
     if (messages.size() == 1 && !messages[0].deduplicate) {
       const auto& m = messages[0];
       auto stream = o.keys.stream(m.topic);
@@ -51,126 +51,72 @@ struct publisher::command {
 };
 
 publisher::publisher(publisher_options options)
-    : options_(std::move(options)), jitter_(std::random_device{}()) {
-  thread_ = std::thread([this] { run(); });
-}
+    : options_(std::move(options)),
+      jitter_(std::random_device{}()),
+      queue_(*this, {.max_pending = options_.max_pending, .max_group = options_.max_group}) {}
 
 publisher::~publisher() { close(); }
-
-void publisher::submit(std::vector<message> messages, publish_callback done) {
-  std::error_code refused;
-  {
-    std::lock_guard lock(mu_);
-    const auto n = messages.size();
-    if (closing_) {
-      refused = errc::closed;
-    } else if (down_ && clock::now() < next_retry_) {
-      refused = errc::unavailable;  // fail fast: the last attempt to reach Redis failed
-    } else if (pending_ > 0 && pending_ + n > options_.max_pending) {
-      // An oversized call is still let in alone: refusing it would be forever.
-      refused = errc::overloaded;
-    } else {
-      pending_ += n;
-      queue_.push_back({std::move(messages), std::move(done)});
-    }
-  }
-  if (refused) {
-    done(refused);
-    return;
-  }
-  cv_.notify_one();
-}
 
 bool publisher::reachable() {
   std::lock_guard lock(mu_);
   return !down_;
 }
 
-void publisher::close() {
-  {
-    std::lock_guard lock(mu_);
-    closing_ = true;
-  }
-  cv_.notify_all();
-  // From a callback (this thread): it drains the queue and ends on its own.
-  if (std::this_thread::get_id() == thread_.get_id()) return;
-  std::call_once(joined_, [this] { thread_.join(); });
+std::error_code publisher::refuse() {
+  std::lock_guard lock(mu_);
+  // Fail fast: the last attempt to reach Redis failed.
+  return down_ && clock::now() < next_retry_ ? make_error_code(errc::unavailable)
+                                             : std::error_code{};
 }
 
-void publisher::run() {
-  for (;;) {
-    std::vector<op> batch;
-    bool retry_now = false;
-    {
-      std::unique_lock lock(mu_);
-      auto ready = [&] {
-        return closing_ || !queue_.empty() || (down_ && clock::now() >= next_retry_);
-      };
-      if (down_) {
-        cv_.wait_until(lock, next_retry_, ready);
-      } else {
-        cv_.wait(lock, ready);
-      }
-      if (queue_.empty() && closing_) return;
-      retry_now = down_ && clock::now() >= next_retry_;
-      std::size_t taken = 0;
-      while (!queue_.empty()) {
-        const auto w = std::max<std::size_t>(1, queue_.front().messages.size());
-        if (taken > 0 && taken + w > options_.max_group) break;
-        taken += w;
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    if (!batch.empty()) {
-      deliver(batch);
-    } else if (retry_now) {
-      // Reconnect in the background, so that ping() and new publishes recover.
-      if (connect()) {
-        mark_up();
-      } else {
-        mark_down();
-      }
-    }
+std::optional<clock::time_point> publisher::wake_at() {
+  std::lock_guard lock(mu_);
+  if (!down_) return std::nullopt;
+  return next_retry_;
+}
+
+void publisher::on_wake() {
+  // Reconnect in the background, so that ping() and new publishes recover.
+  if (connect()) {
+    mark_up();
+  } else {
+    mark_down();
   }
 }
 
-void publisher::deliver(std::vector<op>& batch) {
+void publisher::send(std::span<message> items, std::span<const std::size_t> calls,
+                     std::span<std::error_code> results) {
   std::vector<command> cmds;
-  cmds.reserve(batch.size());
-  for (const auto& o : batch) cmds.emplace_back(o.messages, options_);
-  std::vector<std::error_code> out(batch.size(), make_error_code(errc::unavailable));
-  std::vector<std::size_t> todo(batch.size());
+  cmds.reserve(calls.size());
+  std::size_t at = 0;
+  for (auto n : calls) {
+    cmds.emplace_back(std::span<const message>(items).subspan(at, n), options_);
+    at += n;
+  }
+  std::vector<std::error_code> out(calls.size(), make_error_code(errc::unavailable));
+  std::vector<std::size_t> todo(calls.size());
   std::iota(todo.begin(), todo.end(), std::size_t{0});
 
-  bool refused = false;
-  {
-    std::lock_guard lock(mu_);
-    refused = down_ && clock::now() < next_retry_;
-  }
-  if (!refused) {
+  bool ok = false;
+  if (!refuse()) {
     // Twice at most: once more on a new connection when the first broke.
     for (int attempt = 0; attempt < 2 && !todo.empty(); ++attempt) {
       if (!conn_ && !connect()) break;
       todo = send(cmds, todo, out);
     }
-    if (todo.empty()) {
+    ok = todo.empty();
+    if (ok) {
       mark_up();
     } else {
       mark_down();
     }
   }
-
-  {
-    // Before the callbacks, so that one publishing again is not refused for
-    // the very messages it was told about.
-    std::size_t messages = 0;
-    for (const auto& o : batch) messages += o.messages.size();
-    std::lock_guard lock(mu_);
-    pending_ -= messages;
+  at = 0;
+  for (std::size_t k = 0; k < calls.size(); ++k) {
+    for (std::size_t i = 0; i < calls[k]; ++i) results[at + i] = out[k];
+    at += calls[k];
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(out[i]);
-  if (!refused && todo.empty()) trim(cmds);
+  if (ok) trim(cmds);
 }
 
 std::vector<std::size_t> publisher::send(std::vector<command>& cmds,

@@ -14,15 +14,13 @@
 // Private to src/broker/redis/.
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <random>
-#include <thread>
 
 #include "broker/broker.hpp"
+#include "broker/publish_queue.hpp"
 #include "broker/redis/codec.hpp"
 #include "broker/redis/connection.hpp"
 
@@ -41,32 +39,36 @@ struct publisher_options {
   std::chrono::milliseconds trim_interval{1000};
 };
 
-class publisher {
+// Admission, grouping, callbacks and draining are the shared publish_queue's;
+// this class is its sender: one group as one pipeline.
+class publisher : private group_sender<message> {
  public:
   explicit publisher(publisher_options options);
-  ~publisher();
+  ~publisher() override;
   publisher(const publisher&) = delete;
   publisher& operator=(const publisher&) = delete;
 
-  // Never blocks. `done` runs on the publisher thread, or at once on the
+  // Never blocks. `done` runs on the queue thread, or at once on the
   // caller's thread when refused (closed, overloaded, down).
-  void submit(std::vector<message> messages, publish_callback done);
+  void submit(std::vector<message> messages, publish_callback done) {
+    queue_.submit(std::move(messages), std::move(done));
+  }
 
   // False while down (the last attempt to reach the server failed).
   bool reachable();
 
   // Completes the publishes already queued, then stops the thread. Idempotent.
-  void close();
+  void close() { queue_.close(); }
 
  private:
-  struct op {
-    std::vector<message> messages;
-    publish_callback done;
-  };
-  struct command;  // an op as Redis arguments
+  struct command;  // a publish call as Redis arguments
 
-  void run();
-  void deliver(std::vector<op>& batch);
+  void send(std::span<message> items, std::span<const std::size_t> calls,
+            std::span<std::error_code> out) override;
+  std::error_code refuse() override;
+  std::optional<clock::time_point> wake_at() override;
+  void on_wake() override;
+
   // Sends the commands of `todo` as one pipeline; returns those to send again.
   std::vector<std::size_t> send(std::vector<command>& cmds, const std::vector<std::size_t>& todo,
                                 std::vector<std::error_code>& out);
@@ -77,22 +79,17 @@ class publisher {
 
   const publisher_options options_;
 
-  std::mutex mu_;  // guards the members up to thread_
-  std::condition_variable cv_;
-  std::deque<op> queue_;
-  std::size_t pending_ = 0;  // messages queued or in flight
-  bool closing_ = false;
+  std::mutex mu_;  // guards the members up to conn_
   bool down_ = false;
   std::chrono::steady_clock::time_point next_retry_{};
   std::chrono::milliseconds backoff_{0};
 
-  // Publisher thread only.
+  // Queue thread only.
   std::unique_ptr<connection> conn_;
   std::map<std::string, std::chrono::steady_clock::time_point> next_trim_;
   std::minstd_rand jitter_;
 
-  std::once_flag joined_;
-  std::thread thread_;  // last: starts after every member it uses exists
+  publish_queue<message> queue_;  // last: its thread starts after every member it uses exists
 };
 
 }  // namespace sluice::broker::redis
