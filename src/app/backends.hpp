@@ -1,7 +1,9 @@
 #pragma once
-// The one place that names concrete backends: picks the broker and the store
-// from their URLs (sqlite://path; postgres://, nats://, redis://, amqp:// as
-// they land).
+// The one place that names concrete backends: picks the broker, the store and
+// the shared page cache from their URLs, through one table per role in
+// backends.cpp. A new backend is its folder, its factory header, and one line
+// in its role's table (plus its test-server helper and one line in
+// tests/support's backend table).
 
 #include <memory>
 #include <string>
@@ -9,6 +11,7 @@
 
 #include "broker/broker.hpp"
 #include "cache/shared_pages.hpp"
+#include "app/url_mask.hpp"
 #include "config/config.hpp"
 #include "store/store.hpp"
 
@@ -29,7 +32,5 @@ std::vector<broker::topology> topology_of(const config::config& cfg);
 // "sqlite://data/x.db" → "data/x.db"; "sqlite:///var/x.db" → "/var/x.db".
 std::string sqlite_path(const std::string& url);
 
-// The URL with any password replaced by "***", for logs.
-std::string mask_password(const std::string& url);
 
 }  // namespace sluice::app

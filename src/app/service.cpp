@@ -68,7 +68,8 @@ int run_migrate(const config::config& cfg) {
   auto broker = open_broker(cfg);
   auto topo = topology_of(cfg);
   if (auto ec = broker->declare(topo)) {
-    observe::error("declaring subscriptions failed", {{"error", ec.message()}});
+    observe::error("declaring subscriptions failed",
+                   {{"broker", mask_password(cfg.broker.url)}, {"error", ec.message()}});
     return 1;
   }
   broker->close();
@@ -83,13 +84,15 @@ int run_service(const config::config& cfg, roles r) {
   auto tables = tables_of(cfg);
   auto ec = cfg.store.migrate_on_start ? store->migrate(tables) : store->attach(tables);
   if (ec) {
-    observe::error("store set-up failed", {{"error", ec.message()}});
+    observe::error("store set-up failed",
+                   {{"store", mask_password(cfg.store.url)}, {"error", ec.message()}});
     return 1;
   }
   auto broker = open_broker(cfg);
   auto topo = topology_of(cfg);
   if ((ec = broker->declare(topo))) {
-    observe::error("declaring subscriptions failed", {{"error", ec.message()}});
+    observe::error("declaring subscriptions failed",
+                   {{"broker", mask_password(cfg.broker.url)}, {"error", ec.message()}});
     return 1;
   }
 
