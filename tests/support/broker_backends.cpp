@@ -1,31 +1,17 @@
 #include "support/broker_backends.hpp"
 
-#include "broker/sqlite/sqlite_broker.hpp"
-#include "support/sluice_process.hpp"
-#if SLUICE_WITH_NATS
 #include <unistd.h>
 
 #include <thread>
 
 #include "broker/nats/nats_broker.hpp"
-#include "support/nats_server.hpp"
-#endif
-#if SLUICE_WITH_RABBITMQ
-#include <unistd.h>
-
-#include <thread>
-
 #include "broker/rabbitmq/rabbitmq_broker.hpp"
-#include "support/rabbitmq_server.hpp"
-#endif
-#if SLUICE_WITH_REDIS
-#include <unistd.h>
-
-#include <thread>
-
 #include "broker/redis/redis_broker.hpp"
+#include "broker/sqlite/sqlite_broker.hpp"
+#include "support/nats_server.hpp"
+#include "support/rabbitmq_server.hpp"
 #include "support/redis_server.hpp"
-#endif
+#include "support/sluice_process.hpp"
 
 namespace sluice::testing {
 namespace {
@@ -103,69 +89,84 @@ std::unique_ptr<broker_backend> open_backend(Server* server, Options options,
   return b;
 }
 
-}  // namespace
+template <class Server>
+std::string url_of(Server* server) {
+  return server ? server->url() : "";
+}
 
-// Each backend adds its name here and a branch below as it lands.
-std::vector<std::string> broker_backend_names() {
-  std::vector<std::string> names{"sqlite"};
+std::unique_ptr<broker_backend> open_sqlite(const broker_backend_options& options) {
+  auto b = std::make_unique<sqlite_backend>(options);
+  if (b->open()) return b;
+  return nullptr;
+}
+
+[[maybe_unused]] std::unique_ptr<broker_backend> open_nats(const broker_backend_options& options) {
+  broker::nats_broker_options o;
+  o.visibility_timeout = options.visibility_timeout;
+  o.reconnect_max = std::chrono::milliseconds(500);
+  return open_backend(nats_server::shared(), o, &broker::make_nats_broker);
+}
+
+[[maybe_unused]] std::unique_ptr<broker_backend> open_rabbitmq(const broker_backend_options&) {
+  broker::rabbitmq_broker_options o;  // redelivers on consumer loss, not on a timer
+  o.retry_max = std::chrono::milliseconds(500);
+  return open_backend(rabbitmq_server::shared(), o, &broker::make_rabbitmq_broker);
+}
+
+[[maybe_unused]] std::unique_ptr<broker_backend> open_redis(const broker_backend_options& options) {
+  broker::redis_broker_options o;
+  o.visibility_timeout = options.visibility_timeout;
+  o.retry_max = std::chrono::milliseconds(500);
+  return open_backend(redis_server::shared(), o, &broker::make_redis_broker);
+}
+
+// The backends under test, one line each (mirrors app/backends.cpp).
+struct entry {
+  const char* name;
+  std::string (*url)();  // for `sluice` under test; "" for the embedded queue
+  std::unique_ptr<broker_backend> (*open)(const broker_backend_options&);
+};
+
+const std::vector<entry>& registry() {
+  static const std::vector<entry> table = {
+      {"sqlite", [] { return std::string(); }, open_sqlite},
 #if SLUICE_WITH_NATS
-  names.push_back("nats");
+      {"nats", [] { return url_of(nats_server::shared()); }, open_nats},
 #endif
 #if SLUICE_WITH_RABBITMQ
-  names.push_back("rabbitmq");
+      {"rabbitmq", [] { return url_of(rabbitmq_server::shared()); }, open_rabbitmq},
 #endif
 #if SLUICE_WITH_REDIS
-  names.push_back("redis");
+      {"redis", [] { return url_of(redis_server::shared()); }, open_redis},
 #endif
+  };
+  return table;
+}
+
+const entry* find(const std::string& name) {
+  for (const auto& e : registry()) {
+    if (name == e.name) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string> broker_backend_names() {
+  std::vector<std::string> names;
+  for (const auto& e : registry()) names.emplace_back(e.name);
   return names;
 }
 
 std::string broker_url_for_tests(const std::string& name) {
-  if (name == "sqlite") return "";
-#if SLUICE_WITH_NATS
-  if (name == "nats") return nats_server::shared() ? nats_server::shared()->url() : "";
-#endif
-#if SLUICE_WITH_RABBITMQ
-  if (name == "rabbitmq") {
-    return rabbitmq_server::shared() ? rabbitmq_server::shared()->url() : "";
-  }
-#endif
-#if SLUICE_WITH_REDIS
-  if (name == "redis") return redis_server::shared() ? redis_server::shared()->url() : "";
-#endif
-  return "";
+  const auto* e = find(name);
+  return e ? e->url() : "";
 }
 
 std::unique_ptr<broker_backend> make_broker_backend(const std::string& name,
                                                     const broker_backend_options& options) {
-  if (name == "sqlite") {
-    auto b = std::make_unique<sqlite_backend>(options);
-    if (b->open()) return b;
-  }
-#if SLUICE_WITH_NATS
-  if (name == "nats") {
-    broker::nats_broker_options o;
-    o.visibility_timeout = options.visibility_timeout;
-    o.reconnect_max = std::chrono::milliseconds(500);
-    return open_backend(nats_server::shared(), o, &broker::make_nats_broker);
-  }
-#endif
-#if SLUICE_WITH_RABBITMQ
-  if (name == "rabbitmq") {
-    broker::rabbitmq_broker_options o;  // redelivers on consumer loss, not on a timer
-    o.retry_max = std::chrono::milliseconds(500);
-    return open_backend(rabbitmq_server::shared(), o, &broker::make_rabbitmq_broker);
-  }
-#endif
-#if SLUICE_WITH_REDIS
-  if (name == "redis") {
-    broker::redis_broker_options o;
-    o.visibility_timeout = options.visibility_timeout;
-    o.retry_max = std::chrono::milliseconds(500);
-    return open_backend(redis_server::shared(), o, &broker::make_redis_broker);
-  }
-#endif
-  return nullptr;
+  const auto* e = find(name);
+  return e ? e->open(options) : nullptr;
 }
 
 }  // namespace sluice::testing
