@@ -37,6 +37,7 @@
 #include <unordered_set>
 #include <variant>
 
+#include "broker/publish_queue.hpp"
 #include "broker/sqlite/codec.hpp"
 #include "broker/sqlite/operations.hpp"
 #include "broker/sqlite/queue_sql.hpp"
@@ -106,12 +107,11 @@ class sqlite_broker final : public broker {
     {
       std::lock_guard lock(mu_);
       const auto n = messages.size();
-      if (closing_) {
-        rejected = errc::closed;
-      } else if (pending_messages_ > 0 && pending_messages_ + n > options_.max_pending) {
-        // An oversized call is still let in alone: refusing it would be forever.
-        rejected = errc::overloaded;
-      } else {
+      // The admission rule shared with the networked brokers' publish_queue.
+      // (This queue also carries acks, releases and leases for the same
+      // single writer, so it keeps its own thread.)
+      rejected = detail::admit(closing_, {}, pending_messages_, n, options_.max_pending);
+      if (!rejected) {
         pending_messages_ += n;
         queue_.emplace_back(publish_op{std::move(messages), std::move(done)});
       }
