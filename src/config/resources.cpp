@@ -154,6 +154,19 @@ field_def read_field(const table_view& t, const std::vector<field_def>& earlier)
   if (f.minimum && f.maximum && *f.minimum > *f.maximum) {
     t.fail_at("maximum", "must not be less than minimum");
   }
+  // A btree index entry has a size limit (about 2.7 kB on PostgreSQL): an
+  // indexed string without a bound would let one long value be refused by
+  // the store after its 202. Refuse the configuration instead.
+  if (f.indexed && f.type == field_type::string) {
+    constexpr std::size_t k_max_indexed_length = 2000;
+    if (!f.max_length) {
+      t.fail_at("index", "indexed string field \"" + f.name + "\" needs max_length (at most " +
+                             std::to_string(k_max_indexed_length) + ")");
+    } else if (*f.max_length > k_max_indexed_length) {
+      t.fail_at("max_length", "indexed string field \"" + f.name + "\" allows at most " +
+                                  std::to_string(k_max_indexed_length));
+    }
+  }
   return f;
 }
 

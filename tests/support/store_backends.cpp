@@ -19,6 +19,9 @@ class sqlite_backend final : public store_backend {
     return true;
   }
   store::store& get() override { return *store_; }
+  std::int64_t query_int(const std::string& sql) override {
+    return sqlite_int(dir_.path() / "store.db", sql);
+  }
 
  private:
   temp_dir dir_;
@@ -37,11 +40,16 @@ class postgres_backend final : public store_backend {
     auto s = store::make_postgres_store({url, "", 4});
     if (!s) return false;
     store_ = std::move(*s);
+    url_ = url;
     return true;
   }
   store::store& get() override { return *store_; }
+  std::int64_t query_int(const std::string& sql) override {
+    return postgres_server::query_int(url_, sql);
+  }
 
  private:
+  std::string url_;
   std::unique_ptr<store::store> store_;
 };
 #endif

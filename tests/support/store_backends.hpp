@@ -2,6 +2,7 @@
 // Store backends for the contract suite: each gives a fresh, empty store.
 // Servers a backend needs are started once per test binary.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@ class store_backend {
  public:
   virtual ~store_backend() = default;
   virtual store::store& get() = 0;
+  // One integer from `sql` run on the store's database directly (-1 on any
+  // failure): for checks the store interface does not offer.
+  virtual std::int64_t query_int(const std::string& sql) = 0;
 };
 
 std::vector<std::string> store_backend_names();

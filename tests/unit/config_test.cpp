@@ -222,6 +222,13 @@ INSTANTIATE_TEST_SUITE_P(
                    "x.toml:5: resources[0].fields[0].required: expected a boolean"},
         error_case{"index_type", resource(field("name = \"a\"\nindex = \"yes\"\n")),
                    "x.toml:5: resources[0].fields[0].index: expected a boolean"},
+        error_case{"indexed_string_unbounded", resource(field("name = \"sku\"\nindex = true\n")),
+                   "x.toml:5: resources[0].fields[0].index: indexed string field \"sku\" needs "
+                   "max_length"},
+        error_case{"indexed_string_too_long",
+                   resource(field("name = \"sku\"\nindex = true\nmax_length = 2001\n")),
+                   "x.toml:6: resources[0].fields[0].max_length: indexed string field \"sku\" "
+                   "allows at most 2000"},
         error_case{"minimum_nan",
                    resource(field("name = \"a\"\ntype = \"number\"\nminimum = nan\n")),
                    "x.toml:6: resources[0].fields[0].minimum: expected a finite number"}),

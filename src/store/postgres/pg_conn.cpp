@@ -92,12 +92,21 @@ bool connection::drain_to_sync(clock::time_point deadline) {
 }
 
 std::string connection::prepare(const std::string& sql, clock::time_point deadline) {
-  if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+  if (auto it = prepared_.find(sql); it != prepared_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second.use);
+    return it->second.name;
+  }
   // Statements are few (per table and per query shape), but query shapes come
   // from requests: bound the cache so a connection's memory stays bounded.
-  if (prepared_.size() >= 256) {
-    if (!ok(exec("DEALLOCATE ALL", deadline).get())) return {};
-    prepared_.clear();
+  // Evict one statement at a time, the least recently used: DEALLOCATE ALL
+  // would also drop statements a caller prepared a moment ago and is about
+  // to run (error 26000 on the writer's insert).
+  while (prepared_.size() >= capacity_ && !lru_.empty()) {
+    auto victim = prepared_.find(lru_.back());
+    std::string sql_text = "DEALLOCATE " + victim->second.name;
+    if (!ok(exec(sql_text, deadline).get())) return {};
+    prepared_.erase(victim);
+    lru_.pop_back();
   }
   std::string name = "s" + std::to_string(next_name_++);
   if (PQsendPrepare(c_.get(), name.c_str(), sql.c_str(), 0, nullptr) != 1) return {};
@@ -111,7 +120,8 @@ std::string connection::prepare(const std::string& sql, clock::time_point deadli
     last_error_ = error_message(last.get(), c_.get());
     return {};
   }
-  prepared_.emplace(sql, name);
+  lru_.push_front(sql);
+  prepared_.emplace(sql, cached{name, lru_.begin()});
   return name;
 }
 

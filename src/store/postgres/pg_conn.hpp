@@ -10,7 +10,9 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -71,7 +73,14 @@ class connection {
 
   // The name of `sql` prepared on this connection, preparing it first (one
   // round trip) when needed. Empty on failure. REQUIRES: not in pipeline mode.
+  // The cache is bounded (statement_cache_capacity): past it, the least
+  // recently used statement is evicted alone (DEALLOCATE name), never all of
+  // them, so names the caller got just before (e.g. the writer's insert and
+  // dead-letter statements, prepared before its pipeline) stay valid.
   std::string prepare(const std::string& sql, clock::time_point deadline);
+  // For tests: a small capacity makes eviction reachable. At least 1.
+  void set_statement_cache_capacity(std::size_t n) { capacity_ = n < 1 ? 1 : n; }
+  std::size_t cached_statements() const { return prepared_.size(); }
 
   // Runs one statement and waits for its result (nullptr if the connection
   // failed or the deadline passed). REQUIRES: not in pipeline mode.
@@ -104,7 +113,13 @@ class connection {
   }
 
   std::unique_ptr<PGconn, conn_deleter> c_;
-  std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+  struct cached {
+    std::string name;
+    std::list<std::string>::iterator use;  // position in lru_
+  };
+  std::unordered_map<std::string, cached> prepared_;  // sql -> statement
+  std::list<std::string> lru_;                         // sql, most recent first
+  std::size_t capacity_ = 256;
   std::uint64_t next_name_ = 0;
   bool failed_ = false;
   std::string last_error_;

@@ -43,6 +43,11 @@ const char* const version_read_sql = "SELECT version FROM sluice_versions WHERE 
 // 0x736c75696365 is "sluice" in ASCII: one fixed key for every process.
 const char* const migrate_lock_sql = "SELECT pg_advisory_xact_lock(126913749918053)";
 
+// 0x736c7563 is "sluc".
+const char* const outcome_lock_sql =
+    "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(1936487779, k) FROM "
+    "(SELECT DISTINCT hashtext(m) AS k FROM unnest($1::text[]) AS m ORDER BY k) o) l";
+
 namespace {
 
 const char* sql_type(field_type t) {

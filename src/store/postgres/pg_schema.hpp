@@ -23,6 +23,14 @@ extern const char* const version_read_sql;
 // The key of the transaction-scoped advisory lock that serialises migrations
 // across processes.
 extern const char* const migrate_lock_sql;
+// Takes one transaction-scoped advisory lock per outcome key ($1 = text[] of
+// "subscription/message_id"), in a fixed order (no deadlock between batches
+// that share messages). A batch holds them until it commits, so a row insert
+// and a dead letter of the same message in two transactions (a lease that
+// expired under worker A while worker B dead-letters) run one after the
+// other, and the second one's NOT EXISTS guard sees the first one's outcome.
+// Two-int keys: a key space apart from migrate_lock_sql's one-bigint key.
+extern const char* const outcome_lock_sql;
 
 // CREATE TABLE IF NOT EXISTS + CREATE INDEX IF NOT EXISTS statements.
 std::vector<std::string> create_table_sql(const std::string& table,

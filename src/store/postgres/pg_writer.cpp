@@ -16,12 +16,18 @@ std::string canonical_id(const std::string& id) {
   return out;
 }
 
-// Class 22 (data exception) and 23 (integrity constraint violation): the
-// database refuses this data for good, so the row becomes a dead letter.
-// Anything else (timeouts, lost connections, serialization) is retried.
-bool refused(const PGresult* r) {
-  auto s = sqlstate(r);
-  return s.size() == 5 && s[0] == '2' && (s[1] == '2' || s[1] == '3');
+// Errors that belong to the row whatever the moment: class 22 (data
+// exception), 23 (integrity constraint), 54 (program limit exceeded, e.g.
+// 54000 "index row size exceeds btree maximum"), P0 (PL/pgSQL: a trigger's
+// RAISE EXCEPTION is P0001), 2F/38/39 (errors raised inside routines and
+// triggers). The database refuses such a row for good: a dead letter.
+// Others (57014 statement timeout, 40001, …) may be the moment's, not the
+// row's: they become the row's only when they repeat (refusal_memory).
+bool row_error(std::string_view s) {
+  if (s.size() != 5) return false;
+  auto cls = s.substr(0, 2);
+  return cls == "22" || cls == "23" || cls == "54" || cls == "P0" || cls == "2F" || cls == "38" ||
+         cls == "39";
 }
 
 // The insert's array parameters for rows [from, to).
@@ -46,6 +52,20 @@ params insert_params(const batch& b, std::size_t from, std::size_t to, std::size
   p.add(std::move(cols[1] += '}'));
   p.add(b.subscription);
   for (std::size_t f = 0; f < fields; ++f) p.add(std::move(cols[2 + f] += '}'));
+  return p;
+}
+
+// The outcome-lock keys of every message the batch writes an outcome for.
+params outcome_lock_params(const batch& b) {
+  std::string keys = "{";
+  auto add = [&](const std::string& subscription, const std::string& id) {
+    if (keys.size() > 1) keys += ',';
+    append_array_element(keys, subscription + "/" + canonical_id(id));
+  };
+  for (const auto& row : b.rows) add(b.subscription, row.message_id);
+  for (const auto& dl : b.dead_letters) add(dl.subscription, dl.message_id);
+  params p;
+  p.add(keys + "}");
   return p;
 }
 
@@ -87,16 +107,20 @@ bool take_sync(connection& c, clock::time_point deadline) {
 
 class writer {
  public:
-  writer(connection& c, const write_statements& s, const batch& b, clock::time_point deadline)
-      : c_(c), b_(b), deadline_(deadline), fields_(s.resource->fields.size()) {
+  writer(connection& c, const write_statements& s, const batch& b, refusal_memory& memory,
+         clock::time_point deadline)
+      : c_(c), b_(b), memory_(memory), deadline_(deadline), fields_(s.resource->fields.size()) {
     insert_ = c_.prepare(s.insert_sql, deadline);
     dead_letter_ = c_.prepare(s.dead_letter_sql, deadline);
     bump_ = c_.prepare(pg::version_bump_sql, deadline);
+    lock_ = c_.prepare(pg::outcome_lock_sql, deadline);
     version_params_.add(s.table);
+    lock_params_ = outcome_lock_params(b);
   }
 
   result<batch_result> run() {
-    if (insert_.empty() || dead_letter_.empty() || bump_.empty() || !c_.enter_pipeline()) {
+    if (insert_.empty() || dead_letter_.empty() || bump_.empty() || lock_.empty() ||
+        !c_.enter_pipeline()) {
       return fail();
     }
     out_.rows.assign(b_.rows.size(), {outcome::duplicate, {}});
@@ -117,7 +141,7 @@ class writer {
   // transaction rolled back) when the data was refused.
   bool whole_batch(bool& refused_batch) {
     bool has_rows = !b_.rows.empty();
-    if (!c_.send("BEGIN")) return false;
+    if (!c_.send("BEGIN") || !c_.send_prepared(lock_, lock_params_)) return false;
     if (has_rows && !c_.send_prepared(insert_, insert_params(b_, 0, b_.rows.size(), fields_))) {
       return false;
     }
@@ -129,12 +153,16 @@ class writer {
     if (has_rows && !c_.send_prepared(bump_, version_params_)) return false;
     if (!c_.send("COMMIT") || !c_.sync()) return false;
 
-    if (!take_ok(c_, deadline_)) return false;
+    if (!take_ok(c_, deadline_) || !take_ok(c_, deadline_)) return false;  // BEGIN, locks
     if (has_rows) {
       auto r = take(c_, deadline_);
       if (r == nullptr) return false;
       if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-        if (!refused(r.get())) return false;
+        // The multi-row insert failed while the server still answers (an
+        // error result, the connection up): isolate the failing row(s) row by
+        // row, whatever the class — a server-wide cause fails there again
+        // (and releases the batch), a row's cause is found and dead-lettered.
+        if (sqlstate(r.get()).empty() || c_.failed()) return false;
         refused_batch = true;
         if (!c_.drain_to_sync(deadline_)) return false;
         if (!c_.send("ROLLBACK") || !c_.sync()) return false;
@@ -174,7 +202,8 @@ class writer {
   // Every row in its own savepoint, pipelined; one round trip per refused
   // row (after a failure the server skips the rest of the pipeline).
   bool row_by_row() {
-    if (!c_.send("BEGIN") || !c_.sync() || !take_ok(c_, deadline_) || !take_sync(c_, deadline_)) {
+    if (!c_.send("BEGIN") || !c_.send_prepared(lock_, lock_params_) || !c_.sync() ||
+        !take_ok(c_, deadline_) || !take_ok(c_, deadline_) || !take_sync(c_, deadline_)) {
       return false;
     }
     std::vector<dead_letter> refused_rows;
@@ -203,9 +232,18 @@ class writer {
           if (!take_ok(c_, deadline_) || !take_sync(c_, deadline_)) return false;
           continue;
         }
-        if (!refused(r.get())) return false;
+        auto state = sqlstate(r.get());
+        if (state.empty() || c_.failed()) return false;
+        std::string message = error_message(r.get(), c_.raw());
+        // Not a row's class: release the batch (uncounted) unless this row
+        // has now been refused the same way refusal_memory::limit times in a
+        // row — then it is the row's, whatever the class.
+        const auto& row_id = b_.rows[i].message_id;
+        std::string signature = std::string(state) + " " + message;
+        if (!row_error(state) && !memory_.refused_again(row_id, signature)) return false;
+        memory_.forget(row_id);
         failed_at = i;
-        std::string reason = "rejected by the store: " + error_message(r.get(), c_.raw());
+        std::string reason = "rejected by the store: " + message;
         out_.rows[i] = {outcome::dead_lettered, reason};
         const auto& row = b_.rows[i];
         refused_rows.push_back({row.message_id, b_.subscription, b_.topic, reason, 0, row.body});
@@ -233,18 +271,32 @@ class writer {
 
   connection& c_;
   const batch& b_;
+  refusal_memory& memory_;
   clock::time_point deadline_;
   std::size_t fields_;
-  std::string insert_, dead_letter_, bump_;
-  pg::params version_params_;
+  std::string insert_, dead_letter_, bump_, lock_;
+  pg::params version_params_, lock_params_;
   batch_result out_;
 };
 
 }  // namespace
 
+bool refusal_memory::refused_again(const std::string& message_id, const std::string& signature) {
+  std::lock_guard lock(mu_);
+  if (seen_.size() >= k_capacity && seen_.find(message_id) == seen_.end()) seen_.clear();
+  auto& e = seen_[message_id];
+  if (e.signature != signature) e = {signature, 0};
+  return ++e.count >= limit;
+}
+
+void refusal_memory::forget(const std::string& message_id) {
+  std::lock_guard lock(mu_);
+  seen_.erase(message_id);
+}
+
 result<batch_result> write_batch(connection& c, const write_statements& s, const batch& b,
-                                 clock::time_point deadline) {
-  return writer(c, s, b, deadline).run();
+                                 refusal_memory& memory, clock::time_point deadline) {
+  return writer(c, s, b, memory, deadline).run();
 }
 
 }  // namespace sluice::store::pg

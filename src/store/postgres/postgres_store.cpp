@@ -112,7 +112,7 @@ class postgres_store final : public store {
     const table_info* t = cat->find(b.table);
     if (t == nullptr) return errc::unknown_table;
     return run([&](connection& c, clock::time_point deadline) {
-      return pg::write_batch(c, t->write, b, deadline);
+      return pg::write_batch(c, t->write, b, refusals_, deadline);
     });
   }
 
@@ -310,6 +310,7 @@ class postgres_store final : public store {
   }
 
   pg::pool pool_;
+  pg::refusal_memory refusals_;  // rows refused the same way, across batches
   std::chrono::milliseconds budget_;
   mutable std::mutex catalog_mu_;
   std::shared_ptr<const catalog> catalog_;  // guarded by catalog_mu_; replaced whole
