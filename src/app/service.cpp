@@ -5,6 +5,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <thread>
@@ -56,6 +59,27 @@ class signal_waiter {
   int received_ = 0;
 };
 
+// Raises the soft RLIMIT_NOFILE to the hard limit (connections are file
+// descriptors) and returns the resulting soft limit.
+std::size_t raise_open_files() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  return lim.rlim_cur == RLIM_INFINITY ? 1'048'576 : static_cast<std::size_t>(lim.rlim_cur);
+}
+
+// http.max_connections = 0: what the descriptors allow once the store's and
+// broker's connections, files and the probe reserve have theirs.
+std::size_t max_connections_of(const config::config& cfg, std::size_t open_files) {
+  if (cfg.http.max_connections > 0) return cfg.http.max_connections;
+  std::size_t reserved = 256 + cfg.store.pool_size + cfg.store.read_threads;
+  return open_files > reserved + 16 ? open_files - reserved : 16;
+}
+
 }  // namespace
 
 int run_migrate(const config::config& cfg) {
@@ -79,6 +103,7 @@ int run_migrate(const config::config& cfg) {
 
 int run_service(const config::config& cfg, roles r) {
   signal_waiter signals;
+  const std::size_t open_files = raise_open_files();
   observe::metrics metrics(SLUICE_VERSION);
   auto store = open_store(cfg);
   auto tables = tables_of(cfg);
@@ -112,6 +137,10 @@ int run_service(const config::config& cfg, roles r) {
     }
   }
 
+  auto close_pipeline = [&subscribers, &broker] {
+    for (auto& s : subscribers) s->stop();  // each finishes its batch in hand
+    broker->close();                        // completes publishes already accepted
+  };
   std::atomic<bool> stopping{false};
   if (r.api) {
     asio::io_context io;
@@ -127,6 +156,8 @@ int run_service(const config::config& cfg, roles r) {
     so.header_limit = cfg.http.header_limit;
     so.read_timeout = cfg.http.read_timeout;
     so.idle_timeout = cfg.http.idle_timeout;
+    so.query_limit = cfg.http.query_limit;
+    so.max_connections = max_connections_of(cfg, open_files);
     so.access_log = cfg.log.access_log;
     http::server server(io, so, api::make_handler(ctx), metrics);
     if (auto ec = server.listen()) {
@@ -140,6 +171,7 @@ int run_service(const config::config& cfg, roles r) {
     observe::info("listening", {{"address", so.host},
                                 {"port", server.port()},
                                 {"io_threads", threads.size()},
+                                {"max_connections", so.max_connections},
                                 {"store", mask_password(cfg.store.url)},
                                 {"broker", mask_password(cfg.broker.url)},
                                 {"workers", subscribers.size()}});
@@ -148,6 +180,10 @@ int run_service(const config::config& cfg, roles r) {
     std::promise<void> drained;
     server.shutdown(cfg.http.shutdown_grace, [&drained] { drained.set_value(); });
     drained.get_future().wait();
+    // The pipeline closes while the io threads still run: a publish in flight
+    // when the grace period ended completes on `io`, so the broker must be
+    // closed (its completions delivered) before `io` stops and is destroyed.
+    close_pipeline();
     work.reset();
     io.stop();
     for (auto& t : threads) t.join();
@@ -157,9 +193,8 @@ int run_service(const config::config& cfg, roles r) {
                                      {"broker", mask_password(cfg.broker.url)},
                                      {"workers", subscribers.size()}});
     signals.wait();
+    close_pipeline();
   }
-  for (auto& s : subscribers) s->stop();  // each finishes its batch in hand
-  broker->close();                        // completes publishes already accepted
   observe::info("stopped");
   return 0;
 }

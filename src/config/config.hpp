@@ -58,6 +58,10 @@ struct http_config {
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{10'000};
+  std::size_t query_limit = 4096;  // bytes of a target's query string (414 above)
+  // Open client connections; 0 = sized from RLIMIT_NOFILE at start, leaving
+  // file descriptors for store and broker connections.
+  std::size_t max_connections = 0;
   unsigned max_wait_seconds = 30;  // upper bound for `Prefer: wait=N`
 };
 

@@ -195,6 +195,8 @@ std::vector<section> sections_of(config& cfg) {
         integer("max_batch", h.max_batch, 1, k_no_limit),
         millis("read_timeout_ms", h.read_timeout, 1), millis("idle_timeout_ms", h.idle_timeout, 1),
         millis("shutdown_grace_ms", h.shutdown_grace, 0),
+        integer("query_limit", h.query_limit, 1, k_no_limit),
+        integer("max_connections", h.max_connections, 0, k_no_limit),
         integer("max_wait_seconds", h.max_wait_seconds, 0, 3600)}});
   auto& s = cfg.store;
   out.push_back({"store",

@@ -15,12 +15,15 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "http/problem.hpp"
+#include "http/request_head.hpp"
 #include "observe/log.hpp"
 
 namespace sluice::http {
@@ -33,12 +36,31 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// One accepted connection. `busy` is touched only on the connection's strand.
+// One accepted connection. Everything but `conns` membership is touched only
+// on the connection's strand (the deadline timer's handler runs there too).
 struct connection {
-  explicit connection(tcp::socket s) : stream(std::move(s)) {}
+  explicit connection(tcp::socket s) : stream(std::move(s)), deadline(stream.get_executor()) {}
   beast::tcp_stream stream;
+  // The whole-request deadline. Not the stream's own expiry: that closes the
+  // socket when it fires, and then the 408 could not be sent.
+  asio::steady_timer deadline;
+  std::uint64_t deadline_gen = 0;  // a fired handler of an older arming does nothing
+  bool timed_out = false;
   bool busy = false;
+  bool limited = false;  // accepted past max_connections: one answer, then closed
 };
+
+// Over-limit connections that may still be served, so probes keep working
+// when the limit is reached (each answers one request, then closes).
+constexpr std::size_t k_probe_reserve = 8;
+// How long an idle keep-alive connection stays open after SIGTERM, for a
+// request already on its way (bounded by the grace period).
+constexpr std::chrono::milliseconds k_stop_linger{1000};
+
+bool is_probe(std::string_view target) {
+  auto path = target.substr(0, target.find('?'));
+  return path == "/healthz" || path == "/readyz";
+}
 
 void log_exception(std::exception_ptr e, const char* where) {
   if (!e) return;
@@ -49,6 +71,7 @@ void log_exception(std::exception_ptr e, const char* where) {
   }
 }
 
+// The head only: the body is moved in once it was read.
 request to_request(const bhttp::request<bhttp::string_body>& in) {
   request r;
   r.method = std::string(in.method_string());
@@ -59,7 +82,6 @@ request to_request(const bhttp::request<bhttp::string_body>& in) {
     for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     r.headers.emplace_back(std::move(name), std::string(f.value()));
   }
-  r.body = in.body();
   return r;
 }
 
@@ -67,7 +89,6 @@ request to_request(const bhttp::request<bhttp::string_body>& in) {
 unsigned status_for_read_error(const beast::error_code& ec) {
   if (ec == bhttp::error::body_limit) return 413;
   if (ec == bhttp::error::header_limit) return 431;
-  if (ec == beast::error::timeout) return 408;
   return 400;
 }
 
@@ -88,6 +109,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
   std::set<std::shared_ptr<connection>> conns;
   bool stopping = false;
   std::function<void()> on_drained;
+  std::size_t limited = 0;  // connections in `conns` accepted past max_connections
+  std::chrono::milliseconds linger{0};  // for idle connections once stopping
 
   bool is_stopping() {
     std::lock_guard lock(mu);
@@ -119,6 +142,13 @@ struct server::impl : std::enable_shared_from_this<impl> {
       {
         std::lock_guard lock(mu);
         if (stopping) continue;  // closes the socket
+        if (conns.size() - limited >= opt.max_connections) {
+          if (limited >= k_probe_reserve) continue;  // closes it: no fd is held for long
+          if (limited++ == 0) {
+            observe::warn("connection limit reached", {{"max_connections", opt.max_connections}});
+          }
+          c->limited = true;
+        }
         conns.insert(c);
       }
       asio::co_spawn(c->stream.get_executor(), session(c),
@@ -126,55 +156,126 @@ struct server::impl : std::enable_shared_from_this<impl> {
     }
   }
 
+  std::chrono::milliseconds stop_linger() {
+    std::lock_guard lock(mu);
+    return linger;
+  }
+
+  // Waits for the first byte of the next request under the idle timeout (the
+  // only wait it applies to). Once stopping, waits a short linger instead, so
+  // that a request already on its way is answered rather than met by a close.
+  asio::awaitable<bool> first_byte(connection& c, beast::flat_buffer& buffer) {
+    if (buffer.size() > 0) co_return true;  // pipelined
+    for (int round = 0; round < 2; ++round) {
+      bool stopping_now = is_stopping();
+      auto wait = c.limited ? std::min(opt.idle_timeout, opt.read_timeout) : opt.idle_timeout;
+      if (stopping_now) {
+        boost::system::error_code ec;
+        if (c.stream.socket().available(ec) == 0 && stop_linger().count() == 0) co_return false;
+        wait = std::max(stop_linger(), std::chrono::milliseconds(1));
+      }
+      c.stream.expires_after(wait);
+      auto [ec, n] = co_await c.stream.async_read_some(buffer.prepare(4096), use_tuple);
+      c.stream.expires_never();
+      if (!ec) {
+        buffer.commit(n);
+        co_return true;
+      }
+      // Cancelled by shutdown(): look once more, with the linger.
+      if (ec == asio::error::operation_aborted && !stopping_now && is_stopping()) continue;
+      co_return false;
+    }
+    co_return false;
+  }
+
+  void arm_deadline(const std::shared_ptr<connection>& c) {
+    c->timed_out = false;
+    auto gen = ++c->deadline_gen;
+    c->deadline.expires_after(opt.read_timeout);
+    c->deadline.async_wait([c, gen](boost::system::error_code ec) {
+      if (ec || gen != c->deadline_gen) return;
+      c->timed_out = true;
+      c->stream.cancel();
+    });
+  }
+
+  void disarm_deadline(connection& c) {
+    ++c.deadline_gen;
+    c.deadline.cancel();
+  }
+
+  // Answers a request whose body was not (fully) read, then the caller closes.
+  asio::awaitable<void> refuse(connection& c, response res, unsigned version, std::string_view method) {
+    if (res.route.empty()) res.route = "(unread)";
+    co_await write(c, res, false, version, method, std::chrono::steady_clock::now());
+  }
+
   asio::awaitable<void> session(std::shared_ptr<connection> c) {
     auto self = shared_from_this();
     beast::flat_buffer buffer;
     for (;;) {
       c->busy = false;
-      if (is_stopping()) break;
+      if (!co_await first_byte(*c, buffer)) break;
+      c->busy = true;
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(opt.body_limit);
       parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
-      c->stream.expires_after(opt.idle_timeout);
+      // One deadline for the whole request, headers and body.
+      arm_deadline(c);
       auto [ec, n] = co_await bhttp::async_read_header(c->stream, buffer, parser, use_tuple);
-      if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-          ec == asio::error::connection_reset || (ec == beast::error::timeout && n == 0 && buffer.size() == 0)) {
-        break;
+      request req;
+      std::optional<response> refused;
+      if (!ec) {
+        req = to_request(parser.get());
+        refused = check_request_head(req, parser.get().version(), head_limits{opt.query_limit});
       }
-      c->busy = true;
-      if (!ec && parser.get()[bhttp::field::expect] == "100-continue") {
+      if (!ec && !refused && parser.get()[bhttp::field::expect] == "100-continue") {
         auto length = parser.content_length();
         if (length && *length > opt.body_limit) {
           ec = bhttp::error::body_limit;
         } else {
           bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-          co_await bhttp::async_write(c->stream, cont, use_tuple);
+          std::tie(ec, n) = co_await bhttp::async_write(c->stream, cont, use_tuple);
         }
       }
-      if (!ec && !parser.is_done()) {
-        c->stream.expires_after(opt.read_timeout);
+      if (!ec && !refused && !parser.is_done()) {
         std::tie(ec, n) = co_await bhttp::async_read(c->stream, buffer, parser, use_tuple);
       }
+      disarm_deadline(*c);
+      unsigned version = ec ? 11 : parser.get().version();
+      if (c->timed_out) {
+        co_await refuse(*c, problem(408, "the request did not arrive within read_timeout_ms"), version, "-");
+        break;
+      }
       if (ec) {
+        if (ec == asio::error::operation_aborted) break;  // the grace period is over
         // The stream is out of sync with the request: answer, then close.
-        auto res = problem(status_for_read_error(ec), "could not read the request: " + ec.message());
-        res.route = "(unread)";
-        co_await write(*c, res, false, 11, "-", std::chrono::steady_clock::now());
+        co_await refuse(*c, problem(status_for_read_error(ec), "could not read the request: " + ec.message()),
+                        version, "-");
+        break;
+      }
+      if (refused) {
+        co_await refuse(*c, std::move(*refused), version, req.method);
         break;
       }
       auto started = std::chrono::steady_clock::now();
       auto& in = parser.get();
-      bool keep_alive = in.keep_alive();
-      unsigned version = in.version();
-      request req = to_request(in);
+      bool keep_alive = in.keep_alive() && !c->limited;
+      req.body = std::move(in.body());
       metrics.http_active(1);
       response res;
-      try {
-        res = co_await h(req);
-      } catch (const std::exception& ex) {
-        observe::error("handler failed", {{"target", req.target}, {"what", ex.what()}});
-        res = problem(500, "internal error");
-        res.route = "(error)";
+      if (c->limited && !is_probe(req.target)) {
+        res = problem(503, "too many connections (http.max_connections); retry later");
+        res.set("Retry-After", "1");
+        res.route = "(limited)";
+      } else {
+        try {
+          res = co_await h(req);
+        } catch (const std::exception& ex) {
+          observe::error("handler failed", {{"target", req.target}, {"what", ex.what()}});
+          res = problem(500, "internal error");
+          res.route = "(error)";
+        }
       }
       metrics.http_active(-1);
       keep_alive = keep_alive && !is_stopping();
@@ -185,6 +286,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
     c->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     std::unique_lock lock(mu);
     conns.erase(c);
+    if (c->limited) --limited;
     drained_if_done(lock);
   }
 
@@ -247,12 +349,13 @@ void server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
   auto self = impl_;
   std::unique_lock lock(self->mu);
   self->stopping = true;
+  self->linger = std::min(grace, k_stop_linger);
   self->on_drained = std::move(done);
   asio::post(self->acceptor.get_executor(), [self] {
     boost::system::error_code ignored;
     self->acceptor.close(ignored);
   });
-  // Idle keep-alive connections are waiting for a request that must not come.
+  // Idle keep-alive connections switch from the idle timeout to the linger.
   for (const auto& c : self->conns) {
     asio::post(c->stream.get_executor(), [c] {
       if (!c->busy) c->stream.cancel();

@@ -1,8 +1,10 @@
 #pragma once
 // The HTTP/1.1 server: Boost.Beast over Asio, one coroutine per connection,
 // keep-alive, limits and timeouts from configuration. Limit breaches and
-// malformed requests are answered here (400/408/413/431) as problem+json;
-// everything else goes to the handler. Beast stays inside server.cpp.
+// malformed requests are answered here (400/408/413/414/415/431/501, and 503
+// past max_connections) as problem+json, then the connection is closed when
+// its framing can no longer be trusted; everything else goes to the handler,
+// which always sees an origin-form target. Beast stays inside server.cpp.
 
 #include <boost/asio/awaitable.hpp>
 
@@ -31,8 +33,15 @@ struct server_options {
   unsigned short port = 8080;  // 0 = any free port
   std::size_t body_limit = 1024 * 1024;
   std::size_t header_limit = 8 * 1024;
+  std::size_t query_limit = 4096;  // bytes after '?' (414 above)
+  // For a whole request (headers and body) once its first byte arrived; 408 past it.
   std::chrono::milliseconds read_timeout{10'000};
+  // A keep-alive connection waiting for the first byte of its next request.
   std::chrono::milliseconds idle_timeout{60'000};
+  // Open connections. Past it a new connection gets one answer and is closed:
+  // 503 + Retry-After, except probes (/healthz, /readyz), answered normally
+  // on a few connections reserved for them.
+  std::size_t max_connections = 10'000;
   bool access_log = true;
 };
 
@@ -50,8 +59,10 @@ class server {
   unsigned short port() const;
   // Starts accepting on the io_context's threads.
   void start();
-  // Stops accepting, closes idle keep-alive connections, and lets requests in
-  // flight finish; calls `done` once no connection is left or `grace` passed.
+  // Stops accepting and lets requests in flight finish; idle keep-alive
+  // connections stay open a moment (at most `grace`, at most a second) so
+  // that a request already on its way is answered (with Connection: close),
+  // never dropped. Calls `done` once no connection is left or `grace` passed.
   void shutdown(std::chrono::milliseconds grace, std::function<void()> done);
 
  private:
