@@ -116,7 +116,7 @@ result<batch_report> subscriber::run_once(std::chrono::milliseconds wait) {
     if (d.attempt > options_.max_deliveries) {
       reason = "exceeded max deliveries (" + std::to_string(options_.max_deliveries) + ")";
     } else if (decode(resource_, d.msg.body, options_.json_depth, rec, reason)) {
-      b.rows.push_back({d.msg.id, d.msg.accepted_at_us, std::move(rec), d.msg.body});
+      b.rows.push_back({d.msg.id, d.msg.accepted_at_us, std::move(rec), d.msg.body, d.attempt});
       row_of.push_back(&d);
       continue;
     }

@@ -49,6 +49,9 @@ struct row_write {
   std::int64_t accepted_at_us = 0;
   model::record values;
   std::string body;  // the message body, kept if the row becomes a dead letter
+  // The delivery this row comes from (broker::delivery::attempt): recorded
+  // as the dead letter's attempts if the database refuses the row. 0 = unknown.
+  std::uint32_t attempt = 0;
 };
 
 struct dead_letter {

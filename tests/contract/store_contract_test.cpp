@@ -108,8 +108,9 @@ TEST_P(store_contract, batch_insert_then_idempotent_reinsert) {
 }
 
 TEST_P(store_contract, a_row_the_database_refuses_is_dead_lettered_and_the_rest_stored) {
-  auto r = s_->write(batch_of({row(uuid(10), "Ok", "ok@x.test"),
-                               row(uuid(11), std::string(25, 'x'), "long@x.test"),  // > max_length
+  auto refused = row(uuid(11), std::string(25, 'x'), "long@x.test");  // > max_length
+  refused.attempt = 3;  // its dead letter records the delivery (issue 11 #30)
+  auto r = s_->write(batch_of({row(uuid(10), "Ok", "ok@x.test"), refused,
                                row(uuid(12), "Old", "old@x.test", std::int64_t{200}),  // > maximum
                                row(uuid(13), "Fine", "fine@x.test")}));
   ASSERT_TRUE(r);
@@ -122,6 +123,7 @@ TEST_P(store_contract, a_row_the_database_refuses_is_dead_lettered_and_the_rest_
   ASSERT_TRUE(st);
   EXPECT_EQ(st->status, store::message_status::state::dead_lettered);
   EXPECT_EQ(st->subscription, "users");
+  EXPECT_EQ(st->attempts, 3u);
   // Redelivered: still one dead letter, no row.
   auto again = s_->write(batch_of({row(uuid(11), std::string(25, 'x'), "long@x.test")}));
   ASSERT_TRUE(again);

@@ -246,7 +246,8 @@ class writer {
         std::string reason = "rejected by the store: " + message;
         out_.rows[i] = {outcome::dead_lettered, reason};
         const auto& row = b_.rows[i];
-        refused_rows.push_back({row.message_id, b_.subscription, b_.topic, reason, 0, row.body});
+        refused_rows.push_back(
+            {row.message_id, b_.subscription, b_.topic, reason, row.attempt, row.body});
         if (!c_.drain_to_sync(deadline_)) return false;
       }
       in_error = failed_at < b_.rows.size();

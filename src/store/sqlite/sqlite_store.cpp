@@ -131,7 +131,7 @@ class sqlite_store final : public store {
         // this same transaction, and the rest of the batch goes on.
         std::string reason = "rejected by the store: " + c.error_message();
         if (auto ec = insert_dead_letter(
-                c, *t, {row.message_id, b.subscription, b.topic, reason, 0, row.body})) {
+                c, *t, {row.message_id, b.subscription, b.topic, reason, row.attempt, row.body})) {
           return ec;
         }
         out.rows.push_back({outcome::dead_lettered, std::move(reason)});

@@ -1,0 +1,52 @@
+#pragma once
+// A store that forwards every call to a real one (the embedded SQLite store in
+// the unit tests) and fails the calls a test chooses, without reaching the
+// real store: a store outage, seen from the subscriber, at no cost in time.
+// Like LevelDB's EnvWrapper, only the failure schedule is added; rows,
+// duplicates, refusals and dead letters are the real backend's.
+//
+// Thread safety: as the wrapped store.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "store/store.hpp"
+#include "support/fault_plan.hpp"
+
+namespace sluice::testing {
+
+enum class store_op { migrate, attach, write, query, get, status, ping, version, count_ };
+
+class faulty_store : public sluice::store::store {
+ public:
+  // Owns `inner`.
+  explicit faulty_store(std::unique_ptr<sluice::store::store> inner);
+
+  // The failure schedule (fail_next, fail_always, heal, calls, failed).
+  fault_plan<store_op, static_cast<std::size_t>(store_op::count_)>& faults() { return faults_; }
+  // A predicate asked for every write the schedule lets through: an error
+  // fails that write (unforwarded), nullopt forwards it. Empty = forward all.
+  using write_filter = std::function<std::optional<std::error_code>(const sluice::store::batch&)>;
+  void fail_writes_if(write_filter f);
+
+  sluice::store::store& inner() { return *inner_; }
+
+  std::error_code migrate(std::span<const sluice::store::table_def> tables) override;
+  std::error_code attach(std::span<const sluice::store::table_def> tables) override;
+  result<sluice::store::batch_result> write(const sluice::store::batch& b) override;
+  result<sluice::store::page> query(std::string_view table, const sluice::store::page_query& q) override;
+  result<std::optional<std::string>> get(std::string_view table, std::int64_t id) override;
+  result<sluice::store::message_status> status(std::string_view message_id) override;
+  std::error_code ping() override;
+  result<std::int64_t> version(std::string_view table) override;
+
+ private:
+  std::unique_ptr<sluice::store::store> inner_;
+  fault_plan<store_op, static_cast<std::size_t>(store_op::count_)> faults_;
+  std::mutex filter_mu_;
+  write_filter filter_;
+};
+
+}  // namespace sluice::testing

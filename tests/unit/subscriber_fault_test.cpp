@@ -1,0 +1,252 @@
+// The subscriber's decisions under faults, in milliseconds: the real embedded
+// backends (SQLite store in a temp file, SQLite queue in memory) wrapped by
+// faulty_store / faulty_broker, which fail the calls each test chooses.
+// Issue 10 (fault injection by wrapping an interface) and issue 11 item 30
+// (dead letters record the real delivery count). Tests assert outcomes; waits
+// are bounded by pull's `wait` and only bound how long a failure takes.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "api/errors.hpp"
+#include "broker/sqlite/sqlite_broker.hpp"
+#include "observe/metrics.hpp"
+#include "pipeline/subscriber.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "support/faulty_broker.hpp"
+#include "support/faulty_store.hpp"
+
+namespace sluice::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::chrono::milliseconds k_wait{2000};  // only reached when a test is about to fail
+
+config::resource_def users(std::size_t name_max) {
+  config::resource_def r;
+  r.name = "users";
+  config::field_def name{"name", config::field_type::string, true, 1, name_max};
+  config::field_def email{"email", config::field_type::email, true};
+  r.fields = {name, email};
+  return r;
+}
+
+std::string uuid(int n) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "01900000-0000-7000-8000-%012d", n);
+  return buf;
+}
+
+broker::message user(int n, const std::string& name) {
+  broker::message m;
+  m.id = uuid(n);
+  m.topic = "users";
+  m.body = R"({"name":")" + name + R"(","email":"u)" + std::to_string(n) + R"(@x.test"})";
+  return m;
+}
+
+std::error_code publish_sync(broker::broker& b, std::vector<broker::message> messages) {
+  std::promise<std::error_code> done;
+  auto result = done.get_future();
+  b.publish(std::move(messages), [&done](std::error_code ec) { done.set_value(ec); });
+  return result.get();
+}
+
+class subscriber_fault : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "sluice-fault-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto s = store::make_sqlite_store({dir_ + "/store.db", 1});
+    ASSERT_TRUE(s) << s.error().message();
+    store_ = std::make_unique<faulty_store>(std::move(*s));
+    // The store refuses names over 5 characters that the subscriber's
+    // validation (20) lets through: a real refusal by the database.
+    tables_ = {{"users", &store_def_}};
+    ASSERT_FALSE(store_->migrate(tables_));
+
+    broker::sqlite_broker_options bo;
+    bo.path = ":memory:";
+    bo.visibility_timeout = 100ms;
+    bo.poll_interval = 2ms;
+    auto b = broker::make_sqlite_broker(bo);
+    ASSERT_TRUE(b) << b.error().message();
+    broker_ = std::make_unique<faulty_broker>(std::move(*b));
+    std::vector<broker::topology> topo{{"users", "users"}};
+    ASSERT_FALSE(broker_->declare(topo));
+  }
+
+  void TearDown() override {
+    subscriber_.reset();
+    if (broker_) broker_->close();
+    broker_.reset();
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  pipeline::subscriber& make_subscriber(unsigned max_deliveries) {
+    pipeline::subscriber_options o;
+    o.batch_size = 100;
+    o.retry_min = 1ms;
+    o.max_deliveries = max_deliveries;
+    subscriber_ = std::make_unique<pipeline::subscriber>(*broker_, *store_, sub_, sub_def_, o,
+                                                         metrics_);
+    return *subscriber_;
+  }
+
+  // run_once until a round handles deliveries (or fails); bounded.
+  result<pipeline::batch_report> next_batch() {
+    for (int i = 0; i < 20; ++i) {
+      auto r = subscriber_->run_once(k_wait / 20);
+      if (!r) return r;
+      if (r->stored + r->duplicate + r->dead_lettered > 0) return r;
+    }
+    return pipeline::batch_report{};
+  }
+
+  // Leases the subscription's messages directly and gives them back counted,
+  // as a worker that crashed would: their next delivery is one attempt later.
+  void spend_attempt() {
+    auto pulled = broker_->inner().pull("users", 100, k_wait);
+    ASSERT_TRUE(pulled);
+    ASSERT_FALSE(pulled->empty());
+    ASSERT_FALSE(broker_->inner().release(*pulled, 0ms, true));
+  }
+
+  store::message_status status(int n) {
+    auto st = store_->inner().status(uuid(n));
+    EXPECT_TRUE(st);
+    return st ? *st : store::message_status{};
+  }
+
+  std::size_t rows() {
+    auto p = store_->inner().query("users", {});
+    EXPECT_TRUE(p);
+    return p ? p->count : 0;
+  }
+
+  std::string dir_;
+  config::resource_def sub_def_ = users(20);
+  config::resource_def store_def_ = users(5);
+  config::subscription_def sub_{"users", "users", "users"};
+  std::vector<store::table_def> tables_;
+  observe::metrics metrics_{"test"};
+  std::unique_ptr<faulty_store> store_;
+  std::unique_ptr<faulty_broker> broker_;
+  std::unique_ptr<pipeline::subscriber> subscriber_;
+};
+
+TEST_F(subscriber_fault, store_down_releases_the_batch_without_counting_the_attempt) {
+  ASSERT_FALSE(publish_sync(*broker_, {user(1, "Ada"), user(2, "Bob")}));
+  // One delivery allowed: a single counted outage would dead-letter both.
+  auto& sub = make_subscriber(1);
+  store_->faults().fail_next(store_op::write, store::errc::unavailable, 3);
+  for (int i = 0; i < 3; ++i) {
+    auto r = sub.run_once(k_wait);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), store::errc::unavailable);
+  }
+  auto releases = broker_->releases();
+  ASSERT_EQ(releases.size(), 3u);
+  for (const auto& rel : releases) {
+    EXPECT_EQ(rel.deliveries, 2u);
+    EXPECT_FALSE(rel.count_attempt);
+  }
+  auto r = next_batch();
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->stored, 2u);
+  EXPECT_EQ(r->dead_lettered, 0u);
+  EXPECT_EQ(broker_->last_pulled_attempts(), (std::vector<std::uint32_t>{1, 1}));
+  EXPECT_EQ(status(1).status, store::message_status::state::stored);
+  EXPECT_EQ(status(2).status, store::message_status::state::stored);
+}
+
+TEST_F(subscriber_fault, a_delivery_past_max_deliveries_is_dead_lettered_with_its_count) {
+  ASSERT_FALSE(publish_sync(*broker_, {user(3, "Cy")}));
+  spend_attempt();
+  spend_attempt();
+  auto& sub = make_subscriber(2);
+  auto r = sub.run_once(k_wait);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->dead_lettered, 1u);
+  EXPECT_EQ(r->stored, 0u);
+  auto st = status(3);
+  EXPECT_EQ(st.status, store::message_status::state::dead_lettered);
+  EXPECT_NE(st.reason.find("exceeded max deliveries"), std::string::npos) << st.reason;
+  EXPECT_EQ(st.attempts, 3u);
+  EXPECT_EQ(rows(), 0u);
+  EXPECT_EQ(*broker_->depth("users"), 0u);  // acked: it never comes back
+}
+
+TEST_F(subscriber_fault, a_row_the_store_refuses_is_dead_lettered_alone) {
+  ASSERT_FALSE(publish_sync(*broker_, {user(4, "Dee"), user(5, "Longname"), user(6, "Eve")}));
+  auto& sub = make_subscriber(5);
+  auto r = sub.run_once(k_wait);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->stored, 2u);
+  EXPECT_EQ(r->dead_lettered, 1u);
+  EXPECT_EQ(status(4).status, store::message_status::state::stored);
+  EXPECT_EQ(status(6).status, store::message_status::state::stored);
+  auto st = status(5);
+  EXPECT_EQ(st.status, store::message_status::state::dead_lettered);
+  EXPECT_NE(st.reason.find("rejected by the store"), std::string::npos) << st.reason;
+  EXPECT_EQ(st.attempts, 1u);  // issue 11 #30: was 0
+  EXPECT_EQ(rows(), 2u);
+  EXPECT_EQ(*broker_->depth("users"), 0u);
+}
+
+TEST_F(subscriber_fault, a_refused_row_records_the_delivery_that_met_it) {
+  ASSERT_FALSE(publish_sync(*broker_, {user(7, "Longname")}));
+  spend_attempt();
+  auto& sub = make_subscriber(5);
+  auto r = sub.run_once(k_wait);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->dead_lettered, 1u);
+  auto st = status(7);
+  EXPECT_EQ(st.status, store::message_status::state::dead_lettered);
+  EXPECT_EQ(st.attempts, 2u);  // issue 11 #30
+}
+
+TEST_F(subscriber_fault, ack_failing_after_commit_redelivery_makes_no_second_row) {
+  ASSERT_FALSE(publish_sync(*broker_, {user(8, "Fay")}));
+  auto& sub = make_subscriber(5);
+  broker_->faults().fail_next(broker_op::ack, broker::errc::unavailable);
+  auto first = sub.run_once(k_wait);
+  ASSERT_TRUE(first) << first.error().message();  // committed: the lost ack is only logged
+  EXPECT_EQ(first->stored, 1u);
+  EXPECT_EQ(broker_->faults().failed(broker_op::ack), 1u);
+  // The lease runs out; the message comes again and finds its row.
+  auto again = next_batch();
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(again->stored, 0u);
+  EXPECT_EQ(again->duplicate, 1u);
+  EXPECT_EQ(broker_->last_pulled_attempts(), (std::vector<std::uint32_t>{2}));
+  EXPECT_EQ(rows(), 1u);
+  EXPECT_EQ(status(8).status, store::message_status::state::stored);
+  EXPECT_EQ(*broker_->depth("users"), 0u);
+}
+
+TEST_F(subscriber_fault, publish_failing_answers_503_with_retry_after) {
+  for (auto e : {broker::errc::unavailable, broker::errc::overloaded, broker::errc::closed}) {
+    broker_->faults().fail_next(broker_op::publish, e);
+    auto ec = publish_sync(*broker_, {user(9, "Gus")});
+    ASSERT_EQ(ec, e);
+    auto resp = api::error_response(ec);
+    EXPECT_EQ(resp.status, 503u) << ec.message();
+    bool retry_after = false;
+    for (const auto& [k, v] : resp.headers) retry_after = retry_after || k == "Retry-After";
+    EXPECT_TRUE(retry_after) << ec.message();
+  }
+  // Nothing reached the queue.
+  EXPECT_EQ(*broker_->depth("users"), 0u);
+}
+
+}  // namespace
+}  // namespace sluice::testing
