@@ -114,7 +114,9 @@ TEST(disk_full, embedded_queue_refuses_publishes_drains_and_resumes) {
     for (const auto& d : *got) delivered.insert(d.msg.id);
   }
   EXPECT_EQ(delivered, accepted);
-  ASSERT_EQ(b.depth("users-sink").value_or(99), 0u);
+  auto depth = b.depth("users-sink");
+  ASSERT_TRUE(depth);
+  ASSERT_EQ(*depth, 0u);
 
   // The drain gave the space back: the reserve returns, publishes resume.
   EXPECT_TRUE(eventually([&] { return !b.ping(); })) << b.ping().message();
