@@ -22,6 +22,13 @@ http::response error_response(std::error_code ec) {
         return unavailable("the queue is full; retry later");
       case broker::errc::closed:
         return unavailable("shutting down; retry later");
+      case broker::errc::storage_full: {
+        // Draining frees the space; that takes longer than a blip.
+        auto r = unavailable(
+            "the broker's storage is full; nothing was accepted, retry later");
+        r.set("Retry-After", "5");
+        return r;
+      }
       default:
         return unavailable("the broker is unavailable; nothing was accepted, retry later");
     }

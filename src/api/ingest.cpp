@@ -168,7 +168,9 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
   }
 
   if (auto ec = co_await publish(ctx.broker, msgs)) {
-    ctx.metrics.published(resource.name, "failed", msgs.size());
+    // A full broker disk is told apart: it is an operator's alert, not a blip.
+    const bool full = ec == broker::errc::storage_full;
+    ctx.metrics.published(resource.name, full ? "storage_full" : "failed", msgs.size());
     observe::warn("publish failed", {{"topic", resource.name},
                                      {"error", ec.message()},
                                      {"trace_id", trace.trace_id}});

@@ -73,6 +73,7 @@ std::unique_ptr<broker::broker> open_sqlite_broker(const config::config& cfg) {
   o.poll_interval = cfg.pipeline.poll_interval;
   o.max_pending = cfg.broker.max_pending;
   o.dedup_window = cfg.broker.dedup_window;
+  o.reserve_bytes = cfg.broker.reserve_bytes;
   make_parent_dir(o.path);
   auto b = broker::make_sqlite_broker(o);
   if (!b) throw std::runtime_error("cannot open the queue at " + o.path + ": " + b.error().message());

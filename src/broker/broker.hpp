@@ -29,6 +29,7 @@ enum class errc {
   conflict,         // a message id was reused with a different body
   closed,           // the broker is shutting down
   unknown_subscription,
+  storage_full,  // the broker's disk is full: publishes are refused until it drains
 };
 const std::error_category& category();
 std::error_code make_error_code(errc e);

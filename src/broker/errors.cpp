@@ -10,6 +10,7 @@ const char* describe(errc e) {
     case errc::conflict: return "message id reused with a different body";
     case errc::closed: return "broker closed";
     case errc::unknown_subscription: return "unknown subscription";
+    case errc::storage_full: return "broker storage full";
   }
   return "unknown broker error";
 }

@@ -213,7 +213,8 @@ std::vector<section> sections_of(config& cfg) {
         integer("max_deliveries", b.max_deliveries, 1, k_no_limit),
         integer("max_pending", b.max_pending, 1, k_no_limit),
         millis("dedup_window_ms", b.dedup_window, 1),
-        text("namespace", b.name_space, check_namespace)}});
+        text("namespace", b.name_space, check_namespace),
+        integer("reserve_bytes", b.reserve_bytes, 0, k_no_limit)}});
   auto& p = cfg.pipeline;
   out.push_back({"pipeline",
                  {integer("batch_size", p.batch_size, 1, 10'000),

@@ -24,7 +24,8 @@ class metrics {
                     double seconds);
   void http_active(int delta);
 
-  // Publishing: outcome = accepted | rejected | failed.
+  // Publishing: outcome = accepted | rejected | failed | storage_full (the
+  // broker's disk is full: refused until the backlog drains).
   void published(std::string_view topic, std::string_view outcome, std::size_t n);
 
   // Subscribers: outcome = stored | duplicate | retried | dead_lettered;

@@ -214,6 +214,9 @@ std::int64_t connection::last_insert_rowid() const {
 std::string connection::error_message() const {
   return sqlite3_errmsg(db_.get());
 }
+int connection::system_errno() const {
+  return sqlite3_system_errno(db_.get());
+}
 
 transaction::~transaction() {
   if (open_ && c_.in_transaction()) static_cast<void>(c_.exec("ROLLBACK"));

@@ -112,6 +112,9 @@ class connection {
   std::int64_t last_insert_rowid() const;
   // SQLite's message for the last failed call on this connection.
   std::string error_message() const;
+  // The OS errno behind the last failed call (e.g. ENOSPC under an
+  // SQLITE_IOERR_FSYNC), 0 when there was none.
+  int system_errno() const;
 
   std::size_t cached_statements() const { return cache_.size(); }
   bool is_cached(std::string_view sql) const { return cache_.contains(sql); }

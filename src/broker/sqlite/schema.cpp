@@ -48,9 +48,26 @@ std::error_code create_or_check(connection& db) {
   return {};
 }
 
+// Incremental auto-vacuum lets a draining queue give freed pages back to the
+// filesystem (see storage_guard.hpp). A file made before it is converted
+// once by a VACUUM; when that fails (e.g. no room for the copy) the file
+// works as before, it only keeps its size.
+void make_vacuumable(connection& db) {
+  {
+    auto stmt = db.prepare("PRAGMA auto_vacuum");
+    if (!stmt) return;
+    auto row = stmt->step();
+    if (!row || !*row || stmt->int64_at(0) == 2) return;  // 2: incremental
+  }  // reset before the VACUUM, which needs no statement of ours running
+  if (db.exec("PRAGMA auto_vacuum = INCREMENTAL")) return;
+  static_cast<void>(db.exec("VACUUM"));
+}
+
 }  // namespace
 
 std::error_code prepare_writer(connection& db) {
+  // Only takes effect on a new file, before anything is written to it.
+  if (auto ec = db.exec("PRAGMA auto_vacuum = INCREMENTAL")) return ec;
   // journal_mode is persistent in the file; ":memory:" answers "memory", which
   // is fine for tests. The write lock it may need is covered by busy_timeout.
   if (auto ec = db.exec("PRAGMA journal_mode = WAL")) return ec;
@@ -59,6 +76,7 @@ std::error_code prepare_writer(connection& db) {
   auto ec = create_or_check(db);
   if (!ec) ec = db.exec("COMMIT");
   if (ec && db.in_transaction()) db.exec("ROLLBACK");
+  if (!ec) make_vacuumable(db);
   return ec;
 }
 

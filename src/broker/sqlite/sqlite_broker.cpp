@@ -27,6 +27,8 @@
 
 #include "broker/sqlite/sqlite_broker.hpp"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -42,6 +44,7 @@
 #include "broker/sqlite/operations.hpp"
 #include "broker/sqlite/queue_sql.hpp"
 #include "broker/sqlite/schema.hpp"
+#include "broker/sqlite/storage_guard.hpp"
 
 namespace sluice::broker {
 namespace {
@@ -68,9 +71,11 @@ std::int64_t to_us(std::chrono::milliseconds d) {
   return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
 }
 
-// The interface promises errc values; SQLite's codes stay inside.
+// The interface promises errc values; SQLite's codes stay inside. A disk-full
+// failure of the writer arrives here as SQLITE_FULL (see transaction()).
 std::error_code to_broker_error(std::error_code ec) {
   if (!ec || ec.category() == category()) return ec;
+  if (sqlite::is_disk_full(ec, 0)) return errc::storage_full;
   return errc::unavailable;
 }
 
@@ -91,7 +96,9 @@ class sqlite_broker final : public broker {
       : options_(options),
         write_(std::move(writer)),
         read_(std::move(reader)),
+        storage_(options.path, read_ ? options.reserve_bytes : 0),
         lease_tokens_(std::random_device{}()) {
+    storage_.start();
     writer_ = std::thread([this] { run(); });
   }
 
@@ -189,6 +196,8 @@ class sqlite_broker final : public broker {
   }
 
   std::error_code ping() override {
+    // The reserve is read too: another process may have released it.
+    if (storage_.full() || !storage_.reserve().in_place()) return errc::storage_full;
     auto probe = read([](connection& db) -> result<bool> {
       // A real read of the schema: fails when the file is unreadable or not ours.
       return sqlite::subscription_exists(db, "");
@@ -244,7 +253,16 @@ class sqlite_broker final : public broker {
       std::vector<lease_op> leases;
       {
         std::unique_lock lock(mu_);
-        work_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+        auto ready = [&] { return closing_ || !queue_.empty(); };
+        if (!storage_.full()) {
+          work_cv_.wait(lock, ready);
+        } else if (!work_cv_.wait_for(lock, options_.poll_interval, ready)) {
+          // Full and idle: look for room every poll interval, so that
+          // publishes resume (and /readyz recovers) without waiting for one.
+          lock.unlock();
+          storage_.recheck();
+          continue;
+        }
         if (queue_.empty()) return;  // closing, and everything accepted is done
         std::size_t taken = 0;
         while (!queue_.empty()) {
@@ -275,7 +293,11 @@ class sqlite_broker final : public broker {
     if (auto ec = run_sql("SAVEPOINT op")) return ec;
     op_error = apply();
     if (op_error) {
-      if (!write_.in_transaction()) return op_error;
+      // Out of space: the whole group fails, so that transaction() sees it
+      // and the changes can be retried alone (commit_group).
+      if (!write_.in_transaction() || sqlite::is_disk_full(op_error, write_.system_errno())) {
+        return op_error;
+      }
       if (auto ec = run_sql("ROLLBACK TO op")) return ec;
     }
     return run_sql("RELEASE op");
@@ -286,12 +308,19 @@ class sqlite_broker final : public broker {
     return stmt ? stmt->run() : stmt.error();
   }
 
-  // Runs `body` in BEGIN IMMEDIATE … COMMIT; rolls back on any error.
+  // Runs `body` in BEGIN IMMEDIATE … COMMIT; rolls back on any error. A
+  // failure for want of space comes back as SQLITE_FULL (also an I/O error
+  // whose errno says so) and puts the queue in full mode (storage_guard.hpp).
   template <class F>
   std::error_code transaction(F body) {
     auto ec = run_sql("BEGIN IMMEDIATE");
     if (!ec) ec = body();
     if (!ec) ec = run_sql("COMMIT");
+    if (ec && sqlite::is_disk_full(ec, write_.system_errno())) {
+      // Read before the ROLLBACK, which replaces SQLite's message.
+      storage_.on_full(write_.error_message());
+      ec = sqlite::make_sqlite_error(SQLITE_FULL);
+    }
     if (ec && write_.in_transaction()) {
       // Nothing more can be done if this fails too; the callers get `ec`.
       static_cast<void>(run_sql("ROLLBACK"));
@@ -314,42 +343,87 @@ class sqlite_broker final : public broker {
         op.what);
   }
 
+  // Full: checkpoints now and truncates the WAL, so that the space the drain
+  // freed (vacuumed pages, WAL frames) returns to the filesystem at once.
+  // Best effort: a checkpoint that cannot finish (a reader in the way) is
+  // done by a later group.
+  void return_space() {
+    {
+      std::lock_guard lock(write_mu_);
+      static_cast<void>(write_.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    }
+    storage_.recheck();
+  }
+
+  // One group transaction (see the top of this file): the publishes unless
+  // `with_publishes` is false, then the changes. Sets each operation's
+  // outcome; returns the error that lost the whole transaction, if any.
+  std::error_code write_group(std::vector<publish_op>& publishes, bool with_publishes,
+                              std::vector<change_op>& changes,
+                              std::vector<std::error_code>& published,
+                              std::vector<std::error_code>& changed) {
+    std::fill(published.begin(), published.end(), std::error_code());
+    std::fill(changed.begin(), changed.end(), std::error_code());
+    std::lock_guard lock(write_mu_);
+    // Each transaction sets its own sync level (lease_group lowers it).
+    // SQLite applies this pragma when parsing it, so it is not a cached statement.
+    if (auto ec = write_.exec("PRAGMA synchronous = FULL")) return ec;
+    return transaction([&]() -> std::error_code {
+      const auto now = now_us();  // after BEGIN: the wait for the lock is not visible time
+      for (std::size_t i = 0; with_publishes && i < publishes.size(); ++i) {
+        auto apply = [&] {
+          return sqlite::insert_messages(write_, publishes[i].messages, now,
+                                         to_us(options_.dedup_window));
+        };
+        if (auto ec = in_savepoint(apply, published[i])) return ec;
+      }
+      for (std::size_t i = 0; i < changes.size(); ++i) {
+        auto apply = [&] { return apply_change(changes[i], now); };
+        if (auto ec = in_savepoint(apply, changed[i])) return ec;
+      }
+      // At most once a second: drop kept ids whose duplicate window is over.
+      if (now >= next_expiry_us_) {
+        next_expiry_us_ = now + 1'000'000;
+        if (auto ec = sqlite::expire_kept(write_, now)) return ec;
+      }
+      // Full: the pages that acks freed go back to the filesystem (at the
+      // next checkpoint), so that the reserve can be allocated again.
+      if (storage_.full() && !changes.empty()) {
+        if (auto ec = write_.exec("PRAGMA incremental_vacuum")) return ec;
+      }
+      return {};
+    });
+  }
+
   void commit_group(std::vector<publish_op>& publishes, std::vector<change_op>& changes) {
     std::vector<std::error_code> published(publishes.size());
     std::vector<std::error_code> changed(changes.size());
+    // Full: publishes are refused unwritten, so that they cannot take the
+    // space the drain needs; acks and releases still commit.
+    bool with_publishes = !publishes.empty() && storage_.room_for_publishes();
     std::error_code group_error;
-    {
-      std::lock_guard lock(write_mu_);
-      // Each transaction sets its own sync level (lease_group lowers it).
-      // SQLite applies this pragma when parsing it, so it is not a cached statement.
-      group_error = write_.exec("PRAGMA synchronous = FULL");
-      if (!group_error)
-        group_error = transaction([&]() -> std::error_code {
-          const auto now = now_us();  // after BEGIN: the wait for the lock is not visible time
-          for (std::size_t i = 0; i < publishes.size(); ++i) {
-            auto apply = [&] {
-              return sqlite::insert_messages(write_, publishes[i].messages, now,
-                                             to_us(options_.dedup_window));
-            };
-            if (auto ec = in_savepoint(apply, published[i])) return ec;
-          }
-          for (std::size_t i = 0; i < changes.size(); ++i) {
-            auto apply = [&] { return apply_change(changes[i], now); };
-            if (auto ec = in_savepoint(apply, changed[i])) return ec;
-          }
-          // At most once a second: drop kept ids whose duplicate window is over.
-          if (now >= next_expiry_us_) {
-            next_expiry_us_ = now + 1'000'000;
-            if (auto ec = sqlite::expire_kept(write_, now)) return ec;
-          }
-          return {};
-        });
+    if (with_publishes || !changes.empty()) {
+      group_error = write_group(publishes, with_publishes, changes, published, changed);
+      if (with_publishes && sqlite::is_disk_full(group_error, 0)) {
+        // The publishes took the last space; transaction() released the
+        // reserve, in which the changes now commit without them.
+        with_publishes = false;
+        if (!changes.empty()) {
+          group_error = write_group(publishes, false, changes, published, changed);
+        }
+      }
     }
     // Nothing is reported as done unless the COMMIT succeeded.
+    const auto refused = make_error_code(errc::storage_full);
     if (group_error) {
-      std::fill(published.begin(), published.end(), make_error_code(errc::unavailable));
-      std::fill(changed.begin(), changed.end(), make_error_code(errc::unavailable));
+      const auto lost =
+          sqlite::is_disk_full(group_error, 0) ? refused : make_error_code(errc::unavailable);
+      std::fill(published.begin(), published.end(), lost);
+      std::fill(changed.begin(), changed.end(), lost);
     }
+    if (!with_publishes) std::fill(published.begin(), published.end(), refused);
+    if (with_publishes && !group_error) storage_.on_published();
+    if (storage_.full() && !changes.empty() && !group_error) return_space();
 
     bool made_visible = false;
     for (std::size_t i = 0; i < publishes.size(); ++i) made_visible |= !published[i];
@@ -429,19 +503,20 @@ class sqlite_broker final : public broker {
 
     // NORMAL: see the top of this file. commit_group sets FULL again.
     auto ec = write_.exec("PRAGMA synchronous = NORMAL");
-    if (!ec) {
-      ec = transaction([&]() -> std::error_code {
-        const auto now = now_us();
-        const auto until = now + to_us(options_.visibility_timeout);
-        for (auto i : wanted) {
-          auto leased = sqlite::lease_deliveries(write_, ops[i].subscription, ops[i].max, now,
-                                                 until, next_lease_token());
-          if (!leased) return leased.error();
-          out[i].leased = std::move(*leased);
-        }
-        return {};
-      });
-    }
+    auto lease_all = [&]() -> std::error_code {
+      const auto now = now_us();
+      const auto until = now + to_us(options_.visibility_timeout);
+      for (auto i : wanted) {
+        auto leased = sqlite::lease_deliveries(write_, ops[i].subscription, ops[i].max, now,
+                                               until, next_lease_token());
+        if (!leased) return leased.error();
+        out[i].leased = std::move(*leased);
+      }
+      return {};
+    };
+    if (!ec) ec = transaction(lease_all);
+    // Out of space: transaction() released the reserve; once more in its room.
+    if (sqlite::is_disk_full(ec, 0)) ec = transaction(lease_all);
     // Leases of a failed transaction were rolled back: hand none of them out.
     if (ec) {
       for (auto i : wanted) out[i] = {{}, ec};
@@ -480,6 +555,8 @@ class sqlite_broker final : public broker {
   connection write_;
   std::mutex read_mu_;
   std::optional<connection> read_;  // absent for ":memory:"
+  // Room for publishes (no reserve for ":memory:"); full() from any thread.
+  sqlite::storage_guard storage_;
 
   // Writer thread only.
   std::unordered_set<std::string> known_subscriptions_;

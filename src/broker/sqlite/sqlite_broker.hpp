@@ -6,6 +6,7 @@
 // worker); SQLite's locking serialises them.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,10 @@ struct sqlite_broker_options {
   std::size_t max_group = 4096;                 // messages per group commit
   // How long an acked message marked `deduplicate` is kept to recognise retries.
   std::chrono::milliseconds dedup_window{24 * 3600 * 1000};
+  // Disk space kept in "<path>-reserve" so that a full disk can still drain
+  // (reserve.hpp); 0 disables it. While the disk is full, publishes fail with
+  // errc::storage_full and ping() reports it.
+  std::uint64_t reserve_bytes = 32 * 1024 * 1024;
 };
 
 // Opens (creating if needed) the queue file. Fails with errc::unavailable when
