@@ -7,7 +7,6 @@
 #include "broker/rabbitmq/publisher.hpp"
 
 #include <algorithm>
-#include <random>
 #include <thread>
 
 #include "broker/rabbitmq/codec.hpp"
@@ -37,8 +36,7 @@ amqp_bytes_t bytes_of(const std::string& s) { return {s.size(), const_cast<char*
 
 publisher::publisher(publisher_options options)
     : options_(std::move(options)),
-      backoff_(k_retry_min),
-      rng_(std::random_device{}()),
+      backoff_(k_retry_min, options_.retry_max),
       queue_(*this, {.max_pending = options_.max_pending,
                      .max_group = std::max<std::size_t>(1, options_.window),
                      .drain_limit = k_close_limit}) {}
@@ -78,21 +76,20 @@ void publisher::on_wake() {
     return;
   }
   if (connect()) {
-    backoff_ = k_retry_min;
+    backoff_.reset();
     next_try_ = clock::now() + k_idle_poll;
     return;
   }
   // Once per outage at warn; the retries after it at debug.
-  if (backoff_ == k_retry_min) {
+  const bool first = backoff_.current().count() == 0;
+  const auto delay = backoff_.next();
+  if (first) {
     observe::warn("rabbitmq publisher cannot connect", {{"error", session_.last_error()}});
   } else {
     observe::debug("rabbitmq publisher cannot connect",
-                   {{"error", session_.last_error()}, {"retry_ms", backoff_.count()}});
+                   {{"error", session_.last_error()}, {"retry_ms", delay.count()}});
   }
-  // Capped exponential backoff with jitter: [backoff/2, backoff].
-  std::uniform_int_distribution<long> jitter(backoff_.count() / 2, backoff_.count());
-  next_try_ = clock::now() + std::chrono::milliseconds(jitter(rng_));
-  backoff_ = std::min(options_.retry_max, backoff_ * 2);
+  next_try_ = clock::now() + delay;
 }
 
 bool publisher::connect() {

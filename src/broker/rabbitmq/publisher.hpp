@@ -14,13 +14,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "broker/broker.hpp"
 #include "broker/publish_queue.hpp"
 #include "broker/rabbitmq/amqp_session.hpp"
+#include "core/backoff.hpp"
 
 namespace sluice::broker::rabbitmq {
 
@@ -80,9 +80,8 @@ class publisher : private group_sender<outgoing> {
   session session_;
   std::vector<std::string> declared_;  // exchanges declared on this connection
   std::uint64_t next_seq_ = 1;
-  std::chrono::milliseconds backoff_;
+  backoff backoff_;
   clock::time_point next_try_{};  // next reconnect, or the next idle poll when connected
-  std::mt19937 rng_;
 
   publish_queue<outgoing> queue_;  // last: its thread starts after every member it uses exists
 };

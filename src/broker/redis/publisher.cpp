@@ -52,7 +52,7 @@ struct publisher::command {
 
 publisher::publisher(publisher_options options)
     : options_(std::move(options)),
-      jitter_(std::random_device{}()),
+      backoff_(options_.retry_min, options_.retry_max),
       queue_(*this, {.max_pending = options_.max_pending, .max_group = options_.max_group}) {}
 
 publisher::~publisher() { close(); }
@@ -183,19 +183,15 @@ bool publisher::connect() {
 
 void publisher::mark_down() {
   std::lock_guard lock(mu_);
-  backoff_ = down_ ? std::min(backoff_ * 2, options_.retry_max) : options_.retry_min;
+  if (!down_) backoff_.reset();
   down_ = true;
-  // Jitter in [backoff/2, backoff]: clients that lost the server together
-  // do not all come back at once.
-  const auto half = std::max<std::int64_t>(1, backoff_.count() / 2);
-  std::uniform_int_distribution<std::int64_t> pick(half, std::max(half, backoff_.count()));
-  next_retry_ = clock::now() + std::chrono::milliseconds(pick(jitter_));
+  next_retry_ = clock::now() + backoff_.next();
 }
 
 void publisher::mark_up() {
   std::lock_guard lock(mu_);
   down_ = false;
-  backoff_ = std::chrono::milliseconds(0);
+  backoff_.reset();
 }
 
 }  // namespace sluice::broker::redis

@@ -17,12 +17,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 
 #include "broker/broker.hpp"
 #include "broker/publish_queue.hpp"
 #include "broker/redis/codec.hpp"
 #include "broker/redis/connection.hpp"
+#include "core/backoff.hpp"
 
 namespace sluice::broker::redis {
 
@@ -82,12 +82,11 @@ class publisher : private group_sender<message> {
   std::mutex mu_;  // guards the members up to conn_
   bool down_ = false;
   std::chrono::steady_clock::time_point next_retry_{};
-  std::chrono::milliseconds backoff_{0};
+  backoff backoff_;
 
   // Queue thread only.
   std::unique_ptr<connection> conn_;
   std::map<std::string, std::chrono::steady_clock::time_point> next_trim_;
-  std::minstd_rand jitter_;
 
   publish_queue<message> queue_;  // last: its thread starts after every member it uses exists
 };
