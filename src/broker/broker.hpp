@@ -30,6 +30,10 @@ enum class errc {
   closed,           // the broker is shutting down
   unknown_subscription,
   storage_full,  // the broker's disk is full: publishes are refused until it drains
+  // The publish was sent but its confirmation never came (connection lost,
+  // confirm timed out): the messages may or may not be durable. The caller
+  // must say so; a retry with the same ids (Idempotency-Key) resolves it.
+  outcome_unknown,
 };
 const std::error_category& category();
 std::error_code make_error_code(errc e);
@@ -46,6 +50,12 @@ struct message {
   // republish of it for its duplicate window even after every subscription
   // acked it (the same body is a no-op; another body is errc::conflict).
   bool deduplicate = false;
+  // For deduplicated messages: a digest of the whole request that carried
+  // them (count, order and content of every record). The dedup identity is
+  // (id, fingerprint): a republish of the id with another fingerprint is
+  // errc::conflict even when this message's own body is the same. Empty: the
+  // body alone is compared.
+  std::string fingerprint;
 };
 
 struct delivery {

@@ -11,6 +11,7 @@ const char* describe(errc e) {
     case errc::closed: return "broker closed";
     case errc::unknown_subscription: return "unknown subscription";
     case errc::storage_full: return "broker storage full";
+    case errc::outcome_unknown: return "publish outcome unknown (no confirmation)";
   }
   return "unknown broker error";
 }
