@@ -39,7 +39,7 @@ class version_reader {
   boost::asio::awaitable<std::optional<std::int64_t>> current(const std::string& table) {
     return boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
                                        void(std::optional<std::int64_t>)>(
-        [this](auto handler, std::string t) {
+        [this](auto handler, const std::string& t) {
           auto ex = boost::asio::get_associated_executor(handler);
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
           read(t, [shared, ex](std::optional<std::int64_t> v) {

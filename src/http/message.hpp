@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "observe/trace.hpp"
+
 namespace sluice::http {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
@@ -16,6 +18,12 @@ struct request {
   std::string target;  // origin-form: path and query, as received
   header_list headers; // names lower-cased
   std::string body;
+  // This request's span, set by the server before dispatch for every request:
+  // the caller's trace continued from a valid `traceparent`, else a new trace.
+  // The server also puts it in the `traceparent` header (as a proxy hop
+  // forwards its own span), so a handler that continues from the header stays
+  // in this trace. The access log line carries its trace_id and span_id.
+  observe::trace_context trace;
 
   // The first value of a header (name in lower case), or "" when absent.
   std::string_view header(std::string_view lower_name) const {

@@ -25,6 +25,7 @@
 #include "http/problem.hpp"
 #include "http/request_head.hpp"
 #include "observe/log.hpp"
+#include "observe/trace.hpp"
 
 namespace sluice::http {
 
@@ -36,7 +37,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// One accepted connection. Everything but `conns` membership is touched only
+// One accepted connection. Everything but `conns_` membership is touched only
 // on the connection's strand (the deadline timer's handler runs there too).
 struct connection {
   explicit connection(tcp::socket s) : stream(std::move(s)), deadline(stream.get_executor()) {}
@@ -62,7 +63,7 @@ bool is_probe(std::string_view target) {
   return path == "/healthz" || path == "/readyz";
 }
 
-void log_exception(std::exception_ptr e, const char* where) {
+void log_exception(const std::exception_ptr& e, const char* where) {
   if (!e) return;
   try {
     std::rethrow_exception(e);
@@ -85,6 +86,15 @@ request to_request(const bhttp::request<bhttp::string_body>& in) {
   return r;
 }
 
+// This request's span (request::trace), also in its traceparent header.
+void start_span(request& r) {
+  r.trace = observe::continue_or_start(r.header("traceparent"));
+  auto is_traceparent = [](const auto& h) { return h.first == "traceparent"; };
+  r.headers.erase(std::remove_if(r.headers.begin(), r.headers.end(), is_traceparent),
+                  r.headers.end());
+  r.headers.emplace_back("traceparent", r.trace.traceparent());
+}
+
 // Status for a request the server could not read.
 unsigned status_for_read_error(const beast::error_code& ec) {
   if (ec == bhttp::error::body_limit) return 413;
@@ -94,71 +104,127 @@ unsigned status_for_read_error(const beast::error_code& ec) {
 
 }  // namespace
 
-struct server::impl : std::enable_shared_from_this<impl> {
-  impl(asio::io_context& io_, server_options o, handler h_, observe::metrics& m)
-      : io(io_), opt(std::move(o)), h(std::move(h_)), metrics(m), acceptor(io_), grace(io_) {}
+// The server's state; server's methods forward to it. Owned by shared_ptr so
+// that sessions and timers keep it alive past ~server.
+class server::impl : public std::enable_shared_from_this<impl> {
+ public:
+  impl(asio::io_context& io, server_options o, handler h, observe::metrics& m)
+      : io_(io), opt_(std::move(o)), h_(std::move(h)), metrics_(m), acceptor_(io), grace_(io) {}
 
-  asio::io_context& io;
-  const server_options opt;
-  const handler h;
-  observe::metrics& metrics;
-  tcp::acceptor acceptor;
-  asio::steady_timer grace;
+  std::error_code listen() {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(opt_.host, ec);
+    if (ec) return ec;
+    tcp::endpoint ep(address, opt_.port);
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    return ec;
+  }
 
-  std::mutex mu;  // guards the members below
-  std::set<std::shared_ptr<connection>> conns;
-  bool stopping = false;
-  std::function<void()> on_drained;
-  std::size_t limited = 0;  // connections in `conns` accepted past max_connections
-  std::chrono::milliseconds linger{0};  // for idle connections once stopping
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+  void start() {
+    asio::co_spawn(acceptor_.get_executor(), accept_loop(),
+                   [](const std::exception_ptr& e) { log_exception(e, "http accept"); });
+  }
+
+  void shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
+    auto self = shared_from_this();
+    std::unique_lock lock(mu_);
+    stopping_ = true;
+    linger_ = std::min(grace, k_stop_linger);
+    on_drained_ = std::move(done);
+    asio::post(acceptor_.get_executor(), [self] {
+      boost::system::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+    // Idle keep-alive connections switch from the idle timeout to the linger.
+    for (const auto& c : conns_) {
+      asio::post(c->stream.get_executor(), [c] {
+        if (!c->busy) c->stream.cancel();
+      });
+    }
+    grace_.expires_after(grace);
+    grace_.async_wait([self](boost::system::error_code ec) {
+      if (ec) return;  // drained in time
+      std::unique_lock lock(self->mu_);
+      if (!self->on_drained_) return;
+      observe::warn("shutdown grace period over", {{"connections", self->conns_.size()}});
+      for (const auto& c : self->conns_) {
+        asio::post(c->stream.get_executor(), [c] { c->stream.cancel(); });
+      }
+      auto cb = std::move(self->on_drained_);
+      self->on_drained_ = nullptr;
+      lock.unlock();
+      cb();
+    });
+    drained_if_done(lock);
+  }
+
+ private:
+  asio::io_context& io_;
+  const server_options opt_;
+  const handler h_;
+  observe::metrics& metrics_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer grace_;
+
+  std::mutex mu_;  // guards the members below
+  std::set<std::shared_ptr<connection>> conns_;
+  bool stopping_ = false;
+  std::function<void()> on_drained_;
+  std::size_t limited_ = 0;  // connections in `conns_` accepted past max_connections
+  std::chrono::milliseconds linger_{0};  // for idle connections once stopping
 
   bool is_stopping() {
-    std::lock_guard lock(mu);
-    return stopping;
+    std::lock_guard lock(mu_);
+    return stopping_;
   }
 
   void drained_if_done(std::unique_lock<std::mutex>& lock) {
-    if (!stopping || !conns.empty() || !on_drained) return;
-    auto done = std::move(on_drained);
-    on_drained = nullptr;
+    if (!stopping_ || !conns_.empty() || !on_drained_) return;
+    auto done = std::move(on_drained_);
+    on_drained_ = nullptr;
     lock.unlock();
-    grace.cancel();
+    grace_.cancel();
     done();
   }
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), use_tuple);
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), use_tuple);
       if (ec) {
-        if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
+        if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
         observe::warn("accept failed", {{"error", ec.message()}});
-        asio::steady_timer pause(io, std::chrono::milliseconds(50));  // e.g. out of fds
+        asio::steady_timer pause(io_, std::chrono::milliseconds(50));  // e.g. out of fds
         co_await pause.async_wait(use_tuple);
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
       auto c = std::make_shared<connection>(std::move(socket));
       {
-        std::lock_guard lock(mu);
-        if (stopping) continue;  // closes the socket
-        if (conns.size() - limited >= opt.max_connections) {
-          if (limited >= k_probe_reserve) continue;  // closes it: no fd is held for long
-          if (limited++ == 0) {
-            observe::warn("connection limit reached", {{"max_connections", opt.max_connections}});
+        std::lock_guard lock(mu_);
+        if (stopping_) continue;  // closes the socket
+        if (conns_.size() - limited_ >= opt_.max_connections) {
+          if (limited_ >= k_probe_reserve) continue;  // closes it: no fd is held for long
+          if (limited_++ == 0) {
+            observe::warn("connection limit reached", {{"max_connections", opt_.max_connections}});
           }
           c->limited = true;
         }
-        conns.insert(c);
+        conns_.insert(c);
       }
       asio::co_spawn(c->stream.get_executor(), session(c),
-                     [](std::exception_ptr e) { log_exception(e, "http session"); });
+                     [](const std::exception_ptr& e) { log_exception(e, "http session"); });
     }
   }
 
   std::chrono::milliseconds stop_linger() {
-    std::lock_guard lock(mu);
-    return linger;
+    std::lock_guard lock(mu_);
+    return linger_;
   }
 
   // Waits for the first byte of the next request under the idle timeout (the
@@ -168,7 +234,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
     if (buffer.size() > 0) co_return true;  // pipelined
     for (int round = 0; round < 2; ++round) {
       bool stopping_now = is_stopping();
-      auto wait = c.limited ? std::min(opt.idle_timeout, opt.read_timeout) : opt.idle_timeout;
+      auto wait = c.limited ? std::min(opt_.idle_timeout, opt_.read_timeout) : opt_.idle_timeout;
       if (stopping_now) {
         boost::system::error_code ec;
         if (c.stream.socket().available(ec) == 0 && stop_linger().count() == 0) co_return false;
@@ -191,7 +257,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
   void arm_deadline(const std::shared_ptr<connection>& c) {
     c->timed_out = false;
     auto gen = ++c->deadline_gen;
-    c->deadline.expires_after(opt.read_timeout);
+    c->deadline.expires_after(opt_.read_timeout);
     c->deadline.async_wait([c, gen](boost::system::error_code ec) {
       if (ec || gen != c->deadline_gen) return;
       c->timed_out = true;
@@ -205,9 +271,10 @@ struct server::impl : std::enable_shared_from_this<impl> {
   }
 
   // Answers a request whose body was not (fully) read, then the caller closes.
-  asio::awaitable<void> refuse(connection& c, response res, unsigned version, std::string_view method) {
+  asio::awaitable<void> refuse(connection& c, response res, unsigned version, std::string_view method,
+                               const observe::trace_context& trace) {
     if (res.route.empty()) res.route = "(unread)";
-    co_await write(c, res, false, version, method, std::chrono::steady_clock::now());
+    co_await write(c, res, false, version, method, trace, std::chrono::steady_clock::now());
   }
 
   asio::awaitable<void> session(std::shared_ptr<connection> c) {
@@ -218,8 +285,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
       if (!co_await first_byte(*c, buffer)) break;
       c->busy = true;
       bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(opt.body_limit);
-      parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
+      parser.body_limit(opt_.body_limit);
+      parser.header_limit(static_cast<std::uint32_t>(opt_.header_limit));
       // One deadline for the whole request, headers and body.
       arm_deadline(c);
       auto [ec, n] = co_await bhttp::async_read_header(c->stream, buffer, parser, use_tuple);
@@ -227,11 +294,12 @@ struct server::impl : std::enable_shared_from_this<impl> {
       std::optional<response> refused;
       if (!ec) {
         req = to_request(parser.get());
-        refused = check_request_head(req, parser.get().version(), head_limits{opt.query_limit});
+        start_span(req);
+        refused = check_request_head(req, parser.get().version(), head_limits{opt_.query_limit});
       }
       if (!ec && !refused && parser.get()[bhttp::field::expect] == "100-continue") {
         auto length = parser.content_length();
-        if (length && *length > opt.body_limit) {
+        if (length && *length > opt_.body_limit) {
           ec = bhttp::error::body_limit;
         } else {
           bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
@@ -242,27 +310,29 @@ struct server::impl : std::enable_shared_from_this<impl> {
         std::tie(ec, n) = co_await bhttp::async_read(c->stream, buffer, parser, use_tuple);
       }
       disarm_deadline(*c);
+      if (req.trace.trace_id.empty()) start_span(req);  // the head was not read
       unsigned version = ec ? 11 : parser.get().version();
       if (c->timed_out) {
-        co_await refuse(*c, problem(408, "the request did not arrive within read_timeout_ms"), version, "-");
+        co_await refuse(*c, problem(408, "the request did not arrive within read_timeout_ms"), version,
+                        "-", req.trace);
         break;
       }
       if (ec) {
         if (ec == asio::error::operation_aborted) break;  // the grace period is over
         // The stream is out of sync with the request: answer, then close.
         co_await refuse(*c, problem(status_for_read_error(ec), "could not read the request: " + ec.message()),
-                        version, "-");
+                        version, "-", req.trace);
         break;
       }
       if (refused) {
-        co_await refuse(*c, std::move(*refused), version, req.method);
+        co_await refuse(*c, std::move(*refused), version, req.method, req.trace);
         break;
       }
       auto started = std::chrono::steady_clock::now();
       auto& in = parser.get();
       bool keep_alive = in.keep_alive() && !c->limited;
       req.body = std::move(in.body());
-      metrics.http_active(1);
+      metrics_.http_active(1);
       response res;
       if (c->limited && !is_probe(req.target)) {
         res = problem(503, "too many connections (http.max_connections); retry later");
@@ -270,28 +340,29 @@ struct server::impl : std::enable_shared_from_this<impl> {
         res.route = "(limited)";
       } else {
         try {
-          res = co_await h(req);
+          res = co_await h_(req);
         } catch (const std::exception& ex) {
           observe::error("handler failed", {{"target", req.target}, {"what", ex.what()}});
           res = problem(500, "internal error");
           res.route = "(error)";
         }
       }
-      metrics.http_active(-1);
+      metrics_.http_active(-1);
       keep_alive = keep_alive && !is_stopping();
-      if (!co_await write(*c, res, keep_alive, version, req.method, started)) break;
+      if (!co_await write(*c, res, keep_alive, version, req.method, req.trace, started)) break;
       if (!keep_alive) break;
     }
     beast::error_code ignored;
     c->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    std::unique_lock lock(mu);
-    conns.erase(c);
-    if (c->limited) --limited;
+    std::unique_lock lock(mu_);
+    conns_.erase(c);
+    if (c->limited) --limited_;
     drained_if_done(lock);
   }
 
   asio::awaitable<bool> write(connection& c, response& res, bool keep_alive, unsigned version,
-                              std::string_view method, std::chrono::steady_clock::time_point started) {
+                              std::string_view method, const observe::trace_context& trace,
+                              std::chrono::steady_clock::time_point started) {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
     out.set(bhttp::field::server, "sluice");
     for (auto& [k, v] : res.headers) out.insert(k, v);
@@ -304,17 +375,19 @@ struct server::impl : std::enable_shared_from_this<impl> {
       out.body().clear();
       out.content_length(length);
     }
-    c.stream.expires_after(opt.read_timeout);
+    c.stream.expires_after(opt_.read_timeout);
     auto [ec, n] = co_await bhttp::async_write(c.stream, out, use_tuple);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    metrics.http_request(method, res.route, res.status, seconds);
-    if (opt.access_log) {
+    metrics_.http_request(method, res.route, res.status, seconds);
+    if (opt_.access_log) {
       observe::info("request", {{"method", method},
                                 {"route", res.route},
                                 {"status", res.status},
                                 {"duration_ms", seconds * 1e3},
-                                {"bytes", static_cast<std::int64_t>(n)}});
+                                {"bytes", static_cast<std::int64_t>(n)},
+                                {"trace_id", trace.trace_id},
+                                {"span_id", trace.span_id}});
     }
     co_return !ec;
   }
@@ -325,57 +398,14 @@ server::server(asio::io_context& io, server_options options, handler h, observe:
 
 server::~server() = default;
 
-std::error_code server::listen() {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(impl_->opt.host, ec);
-  if (ec) return ec;
-  tcp::endpoint ep(address, impl_->opt.port);
-  auto& a = impl_->acceptor;
-  a.open(ep.protocol(), ec);
-  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) a.bind(ep, ec);
-  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-  return ec;
-}
+std::error_code server::listen() { return impl_->listen(); }
 
-unsigned short server::port() const { return impl_->acceptor.local_endpoint().port(); }
+unsigned short server::port() const { return impl_->port(); }
 
-void server::start() {
-  asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(),
-                 [](std::exception_ptr e) { log_exception(e, "http accept"); });
-}
+void server::start() { impl_->start(); }
 
 void server::shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
-  auto self = impl_;
-  std::unique_lock lock(self->mu);
-  self->stopping = true;
-  self->linger = std::min(grace, k_stop_linger);
-  self->on_drained = std::move(done);
-  asio::post(self->acceptor.get_executor(), [self] {
-    boost::system::error_code ignored;
-    self->acceptor.close(ignored);
-  });
-  // Idle keep-alive connections switch from the idle timeout to the linger.
-  for (const auto& c : self->conns) {
-    asio::post(c->stream.get_executor(), [c] {
-      if (!c->busy) c->stream.cancel();
-    });
-  }
-  self->grace.expires_after(grace);
-  self->grace.async_wait([self](boost::system::error_code ec) {
-    if (ec) return;  // drained in time
-    std::unique_lock lock(self->mu);
-    if (!self->on_drained) return;
-    observe::warn("shutdown grace period over", {{"connections", self->conns.size()}});
-    for (const auto& c : self->conns) {
-      asio::post(c->stream.get_executor(), [c] { c->stream.cancel(); });
-    }
-    auto cb = std::move(self->on_drained);
-    self->on_drained = nullptr;
-    lock.unlock();
-    cb();
-  });
-  self->drained_if_done(lock);
+  impl_->shutdown(grace, std::move(done));
 }
 
 bool split_host_port(const std::string& listen, std::string& host, unsigned short& port) {

@@ -66,7 +66,7 @@ class server {
   void shutdown(std::chrono::milliseconds grace, std::function<void()> done);
 
  private:
-  struct impl;
+  class impl;
   std::shared_ptr<impl> impl_;
 };
 
