@@ -84,6 +84,7 @@ std::unique_ptr<broker::broker> open_sqlite_broker(const config::config& cfg) {
 // durable pull consumer per subscription, named under broker.namespace.
 [[maybe_unused]] std::unique_ptr<broker::broker> open_nats_broker(const config::config& cfg) {
   auto o = broker_options<broker::nats_broker_options>(cfg);
+  o.replicas = static_cast<int>(cfg.broker.replicas);
   return opened(broker::make_nats_broker(o), cfg, "broker.url", o.url);
 }
 

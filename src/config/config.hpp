@@ -88,6 +88,9 @@ struct broker_config {
   // Prefix of every broker-side name (stream, exchange, queue, consumer group),
   // so deployments can share a broker cluster. ("namespace" in the file.)
   std::string name_space = "sluice";
+  // NATS: replicas of the streams (and the attempts bucket) Sluice creates.
+  // An existing stream's replicas are raised to it, never lowered.
+  unsigned replicas = 1;
   // Embedded queue: disk space kept in "<queue file>-reserve" so that a full
   // disk still lets the backlog drain; 0 disables it.
   std::size_t reserve_bytes = 32 * 1024 * 1024;

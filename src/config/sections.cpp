@@ -214,6 +214,7 @@ std::vector<section> sections_of(config& cfg) {
         integer("max_pending", b.max_pending, 1, k_no_limit),
         millis("dedup_window_ms", b.dedup_window, 1),
         text("namespace", b.name_space, check_namespace),
+        integer("replicas", b.replicas, 1, 5),
         integer("reserve_bytes", b.reserve_bytes, 0, k_no_limit)}});
   auto& p = cfg.pipeline;
   out.push_back({"pipeline",

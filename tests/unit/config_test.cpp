@@ -58,6 +58,7 @@ TEST(config, shipped_file_loads) {
   EXPECT_TRUE(c.store.migrate_on_start);
   EXPECT_EQ(c.broker.visibility_timeout, 30'000ms);
   EXPECT_EQ(c.broker.max_deliveries, 5u);
+  EXPECT_EQ(c.broker.replicas, 1u);
   EXPECT_EQ(c.pipeline.batch_size, 500u);
   EXPECT_EQ(c.pipeline.retry_max, 10'000ms);
   EXPECT_EQ(c.log.level, "info");
@@ -99,6 +100,13 @@ TEST(config, defaults_when_sections_are_absent) {
   EXPECT_EQ(c.http.listen, http_config{}.listen);
   EXPECT_EQ(c.broker.url, broker_config{}.url);
   EXPECT_EQ(c.pipeline.retry_min, 100ms);
+  EXPECT_EQ(c.broker.replicas, 1u);
+}
+
+// Issue 11 #11: NATS streams are created with the configured replicas.
+TEST(config, broker_replicas_is_read) {
+  const config c = parse("[broker]\nreplicas = 3\n" + k_users, "x.toml", no_env());
+  EXPECT_EQ(c.broker.replicas, 3u);
 }
 
 TEST(config, parse_error_names_file_line_and_column) {
@@ -159,6 +167,10 @@ INSTANTIATE_TEST_SUITE_P(
                    "x.toml:2: broker.max_deliveries: must be at least 1"},
         error_case{"max_deliveries_type_max", "[broker]\nmax_deliveries = 4294967296\n" + k_users,
                    "x.toml:2: broker.max_deliveries: must be at most 4294967295"},
+        error_case{"replicas_zero", "[broker]\nreplicas = 0\n" + k_users,
+                   "x.toml:2: broker.replicas: must be between 1 and 5"},
+        error_case{"replicas_too_many", "[broker]\nreplicas = 6\n" + k_users,
+                   "x.toml:2: broker.replicas: must be between 1 and 5"},
         error_case{"batch_size", "[pipeline]\nbatch_size = 10001\n" + k_users,
                    "x.toml:2: pipeline.batch_size: must be between 1 and 10000"},
         error_case{"retry_order", "[pipeline]\nretry_min_ms = 500\nretry_max_ms = 100\n" + k_users,

@@ -98,21 +98,27 @@ message decode(natsMsg* msg, std::string_view topic_fallback) {
   return m;
 }
 
-std::string make_receipt(std::uint64_t stream_seq, std::string_view reply) {
+std::string make_receipt(std::uint64_t stream_seq, std::uint64_t delivered,
+                         std::string_view reply) {
   std::string r = std::to_string(stream_seq);
+  r += ' ';
+  r += std::to_string(delivered);
   r += ' ';
   r += reply;
   return r;
 }
 
 std::optional<receipt_parts> parse_receipt(std::string_view receipt) {
-  auto space = receipt.find(' ');
-  if (space == std::string_view::npos || space + 1 >= receipt.size()) return std::nullopt;
-  auto seq = to_number<std::uint64_t>(receipt.substr(0, space));
-  auto reply = receipt.substr(space + 1);
+  auto first = receipt.find(' ');
+  if (first == std::string_view::npos) return std::nullopt;
+  auto second = receipt.find(' ', first + 1);
+  if (second == std::string_view::npos || second + 1 >= receipt.size()) return std::nullopt;
+  auto seq = to_number<std::uint64_t>(receipt.substr(0, first));
+  auto delivered = to_number<std::uint64_t>(receipt.substr(first + 1, second - first - 1));
+  auto reply = receipt.substr(second + 1);
   // Only JetStream ack subjects: a forged receipt must not publish elsewhere.
-  if (!seq || reply.substr(0, 8) != "$JS.ACK.") return std::nullopt;
-  return receipt_parts{*seq, reply};
+  if (!seq || !delivered || reply.substr(0, 8) != "$JS.ACK.") return std::nullopt;
+  return receipt_parts{*seq, *delivered, reply};
 }
 
 bool puback_ok(natsMsg* reply) {

@@ -34,10 +34,11 @@ handle<natsMsg> encode(const message& m, const std::string& subject, const std::
 // when it has no Sluice-Topic header.
 message decode(natsMsg* msg, std::string_view topic_fallback);
 
-// Receipts: "<stream sequence> <ack reply subject>".
-std::string make_receipt(std::uint64_t stream_seq, std::string_view reply);
+// Receipts: "<stream sequence> <times delivered> <ack reply subject>".
+std::string make_receipt(std::uint64_t stream_seq, std::uint64_t delivered, std::string_view reply);
 struct receipt_parts {
   std::uint64_t stream_seq = 0;
+  std::uint64_t delivered = 0;  // the server's NumDelivered for this delivery
   std::string_view reply;
 };
 std::optional<receipt_parts> parse_receipt(std::string_view receipt);

@@ -18,6 +18,8 @@ struct handle_deleter {
   void operator()(jsConsumerInfo* p) const { jsConsumerInfo_Destroy(p); }
   void operator()(jsStreamNamesList* p) const { jsStreamNamesList_Destroy(p); }
   void operator()(jsAccountInfo* p) const { jsAccountInfo_Destroy(p); }
+  void operator()(kvStore* p) const { kvStore_Destroy(p); }
+  void operator()(kvEntry* p) const { kvEntry_Destroy(p); }
 };
 
 template <class T>

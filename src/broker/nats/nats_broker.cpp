@@ -15,7 +15,7 @@
 #include <mutex>
 #include <set>
 
-#include "broker/nats/attempt_offsets.hpp"
+#include "broker/nats/attempt_ledger.hpp"
 #include "broker/nats/codec.hpp"
 #include "broker/nats/handles.hpp"
 #include "broker/nats/link.hpp"
@@ -38,7 +38,10 @@ class nats_broker final : public broker {
  public:
   nats_broker(const nats_broker_options& o, std::unique_ptr<nats::link> l,
               std::unique_ptr<nats::publisher> p)
-      : options_(o), link_(std::move(l)), publisher_(std::move(p)) {
+      : options_(o),
+        link_(std::move(l)),
+        publisher_(std::move(p)),
+        ledger_({.bucket = nats::sanitise(o.name_space) + "_attempts", .replicas = o.replicas}) {
     link_->on_disconnect([this] { publisher_->fail_in_flight(); });
   }
 
@@ -52,7 +55,7 @@ class nats_broker final : public broker {
     for (const auto& t : subscriptions) {
       if (!topics.insert(t.topic).second) continue;
       nats::stream_spec s{nats::stream_name(ns(), t.topic), nats::subject_name(ns(), t.topic),
-                          options_.dedup_window};
+                          options_.dedup_window, options_.replicas};
       if (auto ec = nats::ensure_stream(js, s)) return ec;
     }
     for (const auto& t : subscriptions) {
@@ -93,6 +96,8 @@ class nats_broker final : public broker {
       return jerr == JSConsumerNotFoundErr ? errc::unknown_subscription : errc::unavailable;
     }
     out.reserve(static_cast<std::size_t>(batch.list.Count));
+    const std::string consumer = nats::consumer_name(ns(), subscription);
+    bool unreadable = false;
     for (int i = 0; i < batch.list.Count; ++i) {
       natsMsg* m = batch.list.Msgs[i];
       jsMsgMetaData* raw = nullptr;
@@ -100,29 +105,63 @@ class nats_broker final : public broker {
       handle<jsMsgMetaData> meta(raw);
       const char* reply = natsMsg_GetReply(m);
       if (reply == nullptr) continue;
+      const std::uint64_t delivered = std::max<std::uint64_t>(meta->NumDelivered, 1);
+      auto attempt =
+          ledger_.attempt(link_->jetstream(), consumer, meta->Sequence.Stream, delivered);
+      if (!attempt) {
+        // Without the ledger the attempt is unknown: hand it back now rather
+        // than guess (this delivery then counts, as a lease expiry would).
+        (void)natsConnection_PublishString(link_->connection(), reply, "-NAK");
+        unreadable = true;
+        continue;
+      }
       delivery d;
       d.msg = nats::decode(m, topic_of(b->where.subject));
       d.subscription = std::string(subscription);
-      d.attempt = offsets_.attempt(subscription, meta->Sequence.Stream, meta->NumDelivered);
-      d.receipt = nats::make_receipt(meta->Sequence.Stream, reply);
+      d.attempt = *attempt;
+      d.receipt = nats::make_receipt(meta->Sequence.Stream, delivered, reply);
       out.push_back(std::move(d));
     }
+    if (out.empty() && unreadable) return errc::unavailable;
     return out;
   }
 
   std::error_code ack(std::span<const delivery> deliveries) override {
-    return answer(deliveries, "+ACK", [this](const delivery& d, std::uint64_t seq) {
-      offsets_.forget(d.subscription, seq);
-    });
+    auto ec = answer(deliveries, "+ACK");
+    if (ec) return ec;
+    for (const auto& d : deliveries) {
+      auto r = nats::parse_receipt(d.receipt);
+      // Only a delivery reported below the server's count has a ledger entry.
+      if (r && d.attempt < r->delivered) {
+        ledger_.forget(link_->jetstream(), nats::consumer_name(ns(), d.subscription),
+                       r->stream_seq);
+      }
+    }
+    return {};
   }
 
   std::error_code release(std::span<const delivery> deliveries, std::chrono::milliseconds delay,
                           bool count_attempt) override {
     std::string nak = "-NAK";
     if (delay.count() > 0) nak += " {\"delay\":" + std::to_string(delay.count() * 1'000'000) + "}";
-    return answer(deliveries, nak, [this, count_attempt](const delivery& d, std::uint64_t seq) {
-      if (!count_attempt) offsets_.add(d.subscription, seq);
-    });
+    std::error_code recorded;
+    if (!count_attempt) {
+      if (closed()) return errc::closed;
+      if (!link_->connected()) return errc::unavailable;
+      // Recorded before the NAK: if the NAK is lost, the lease expiry's
+      // redelivery is the uncounted one instead.
+      for (const auto& d : deliveries) {
+        auto r = nats::parse_receipt(d.receipt);
+        if (!r) continue;
+        auto ec = ledger_.uncount(link_->jetstream(), nats::consumer_name(ns(), d.subscription),
+                                  r->stream_seq, r->delivered, d.attempt);
+        if (ec && !recorded) recorded = ec;
+      }
+    }
+    // Handed back even when the ledger failed: an extra counted attempt is
+    // better than a message held until its lease expires.
+    auto ec = answer(deliveries, nak);
+    return ec ? ec : recorded;
   }
 
   result<std::uint64_t> depth(std::string_view subscription) override {
@@ -228,9 +267,7 @@ class nats_broker final : public broker {
 
   // Publishes `verb` to each delivery's ack subject, then one flush round
   // trip so that {} means the server has them.
-  template <class Fn>
-  std::error_code answer(std::span<const delivery> deliveries, const std::string& verb,
-                         Fn&& after) {
+  std::error_code answer(std::span<const delivery> deliveries, const std::string& verb) {
     if (closed()) return errc::closed;
     if (!link_->connected()) return errc::unavailable;
     natsConnection* conn = link_->connection();
@@ -242,7 +279,6 @@ class nats_broker final : public broker {
       if (natsConnection_PublishString(conn, reply.c_str(), verb.c_str()) != NATS_OK) {
         return errc::unavailable;
       }
-      after(d, r->stream_seq);
       sent = true;
     }
     if (sent && natsConnection_FlushTimeout(conn, options_.request_timeout.count()) != NATS_OK) {
@@ -254,7 +290,7 @@ class nats_broker final : public broker {
   nats_broker_options options_;
   std::unique_ptr<nats::link> link_;
   std::unique_ptr<nats::publisher> publisher_;
-  nats::attempt_offsets offsets_;
+  nats::attempt_ledger ledger_;
 
   std::mutex mu_;  // guards closed_, declared_, bindings_ (not the bindings' contents)
   bool closed_ = false;

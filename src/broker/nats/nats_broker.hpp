@@ -2,12 +2,18 @@
 // The NATS JetStream broker (libnats). SNS→SQS maps onto JetStream as:
 //  - topic         → a stream "<namespace>_<topic>" on subject "<namespace>.<topic>",
 //                    file storage, interest retention (a message is removed once
-//                    every subscription acked it), duplicate window = dedup_window;
+//                    every subscription acked it), duplicate window = dedup_window,
+//                    `replicas` replicas when created. An existing stream keeps
+//                    the operator's settings: only its duplicate window is updated
+//                    and its replicas raised to `replicas`, never lowered
+//                    (stream_plan.hpp; a warning is logged for each difference);
 //  - subscription  → a durable pull consumer "<namespace>_<subscription>",
 //                    DeliverPolicy new when created, AckExplicit, AckWait =
 //                    visibility_timeout, MaxDeliver unlimited (Sluice counts
 //                    attempts and dead-letters itself), MaxAckPending = max_ack_pending;
-//  - attempt       → the delivery's NumDelivered from the JetStream metadata.
+//  - attempt       → the delivery's NumDelivered from the JetStream metadata,
+//                    minus its deliveries that did not count (the KeyValue
+//                    bucket "<namespace>_attempts", see attempt_ledger.hpp).
 // Names are sanitised: characters other than [A-Za-z0-9_-] become '_'.
 //
 // Publishing: publish() only queues (never blocks) in the shared
@@ -24,15 +30,17 @@
 //  - Every message id is remembered for dedup_window; a republished id is
 //    silently dropped and reported as success even when its body differs
 //    (errc::conflict is never returned: the first body wins).
-//  - release(count_attempt = false): JetStream counts every delivery. This
-//    client remembers, per (subscription, stream sequence), how many of its
-//    releases should not count and subtracts them when the message comes back
-//    to it; if another process receives it, that process sees the server's
-//    count (higher by the uncounted releases). The memory is bounded.
+//  - release(count_attempt = false): JetStream counts every delivery, so the
+//    release is recorded in the attempts bucket on the server first (then the
+//    NAK); whichever process receives the message next subtracts it. If the
+//    bucket cannot be written the message is released anyway and the error
+//    returned (that delivery then counts); a redelivery whose entry cannot be
+//    read is handed back at once (counted) rather than reported with a guess.
 //  - Acking a delivery whose lease expired and was re-leased still removes
 //    the message (JetStream acks by stream sequence). Harmless for Sluice:
 //    the row is committed before the ack.
-//  - holds() is always nullopt.
+//  - holds() is always nullopt: JetStream finds messages by sequence or
+//    subject, never by Nats-Msg-Id, and its duplicate window cannot be read.
 // Durability: nats-server 2.9 answers the PubAck once the message is written
 // to its file store (the OS page cache); it syncs to disk on an interval, so
 // an acknowledged message survives a server crash but a power loss only after
@@ -61,6 +69,7 @@ struct nats_broker_options {
   std::chrono::milliseconds publish_timeout{5000};  // PubAck wait before errc::unavailable
   std::chrono::milliseconds request_timeout{5000};  // JetStream API calls (declare, depth, ping)
   std::int64_t max_ack_pending = 20'000;            // per consumer: leased and unacked
+  int replicas = 1;  // of streams (and the attempts bucket) created here; never lowered
   std::chrono::milliseconds reconnect_min{100};     // reconnect backoff, doubled per attempt…
   std::chrono::milliseconds reconnect_max{2000};    // …up to this, plus up to 25 % jitter
 };

@@ -1,6 +1,8 @@
 #include "broker/nats/topology.hpp"
 
 #include "broker/nats/handles.hpp"
+#include "broker/nats/stream_plan.hpp"
+#include "observe/log.hpp"
 
 namespace sluice::broker::nats {
 namespace {
@@ -17,7 +19,7 @@ jsStreamConfig stream_config(const stream_spec& spec, const char** subjects) {
   c.Retention = js_InterestPolicy;
   c.Storage = js_FileStorage;
   c.Discard = js_DiscardOld;
-  c.Replicas = 1;
+  c.Replicas = spec.replicas;
   c.Duplicates = spec.dedup_window.count() * k_ns_per_ms;
   return c;
 }
@@ -38,18 +40,39 @@ jsConsumerConfig consumer_config(const consumer_spec& spec) {
 }  // namespace
 
 std::error_code ensure_stream(jsCtx* js, const stream_spec& spec) {
-  const char* subjects[] = {spec.subject.c_str()};
-  auto config = stream_config(spec, subjects);
   jsStreamInfo* raw = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddStream(&raw, js, &config, nullptr, &jerr);
+  natsStatus s = js_GetStreamInfo(&raw, js, spec.name.c_str(), nullptr, &jerr);
   handle<jsStreamInfo> info(raw);
-  if (s == NATS_OK) return {};
-  if (jerr != JSStreamNameExistErr) return errc::unavailable;
-  // It exists with another configuration (e.g. the duplicate window changed).
-  raw = nullptr;
-  s = js_UpdateStream(&raw, js, &config, nullptr, &jerr);
-  info.reset(raw);
+  if (s == NATS_NOT_FOUND) {
+    const char* subjects[] = {spec.subject.c_str()};
+    auto config = stream_config(spec, subjects);
+    raw = nullptr;
+    s = js_AddStream(&raw, js, &config, nullptr, &jerr);
+    info.reset(raw);
+    if (s == NATS_OK) return {};
+    if (jerr != JSStreamNameExistErr) return errc::unavailable;
+    // Another process created it meanwhile: treat it as existing.
+    raw = nullptr;
+    s = js_GetStreamInfo(&raw, js, spec.name.c_str(), nullptr, &jerr);
+    info.reset(raw);
+  }
+  if (s != NATS_OK || info->Config == nullptr) return errc::unavailable;
+  // It exists: keep what the operator set, change only what plan_stream allows.
+  const jsStreamConfig& have = *info->Config;
+  auto plan = plan_stream({have.Replicas, have.Duplicates, have.MaxAge}, spec.replicas,
+                          spec.dedup_window.count() * k_ns_per_ms);
+  for (const auto& note : plan.notes) {
+    observe::warn("nats stream setting differs from the configuration",
+                  {{"stream", spec.name}, {"detail", note}});
+  }
+  if (!plan.update) return {};
+  jsStreamConfig config = have;  // its pointers stay valid while `info` lives
+  config.Replicas = plan.replicas;
+  config.Duplicates = plan.duplicates_ns;
+  jsStreamInfo* updated = nullptr;
+  s = js_UpdateStream(&updated, js, &config, nullptr, &jerr);
+  handle<jsStreamInfo> done(updated);
   return s == NATS_OK ? std::error_code{} : errc::unavailable;
 }
 

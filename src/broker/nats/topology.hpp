@@ -17,6 +17,7 @@ struct stream_spec {
   std::string name;
   std::string subject;
   std::chrono::milliseconds dedup_window{0};
+  int replicas = 1;  // when created; an existing stream's are never lowered
 };
 
 struct consumer_spec {
@@ -27,8 +28,10 @@ struct consumer_spec {
   std::int64_t max_ack_pending = 20'000;
 };
 
-// Creates the stream (file storage, interest retention) or brings an existing
-// one's duplicate window up to date.
+// Creates the stream (file storage, interest retention, `replicas`) or
+// updates an existing one only as plan_stream allows (its duplicate window;
+// replicas raised, never lowered; every other setting kept), logging a
+// warning for each setting that differs from the configuration.
 std::error_code ensure_stream(jsCtx* js, const stream_spec& spec);
 
 // Creates the durable pull consumer with DeliverPolicy new, or updates an
