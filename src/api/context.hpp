@@ -1,15 +1,17 @@
 #pragma once
 // What the HTTP handlers work with: interfaces only (STYLE.md: the domain
-// logic never names a concrete backend). Owned by app/, which outlives it.
+// logic never names a concrete backend). Handlers reach the broker only
+// through the pipeline's ingest, the store only for reads. Owned by app/,
+// which outlives it.
 
 #include <atomic>
 
-#include "broker/broker.hpp"
 #include "cache/page_cache.hpp"
 #include "cache/shared_pages.hpp"
 #include "cache/version_clock.hpp"
 #include "config/config.hpp"
 #include "observe/metrics.hpp"
+#include "pipeline/ingest.hpp"
 #include "store/store.hpp"
 
 namespace boost::asio {
@@ -22,7 +24,7 @@ class version_reader;
 
 struct context {
   const config::config& cfg;
-  broker::broker& broker;
+  pipeline::ingest& ingest;  // the only way to the broker: publish, locate, health
   store::store& store;
   observe::metrics& metrics;
   boost::asio::thread_pool& blocking;  // runs store calls off the io threads

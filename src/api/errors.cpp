@@ -1,38 +1,24 @@
 #include "api/errors.hpp"
 
-#include "broker/broker.hpp"
+#include <boost/json/array.hpp>
+
 #include "http/problem.hpp"
 #include "observe/log.hpp"
 #include "store/store.hpp"
 
 namespace sluice::api {
+namespace {
+
+http::response unavailable(std::string_view detail, std::string_view retry_after = "1",
+                           const boost::json::object& extra = {}) {
+  auto r = http::problem(503, detail, {}, extra);
+  r.set("Retry-After", std::string(retry_after));
+  return r;
+}
+
+}  // namespace
 
 http::response error_response(std::error_code ec) {
-  auto unavailable = [](std::string detail) {
-    auto r = http::problem(503, std::move(detail));
-    r.set("Retry-After", "1");
-    return r;
-  };
-  if (ec.category() == broker::category()) {
-    switch (static_cast<broker::errc>(ec.value())) {
-      case broker::errc::conflict:
-        return http::problem(409,
-                             "this Idempotency-Key was already used with a different body");
-      case broker::errc::overloaded:
-        return unavailable("the queue is full; retry later");
-      case broker::errc::closed:
-        return unavailable("shutting down; retry later");
-      case broker::errc::storage_full: {
-        // Draining frees the space; that takes longer than a blip.
-        auto r = unavailable(
-            "the broker's storage is full; nothing was accepted, retry later");
-        r.set("Retry-After", "5");
-        return r;
-      }
-      default:
-        return unavailable("the broker is unavailable; nothing was accepted, retry later");
-    }
-  }
   if (ec == store::errc::unavailable) return unavailable("the store is unavailable; retry later");
   // The store refused a query built from a request (a value it cannot
   // compare, a filter it does not know): the client's request, never a 500.
@@ -40,6 +26,44 @@ http::response error_response(std::error_code ec) {
   observe::error("unexpected error", {{"category", ec.category().name()},
                                       {"error", ec.message()}});
   return http::problem(500, "internal error");
+}
+
+http::response refusal_response(const pipeline::refusal& r, std::size_t max_batch) {
+  using kind = pipeline::refusal_kind;
+  switch (r.kind) {
+    case kind::invalid: {
+      std::vector<http::field_error> errors;
+      errors.reserve(r.problems.size());
+      for (const auto& p : r.problems) errors.push_back({p.pointer, p.detail});
+      return http::problem(422, "the request has invalid records", errors);
+    }
+    case kind::empty: return http::problem(422, "no records in the request");
+    case kind::too_many:
+      return http::problem(413, "at most " + std::to_string(max_batch) + " records per request");
+    case kind::conflict:
+      return http::problem(409, "this Idempotency-Key was already used with a different request");
+    case kind::overloaded: return unavailable("the queue is full; nothing was accepted, retry later");
+    case kind::closed: return unavailable("shutting down; nothing was accepted, retry later");
+    case kind::storage_full:
+      // Draining frees the space; that takes longer than a blip.
+      return unavailable("the broker's storage is full; nothing was accepted, retry later", "5");
+    case kind::outcome_unknown: {
+      // Sent, never confirmed: the client must not assume either way. The ids
+      // resolve it (GET /v1/messages/{id}); a retry with the same
+      // Idempotency-Key cannot double it.
+      boost::json::array ids, urls;
+      for (const auto& id : r.ids) {
+        ids.emplace_back(id);
+        urls.emplace_back("/v1/messages/" + id);
+      }
+      return unavailable(
+          "the broker did not confirm the publish: the records may have been accepted; look them "
+          "up by id, or retry with an Idempotency-Key",
+          "1", {{"outcome", "unknown"}, {"message_ids", std::move(ids)}, {"status_urls", std::move(urls)}});
+    }
+    case kind::unavailable: break;
+  }
+  return unavailable("the broker is unavailable; nothing was accepted, retry later");
 }
 
 }  // namespace sluice::api

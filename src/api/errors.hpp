@@ -1,15 +1,22 @@
 #pragma once
-// The one place where domain errors become HTTP answers: the broker's or the
-// store's trouble is ours (503 + Retry-After: retry later, nothing was
-// accepted), an id reused with another body is the client's (409), anything
-// else is a logged 500.
+// The one place where domain errors become HTTP answers. Our trouble (the
+// broker's or the store's) is 503 + Retry-After: retry later, nothing was
+// accepted — except a publish whose outcome is unknown, whose 503 says so and
+// names the message ids to look up. The client's is 4xx (409 for a reused
+// Idempotency-Key, 422 for invalid records); anything else is a logged 500.
 
+#include <cstddef>
 #include <system_error>
 
 #include "http/message.hpp"
+#include "pipeline/ingest.hpp"
 
 namespace sluice::api {
 
+// A store error (reads, lookups, readiness).
 http::response error_response(std::error_code ec);
+
+// Why ingest refused a request.
+http::response refusal_response(const pipeline::refusal& r, std::size_t max_batch);
 
 }  // namespace sluice::api

@@ -1,30 +1,28 @@
-// POST /v1/{resource}: validate strictly, publish durably, answer 202 only
-// once the broker has the messages (or 201 with the rows, on Prefer: wait).
+// POST /v1/{resource}: parse the request into its typed parts, hand the
+// records to the pipeline's ingest (which validates, publishes durably and
+// waits), and serialise its answer: 202 with the message ids once the broker
+// has them, 201 with the rows on Prefer: wait, or a problem+json.
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <algorithm>
 #include <optional>
 
 #include "api/errors.hpp"
 #include "api/handlers.hpp"
-#include "api/offload.hpp"
 #include "api/request_parts.hpp"
-#include "core/clock.hpp"
 #include "http/problem.hpp"
-#include "model/uuid.hpp"
-#include "model/validate.hpp"
 #include "observe/log.hpp"
 #include "observe/trace.hpp"
+#include "pipeline/ingest.hpp"
 
 namespace sluice::api {
 namespace {
 
 namespace json = boost::json;
-constexpr std::size_t max_reported_problems = 100;
 
 // Parses the body into the records to validate, or answers why it cannot.
 std::optional<http::response> parse_body(const http::request& req, body_format format,
@@ -74,39 +72,16 @@ std::optional<http::response> parse_body(const http::request& req, body_format f
 
 std::string status_url(std::string_view id) { return "/v1/messages/" + std::string(id); }
 
-// Waits until every message has a final outcome or the deadline passes;
-// returns the row JSON of each when all were stored.
-awaitable<std::optional<std::vector<std::pair<std::int64_t, std::string>>>> wait_for_rows(
-    context& ctx, const std::vector<broker::message>& msgs, unsigned seconds) {
-  using clock = std::chrono::steady_clock;
-  auto deadline = clock::now() + std::chrono::seconds(seconds);
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-  std::chrono::milliseconds interval{1};
-  std::vector<store::message_status> done(msgs.size());
-  std::size_t pending = msgs.size();
-  for (;;) {
-    for (std::size_t i = 0; i < msgs.size(); ++i) {
-      if (done[i].status != store::message_status::state::unknown) continue;
-      auto st = co_await offload(ctx.blocking, [&] { return ctx.store.status(msgs[i].id); });
-      if (!st) co_return std::nullopt;
-      if (st->status == store::message_status::state::unknown) break;
-      done[i] = *st;
-      --pending;
-    }
-    if (pending == 0) break;
-    if (clock::now() + interval > deadline) co_return std::nullopt;
-    timer.expires_after(interval);
-    co_await timer.async_wait(boost::asio::use_awaitable);
-    interval = std::min(interval * 2, std::chrono::milliseconds(50));
-  }
-  std::vector<std::pair<std::int64_t, std::string>> rows;
-  for (const auto& st : done) {
-    if (st.status != store::message_status::state::stored) co_return std::nullopt;
-    auto row = co_await offload(ctx.blocking, [&] { return ctx.store.get(st.table, st.row_id); });
-    if (!row || !*row) co_return std::nullopt;
-    rows.emplace_back(st.row_id, std::move(**row));
-  }
-  co_return rows;
+// 202: one status object per message (one object for a single record).
+std::string accepted_body(const std::vector<std::string>& ids, bool single) {
+  auto one = [](const std::string& id) {
+    return json::object{{"id", id}, {"status", "accepted"}, {"status_url", status_url(id)}};
+  };
+  if (single) return json::serialize(one(ids.front()));
+  json::array list;
+  list.reserve(ids.size());
+  for (const auto& id : ids) list.push_back(one(id));
+  return json::serialize(list);
 }
 
 }  // namespace
@@ -132,87 +107,48 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
                                    {{"/headers/idempotency-key", "invalid"}}));
   }
 
-  std::vector<json::value> items;
-  bool single = true;
-  if (auto bad = parse_body(req, format, limits.json_depth, items, single)) {
+  pipeline::ingest_request in;
+  in.resource = &resource;
+  if (auto bad = parse_body(req, format, limits.json_depth, in.records, in.single)) {
     co_return reject(std::move(*bad));
   }
-  if (items.size() > limits.max_batch) {
-    co_return reject(http::problem(413, "at most " + std::to_string(limits.max_batch) +
-                                            " records per request"));
-  }
-  if (items.empty()) co_return reject(http::problem(422, "no records in the request"));
+  in.idempotency_key = std::string(idem_key);
+  in.traceparent = trace.traceparent();
+  in.trace_id = trace.trace_id;
+  in.wait = parse_prefer(req.header("prefer"), limits.max_wait_seconds).wait;
+  const bool single = in.single;
+  const auto wait = in.wait;
 
-  std::vector<model::problem> problems;
-  std::vector<broker::message> msgs(items.size());
-  const auto accepted_at = now_us();
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    model::record rec;
-    std::string prefix = single ? "" : "/" + std::to_string(i);
-    if (!model::validate(resource, items[i], prefix, rec, problems)) continue;
-    auto& m = msgs[i];
-    m.id = idem_key.empty() ? model::uuid_v7() : model::uuid_v5(resource.name, idem_key, i);
-    m.topic = resource.name;
-    m.body = model::to_json(resource, rec);
-    m.accepted_at_us = accepted_at;
-    m.deduplicate = !idem_key.empty();
-    m.headers = {{"content-type", "application/json"}, {"traceparent", trace.traceparent()}};
-    if (!idem_key.empty()) m.headers.emplace_back("idempotency-key", std::string(idem_key));
-  }
-  if (!problems.empty()) {
-    std::vector<http::field_error> errors;
-    for (std::size_t i = 0; i < problems.size() && i < max_reported_problems; ++i) {
-      errors.push_back({problems[i].pointer, problems[i].detail});
-    }
-    co_return reject(http::problem(422, "the request has invalid records", errors));
-  }
-
-  if (auto ec = co_await publish(ctx.broker, msgs)) {
-    // A full broker disk is told apart: it is an operator's alert, not a blip.
-    const bool full = ec == broker::errc::storage_full;
-    ctx.metrics.published(resource.name, full ? "storage_full" : "failed", msgs.size());
-    observe::warn("publish failed", {{"topic", resource.name},
-                                     {"error", ec.message()},
-                                     {"trace_id", trace.trace_id}});
-    auto r = error_response(ec);
+  auto out = co_await ctx.ingest.accept(std::move(in));
+  if (out.refused) {
+    auto r = refusal_response(*out.refused, limits.max_batch);
     r.set("traceparent", trace.traceparent());
     co_return r;
   }
-  ctx.metrics.published(resource.name, "accepted", msgs.size());
 
   http::response res;
   res.set("traceparent", trace.traceparent());
-  auto wait = parse_prefer(req.header("prefer"), ctx.cfg.http.max_wait_seconds).wait;
-  if (wait) {
-    res.set("Preference-Applied", "wait=" + std::to_string(*wait));
-    if (auto rows = co_await wait_for_rows(ctx, msgs, *wait)) {
-      res.status = 201;
-      res.set("Content-Type", "application/json");
-      if (single) {
-        res.set("Location", "/v1/" + resource.name + "/" + std::to_string(rows->front().first));
-        res.body = std::move(rows->front().second);
-      } else {
-        res.body = "[";
-        for (std::size_t i = 0; i < rows->size(); ++i) {
-          if (i > 0) res.body += ',';
-          res.body += (*rows)[i].second;
-        }
-        res.body += ']';
+  res.set("Content-Type", "application/json");
+  if (wait) res.set("Preference-Applied", "wait=" + std::to_string(*wait));
+  if (out.rows) {
+    res.status = 201;
+    if (single) {
+      res.set("Location", "/v1/" + resource.name + "/" + std::to_string(out.rows->front().id));
+      res.body = std::move(out.rows->front().json);
+    } else {
+      // The rows are JSON objects already: joined, not re-serialised.
+      res.body = "[";
+      for (std::size_t i = 0; i < out.rows->size(); ++i) {
+        if (i > 0) res.body += ',';
+        res.body += (*out.rows)[i].json;
       }
-      co_return res;
+      res.body += ']';
     }
+    co_return res;
   }
   res.status = 202;
-  res.set("Content-Type", "application/json");
-  if (single) res.set("Location", status_url(msgs.front().id));
-  std::string& b = res.body;
-  b = single ? "" : "[";
-  for (std::size_t i = 0; i < msgs.size(); ++i) {
-    if (i > 0) b += ',';
-    b += "{\"id\":\"" + msgs[i].id + "\",\"status\":\"accepted\",\"status_url\":\"" +
-         status_url(msgs[i].id) + "\"}";
-  }
-  if (!single) b += ']';
+  if (single) res.set("Location", status_url(out.ids.front()));
+  res.body = accepted_body(out.ids, single);
   co_return res;
 }
 

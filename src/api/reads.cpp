@@ -1,14 +1,17 @@
 // GET endpoints over the store: pages of rows, one row, one message's status.
 
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <charconv>
 
 #include "api/errors.hpp"
 #include "api/handlers.hpp"
 #include "api/list_query.hpp"
-#include "api/offload.hpp"
 #include "api/request_parts.hpp"
 #include "api/version_reader.hpp"
 #include "cache/page_cache.hpp"
+#include "core/offload.hpp"
 #include "http/problem.hpp"
 #include "model/uuid.hpp"
 #include "observe/log.hpp"
@@ -135,46 +138,28 @@ awaitable<http::response> get_row(context& ctx, const config::resource_def& reso
 awaitable<http::response> message_status(context& ctx, std::string_view id) {
   if (!model::is_uuid(id)) co_return http::problem(404, "no such message: ids are UUIDs");
   std::string mid(id);
-  struct lookup {
-    store::message_status st;
-    bool missing = false;  // neither the store nor the broker knows it
-  };
-  auto found = co_await offload(ctx.blocking, [&]() -> result<lookup> {
-    auto st = ctx.store.status(mid);
-    if (!st) return st.error();
-    if (st->status != store::message_status::state::unknown) return lookup{*st};
-    // Not stored (yet?). A message the broker no longer holds was either never
-    // accepted or stored since the first look (subscribers ack only after
-    // committing): a second look at the store tells which.
-    auto held = ctx.broker.holds(mid);
-    if (!held || !*held || **held) return lookup{*st};
-    auto again = ctx.store.status(mid);
-    if (!again) return again.error();
-    return lookup{*again, again->status == store::message_status::state::unknown};
-  });
+  auto found = co_await offload(ctx.blocking, [&] { return ctx.ingest.locate(mid); });
   if (!found) co_return error_response(found.error());
-  if (found->missing) co_return http::problem(404, "no such message: " + mid);
-  const auto& st = found->st;
+  if (found->unknown) co_return http::problem(404, "no such message: " + mid);
+  const auto& st = found->status;
   using state = store::message_status::state;
-  std::string body = "{\"id\":";
-  observe::append_json_string(body, mid);
+  boost::json::object body{{"id", mid}};
   switch (st.status) {
     case state::stored:
-      body += ",\"status\":\"stored\",\"row_url\":\"/v1/" + st.table + "/" +
-              std::to_string(st.row_id) + "\"}";
+      body["status"] = "stored";
+      body["row_url"] = "/v1/" + st.table + "/" + std::to_string(st.row_id);
       break;
     case state::dead_lettered:
-      body += ",\"status\":\"dead_lettered\",\"subscription\":";
-      observe::append_json_string(body, st.subscription);
-      body += ",\"reason\":";
-      observe::append_json_string(body, st.reason);
-      body += ",\"attempts\":" + std::to_string(st.attempts) + "}";
+      body["status"] = "dead_lettered";
+      body["subscription"] = st.subscription;
+      body["reason"] = observe::valid_utf8(st.reason);
+      body["attempts"] = st.attempts;
       break;
     case state::unknown:
-      body += ",\"status\":\"pending\"}";
+      body["status"] = "pending";
       break;
   }
-  co_return json_response(200, std::move(body));
+  co_return json_response(200, boost::json::serialize(body));
 }
 
 }  // namespace sluice::api

@@ -18,6 +18,7 @@
 #include "http/server.hpp"
 #include "observe/log.hpp"
 #include "observe/metrics.hpp"
+#include "pipeline/ingest.hpp"
 #include "pipeline/subscriber.hpp"
 
 namespace sluice::app {
@@ -123,13 +124,16 @@ int run_service(const config::config& cfg, roles r) {
 
   // This process's own commits move its cache's versions at once.
   cache::version_clock versions(cfg.cache.max_staleness);
+  // Set while the API runs: this process's commits wake its `Prefer: wait`s.
+  std::atomic<pipeline::ingest*> local_ingest{nullptr};
   // Subscribers first, so that a POST accepted at once has somewhere to go.
   std::vector<std::unique_ptr<pipeline::subscriber>> subscribers;
   if (r.worker) {
     for (const auto& sub : cfg.subscriptions) {
       auto options = subscriber_options_of(cfg);
-      options.on_commit = [&versions](const std::string& table, std::int64_t v) {
+      options.on_commit = [&versions, &local_ingest](const std::string& table, std::int64_t v) {
         versions.observe(table, v);
+        if (auto* in = local_ingest.load()) in->committed(table);
       };
       subscribers.push_back(std::make_unique<pipeline::subscriber>(
           *broker, *store, sub, *cfg.find_resource(sub.resource), options, metrics));
@@ -148,8 +152,10 @@ int run_service(const config::config& cfg, roles r) {
     cache::page_cache pages(cfg.cache.enabled ? cfg.cache.max_bytes : 0);
     auto shared = open_shared_pages(cfg);
     api::version_reader version_reads(*store, blocking);
-    api::context ctx{cfg,      *broker, *store,   metrics,      blocking,
-                     stopping, pages,   versions, shared.get(), version_reads};
+    pipeline::ingest ingest(cfg, *broker, *store, metrics, blocking);
+    local_ingest = &ingest;
+    api::context ctx{cfg,      ingest, *store,   metrics,      blocking,
+                     stopping, pages,  versions, shared.get(), version_reads};
     http::server_options so;
     if (!http::split_host_port(cfg.http.listen, so.host, so.port)) return 1;  // config checked it
     so.body_limit = cfg.http.body_limit;
@@ -184,6 +190,7 @@ int run_service(const config::config& cfg, roles r) {
     // when the grace period ended completes on `io`, so the broker must be
     // closed (its completions delivered) before `io` stops and is destroyed.
     close_pipeline();
+    local_ingest = nullptr;  // the subscribers have stopped: no more commits
     work.reset();
     io.stop();
     for (auto& t : threads) t.join();

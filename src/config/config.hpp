@@ -63,6 +63,9 @@ struct http_config {
   // file descriptors for store and broker connections.
   std::size_t max_connections = 0;
   unsigned max_wait_seconds = 30;  // upper bound for `Prefer: wait=N`
+  // Requests waiting at once (`Prefer: wait`); past it a POST is answered 202
+  // at once, so waits cannot starve the reads they share the store with.
+  std::size_t max_waiters = 256;
 };
 
 struct store_config {

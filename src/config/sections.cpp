@@ -197,7 +197,8 @@ std::vector<section> sections_of(config& cfg) {
         millis("shutdown_grace_ms", h.shutdown_grace, 0),
         integer("query_limit", h.query_limit, 1, k_no_limit),
         integer("max_connections", h.max_connections, 0, k_no_limit),
-        integer("max_wait_seconds", h.max_wait_seconds, 0, 3600)}});
+        integer("max_wait_seconds", h.max_wait_seconds, 0, 3600),
+        integer("max_waiters", h.max_waiters, 0, k_no_limit)}});
   auto& s = cfg.store;
   out.push_back({"store",
                  {text("url", s.url, check_url), boolean("migrate_on_start", s.migrate_on_start),

@@ -1,5 +1,8 @@
 #include "http/problem.hpp"
 
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
 #include "observe/log.hpp"
 
 namespace sluice::http {
@@ -31,29 +34,28 @@ std::string_view reason_phrase(unsigned status) {
   }
 }
 
-response problem(unsigned status, std::string_view detail, const std::vector<field_error>& errors) {
-  using observe::append_json_string;
+response problem(unsigned status, std::string_view detail, const std::vector<field_error>& errors,
+                 const boost::json::object& extra) {
+  namespace json = boost::json;
+  json::object body;
+  body["type"] = "about:blank";
+  body["title"] = reason_phrase(status);
+  body["status"] = status;
+  body["detail"] = observe::valid_utf8(detail);
+  if (!errors.empty()) {
+    json::array list;
+    list.reserve(errors.size());
+    for (const auto& e : errors) {
+      list.push_back(json::object{{"pointer", observe::valid_utf8(e.pointer)},
+                                  {"detail", observe::valid_utf8(e.detail)}});
+    }
+    body["errors"] = std::move(list);
+  }
+  for (const auto& member : extra) body[member.key()] = member.value();
   response r;
   r.status = status;
   r.set("Content-Type", "application/problem+json");
-  std::string& b = r.body;
-  b = "{\"type\":\"about:blank\",\"title\":";
-  append_json_string(b, reason_phrase(status));
-  b += ",\"status\":" + std::to_string(status) + ",\"detail\":";
-  append_json_string(b, detail);
-  if (!errors.empty()) {
-    b += ",\"errors\":[";
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-      if (i > 0) b += ',';
-      b += "{\"pointer\":";
-      append_json_string(b, errors[i].pointer);
-      b += ",\"detail\":";
-      append_json_string(b, errors[i].detail);
-      b += '}';
-    }
-    b += ']';
-  }
-  b += '}';
+  r.body = json::serialize(body);
   return r;
 }
 

@@ -3,6 +3,8 @@
 // application/problem+json, with the offending field as a JSON pointer where
 // there is one.
 
+#include <boost/json/object.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,8 +19,10 @@ struct field_error {
 };
 
 // {"type":"about:blank","title":<reason phrase>,"status":…,"detail":…,"errors":[…]}
+// followed by the members of `extra` (RFC 9457 extension members). Text from
+// a client is made valid UTF-8 first, so every error body is valid JSON.
 response problem(unsigned status, std::string_view detail,
-                 const std::vector<field_error>& errors = {});
+                 const std::vector<field_error>& errors = {}, const boost::json::object& extra = {});
 
 // The standard reason phrase ("Unprocessable Content" for 422, …).
 std::string_view reason_phrase(unsigned status);

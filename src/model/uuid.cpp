@@ -91,6 +91,18 @@ std::string uuid_v5(std::string_view resource, std::string_view idempotency_key,
   return format(id.data);
 }
 
+std::string request_fingerprint(std::span<const std::string> bodies) {
+  // Its own namespace: a fingerprint never equals a message id.
+  static const boost::uuids::uuid k_namespace = {{0x3b, 0x5e, 0x8a, 0x10, 0x7c, 0x2d, 0x4f, 0x61,
+                                                  0x9e, 0x44, 0xd1, 0x0a, 0x6b, 0x83, 0x27, 0xf5}};
+  // Length-prefixed, so no two different lists serialise to the same name.
+  std::string name = std::to_string(bodies.size());
+  for (const auto& b : bodies) name.append(1, '\n').append(std::to_string(b.size())).append(1, ':').append(b);
+  const boost::uuids::name_generator_sha1 gen(k_namespace);
+  const boost::uuids::uuid id = gen(name.data(), name.size());
+  return format(id.data);
+}
+
 bool is_uuid(std::string_view s) {
   if (s.size() != 36) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {

@@ -3,6 +3,7 @@
 // (resource, Idempotency-Key, index) so a retried POST maps to the same ids.
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,12 @@ std::string uuid_v7();
 // Deterministic: the same inputs give the same id.
 std::string uuid_v5(std::string_view resource, std::string_view idempotency_key,
                     std::size_t index);
+
+// The fingerprint of a whole request: a name-based (SHA-1) UUID over the
+// count, order and bytes of its records' canonical bodies, so two requests
+// share it only when they carry the same records in the same order. The
+// dedup identity of an Idempotency-Key (broker::message::fingerprint).
+std::string request_fingerprint(std::span<const std::string> bodies);
 
 // True for the canonical 36-character lowercase or uppercase hex form.
 bool is_uuid(std::string_view s);

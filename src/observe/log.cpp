@@ -97,6 +97,23 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (std::size_t n = utf8_sequence(s, i)) {
+      out.append(s.substr(i, n));
+      i += n - 1;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+    }
+  }
+  return out;
+}
+
 void write(level l, std::string_view msg, std::initializer_list<field> fields) {
   if (!enabled(l) || l == level::off) return;
   std::string line;

@@ -43,4 +43,9 @@ inline void error(std::string_view m, std::initializer_list<field> f = {}) { wri
 // UTF-8 JSON whatever a client sent.
 void append_json_string(std::string& out, std::string_view s);
 
+// `s` with every byte that is not well-formed UTF-8 replaced by U+FFFD: text
+// from a client made safe to put into a JSON value (Boost.JSON serialises
+// strings byte for byte).
+std::string valid_utf8(std::string_view s);
+
 }  // namespace sluice::observe

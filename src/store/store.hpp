@@ -137,6 +137,19 @@ class store {
   // Where a message ended up, looking across all migrated tables.
   virtual result<message_status> status(std::string_view message_id) = 0;
 
+  // status() of each id, in order, in one call (a waiter's one round). This
+  // default asks one by one; a backend may answer with one query.
+  virtual result<std::vector<message_status>> statuses(std::span<const std::string> message_ids) {
+    std::vector<message_status> out;
+    out.reserve(message_ids.size());
+    for (const auto& id : message_ids) {
+      auto st = status(id);
+      if (!st) return st.error();
+      out.push_back(std::move(*st));
+    }
+    return out;
+  }
+
   // {} when the database answers.
   virtual std::error_code ping() = 0;
 

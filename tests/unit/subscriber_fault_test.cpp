@@ -12,9 +12,16 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/parse.hpp>
+
 #include "api/errors.hpp"
 #include "broker/sqlite/sqlite_broker.hpp"
 #include "observe/metrics.hpp"
+#include "pipeline/ingest.hpp"
 #include "pipeline/subscriber.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/faulty_broker.hpp"
@@ -233,16 +240,40 @@ TEST_F(subscriber_fault, ack_failing_after_commit_redelivery_makes_no_second_row
   EXPECT_EQ(*broker_->depth("users"), 0u);
 }
 
+// Through the one ingest call: every refused publish is a 503 with
+// Retry-After; a publish whose confirmation never came says "outcome unknown"
+// and names the message id (issue 11 #27).
 TEST_F(subscriber_fault, publish_failing_answers_503_with_retry_after) {
-  for (auto e : {broker::errc::unavailable, broker::errc::overloaded, broker::errc::closed}) {
+  config::config cfg;
+  observe::metrics metrics("test");
+  boost::asio::thread_pool blocking(1);
+  pipeline::ingest ingest(cfg, *broker_, *store_, metrics, blocking);
+  const auto resource = users(20);
+  for (auto e : {broker::errc::unavailable, broker::errc::overloaded, broker::errc::closed,
+                 broker::errc::storage_full, broker::errc::outcome_unknown}) {
     broker_->faults().fail_next(broker_op::publish, e);
-    auto ec = publish_sync(*broker_, {user(9, "Gus")});
-    ASSERT_EQ(ec, e);
-    auto resp = api::error_response(ec);
-    EXPECT_EQ(resp.status, 503u) << ec.message();
+    pipeline::ingest_request req;
+    req.resource = &resource;
+    req.records.push_back(boost::json::parse(R"({"name":"Gus","email":"g@x.test"})"));
+    boost::asio::io_context io;
+    std::optional<pipeline::ingest_result> out;
+    auto run = [&]() -> boost::asio::awaitable<void> { out = co_await ingest.accept(std::move(req)); };
+    boost::asio::co_spawn(io, run, boost::asio::detached);
+    io.run();
+    ASSERT_TRUE(out && out->refused) << make_error_code(e).message();
+    auto resp = api::refusal_response(*out->refused, cfg.http.max_batch);
+    EXPECT_EQ(resp.status, 503u) << make_error_code(e).message();
     bool retry_after = false;
     for (const auto& [k, v] : resp.headers) retry_after = retry_after || k == "Retry-After";
-    EXPECT_TRUE(retry_after) << ec.message();
+    EXPECT_TRUE(retry_after) << make_error_code(e).message();
+    auto body = boost::json::parse(resp.body).as_object();
+    if (e == broker::errc::outcome_unknown) {
+      ASSERT_EQ(out->refused->ids.size(), 1u);
+      EXPECT_EQ(body.at("outcome").as_string(), "unknown");
+      EXPECT_EQ(body.at("message_ids").as_array().at(0).as_string(), out->refused->ids.front());
+    } else {
+      EXPECT_FALSE(body.contains("outcome")) << resp.body;
+    }
   }
   // Nothing reached the queue.
   EXPECT_EQ(*broker_->depth("users"), 0u);
