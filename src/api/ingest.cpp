@@ -89,7 +89,9 @@ std::string accepted_body(const std::vector<std::string>& ids, bool single) {
 awaitable<http::response> post_records(context& ctx, const config::resource_def& resource,
                                        http::request& req) {
   const auto& limits = ctx.cfg.http;
-  auto trace = observe::continue_or_start(req.header("traceparent"));
+  // The server continued or started this request's trace: the answer, the
+  // access-log line and every message carry the same trace and span.
+  const auto& trace = req.trace;
   auto reject = [&](http::response r) {
     ctx.metrics.published(resource.name, "rejected", 1);
     r.set("traceparent", trace.traceparent());

@@ -86,6 +86,24 @@ TEST(delivery, idempotency_key_makes_one_row_and_refuses_a_different_body) {
   EXPECT_EQ(p.stop(), 0);
 }
 
+// Issue 11 #24: waits are bounded. With no wait slots a POST that asks to
+// wait is answered 202 at once (accepted, not waited for); the record is
+// stored all the same.
+TEST(delivery, prefer_wait_past_max_waiters_answers_202_at_once) {
+  temp_dir dir;
+  sluice_process p("serve", default_config(), dir.path(),
+                   {{"SLUICE_LOG_ACCESS_LOG", "false"}, {"SLUICE_HTTP_MAX_WAITERS", "0"}});
+  ASSERT_TRUE(p.start()) << p.log();
+  http_client c(p.port());
+  auto r = c.post("/v1/users", user_json("Wait", "w@bounded.test"), {{"Prefer", "wait=10"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  std::string id(parse_json(r.body).at("id").as_string());
+  ASSERT_TRUE(eventually([&] {
+    return parse_json(c.get("/v1/messages/" + id).body).at("status") == "stored";
+  })) << p.log();
+  EXPECT_EQ(p.stop(), 0);
+}
+
 TEST(delivery, every_subscription_gets_every_message_and_a_second_resource_needs_no_code) {
   temp_dir dir;
   auto cfg = dir.write("sluice.toml", two_resources_config);
