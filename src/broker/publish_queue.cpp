@@ -12,10 +12,14 @@ std::error_code admit(bool closing, std::error_code refused, std::size_t pending
 }
 
 std::error_code first_error(std::span<const std::error_code> results) {
+  std::error_code first;
   for (const auto& ec : results) {
-    if (ec) return ec;
+    // A call part of which may be stored must never read as "refused, nothing
+    // accepted", whatever failed beside it (issue 11 #27).
+    if (ec == errc::outcome_unknown) return ec;
+    if (ec && !first) first = ec;
   }
-  return {};
+  return first;
 }
 
 }  // namespace sluice::broker::detail

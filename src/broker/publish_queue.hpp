@@ -12,7 +12,9 @@
 //    pending (one larger than max_pending would otherwise be refused forever);
 //  - the callback runs exactly once, outside the queue lock: at once on the
 //    caller's thread when refused, else on the queue thread with the first
-//    error among its messages' results ({} when all succeeded);
+//    error among its messages' results ({} when all succeeded), except that
+//    errc::outcome_unknown wins over any other error (part of the call may
+//    be stored);
 //  - close(): completes what was accepted (bounded by drain_limit: what is
 //    still queued after it fails with errc::unavailable), later calls get
 //    errc::closed. Idempotent; may be called from a callback.
@@ -70,7 +72,8 @@ namespace detail {
 // The admission rule, in one place (see the top of this file).
 std::error_code admit(bool closing, std::error_code refused, std::size_t pending, std::size_t n,
                       std::size_t max_pending);
-// A call's result: the first error among its messages' results, else {}.
+// A call's result: errc::outcome_unknown when any message has it, else the
+// first error among its messages' results, else {}.
 std::error_code first_error(std::span<const std::error_code> results);
 }  // namespace detail
 

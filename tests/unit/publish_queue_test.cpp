@@ -223,6 +223,22 @@ TEST(publish_queue, a_failing_message_fails_only_its_own_call) {
   ASSERT_EQ(s.groups().size(), 2u);  // a, b and c were still one group
 }
 
+// Issue 11 #27: a call of which one message may be stored is never reported
+// as refused ("nothing accepted"), whichever message failed first.
+TEST(publish_queue, an_unknown_outcome_wins_over_any_refusal_in_the_same_call) {
+  const std::error_code ok{};
+  const std::error_code refused = errc::unavailable;
+  const std::error_code unknown = errc::outcome_unknown;
+  const std::error_code conflict = errc::conflict;
+  auto of = [](std::initializer_list<std::error_code> r) {
+    return detail::first_error(std::span<const std::error_code>(r.begin(), r.size()));
+  };
+  EXPECT_EQ(of({ok, ok}), ok);
+  EXPECT_EQ(of({ok, refused, conflict}), refused);
+  EXPECT_EQ(of({refused, unknown}), unknown);
+  EXPECT_EQ(of({conflict, ok, unknown, refused}), unknown);
+}
+
 TEST(publish_queue, an_empty_call_succeeds_at_once) {
   fake_sender s;
   publish_queue<message> q(s, {});

@@ -5,6 +5,7 @@
 #include "broker/sqlite/sqlite_broker.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,6 +263,70 @@ TEST_F(SqliteBrokerTest, DeduplicatedIdsAreRememberedAfterTheLastAck) {
   EXPECT_FALSE(publish_one(*b, keyed("{\"a\":1}")));  // a retry: no new delivery
   EXPECT_EQ(publish_one(*b, keyed("{\"a\":2}")), errc::conflict);
   EXPECT_EQ(b->depth("sink").value(), 0u);
+}
+
+// Issue 11 #9: the dedup identity is (id, request fingerprint). The same
+// record sent by another request (another fingerprint) is a conflict even
+// with the same body; the same request again is a no-op.
+TEST_F(SqliteBrokerTest, ADeduplicatedIdIsTheSameMessageOnlyWithTheSameFingerprint) {
+  auto b = open_with_sink();
+  ASSERT_TRUE(b);
+  auto keyed = [](std::string fingerprint) {
+    auto m = make_message("k1", "users", "{\"a\":1}");
+    m.deduplicate = true;
+    m.fingerprint = std::move(fingerprint);
+    return m;
+  };
+  ASSERT_FALSE(publish_one(*b, keyed("request-A")));
+  EXPECT_EQ(publish_one(*b, keyed("request-B")), errc::conflict);
+  EXPECT_EQ(publish_one(*b, keyed("")), errc::conflict);
+  EXPECT_FALSE(publish_one(*b, keyed("request-A")));
+  EXPECT_EQ(b->depth("sink").value(), 1u);
+  EXPECT_EQ(drain(*b, "sink", 1).size(), 1u);
+  // Still remembered after the ack.
+  EXPECT_EQ(publish_one(*b, keyed("request-B")), errc::conflict);
+  EXPECT_FALSE(publish_one(*b, keyed("request-A")));
+  EXPECT_EQ(b->depth("sink").value(), 0u);
+}
+
+// A queue file written before the fingerprint column existed (schema v1) is
+// migrated when opened: its messages are kept and compared by body.
+TEST_F(SqliteBrokerTest, AVersionOneQueueFileIsMigratedAndKeepsItsMessages) {
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
+    const char* v1 = R"sql(
+      CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+        topic TEXT NOT NULL, body BLOB NOT NULL, headers TEXT NOT NULL,
+        accepted_at_us INTEGER NOT NULL, keep_until_us INTEGER NOT NULL DEFAULT 0);
+      CREATE INDEX messages_keep_until ON messages (keep_until_us) WHERE keep_until_us > 0;
+      CREATE TABLE subscriptions (name TEXT PRIMARY KEY, topic TEXT NOT NULL);
+      CREATE TABLE deliveries (subscription TEXT NOT NULL, seq INTEGER NOT NULL,
+        visible_at_us INTEGER NOT NULL, attempts INTEGER NOT NULL, lease INTEGER,
+        PRIMARY KEY (subscription, seq)) WITHOUT ROWID;
+      INSERT INTO subscriptions VALUES ('sink', 'users');
+      INSERT INTO messages (id, topic, body, headers, accepted_at_us, keep_until_us)
+        VALUES ('old', 'users', CAST('{"a":1}' AS BLOB), '', 1, 9000000000000000);
+      INSERT INTO deliveries VALUES ('sink', 1, 0, 0, NULL);
+      PRAGMA user_version = 1;
+    )sql";
+    ASSERT_EQ(sqlite3_exec(db.get(), v1, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db.get());
+  }
+  auto b = open();
+  ASSERT_TRUE(b);
+  auto again = make_message("old", "users", "{\"a\":1}");
+  again.deduplicate = true;
+  EXPECT_FALSE(publish_one(*b, again));  // same body, no fingerprint: the same message
+  again.fingerprint = "request-A";
+  EXPECT_EQ(publish_one(*b, again), errc::conflict);
+  EXPECT_EQ(b->depth("sink").value(), 1u);
+  auto got = drain(*b, "sink", 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].msg.id, "old");
+  b.reset();
+  EXPECT_TRUE(open());  // reopening the migrated file works too
 }
 
 TEST_F(SqliteBrokerTest, DeduplicatedIdsAreForgottenAfterTheWindow) {

@@ -20,15 +20,18 @@ result<std::int64_t> query_int(connection& db, const std::string& sql, std::stri
 }
 
 // errc::conflict when `id` is held as a different message; true when it is
-// held as this one; false when it is not held.
+// held as this one; false when it is not held. The identity is (id, topic,
+// fingerprint), or (id, topic, body) when neither side has a fingerprint: the
+// same record carried by another request is another message (issue 11 #9).
 result<bool> held_as(connection& db, const message& msg) {
-  auto stmt = db.prepare("SELECT topic, body FROM messages WHERE id = ?1");
+  auto stmt = db.prepare("SELECT topic, body, fingerprint FROM messages WHERE id = ?1");
   if (!stmt) return stmt.error();
   stmt->bind_text(1, msg.id);
   auto row = stmt->step();
   if (!row) return row.error();
   if (!*row) return false;
-  if (stmt->text_at(0) != msg.topic || stmt->blob_at(1) != msg.body) return errc::conflict;
+  if (stmt->text_at(0) != msg.topic || stmt->blob_at(2) != msg.fingerprint) return errc::conflict;
+  if (msg.fingerprint.empty() && stmt->blob_at(1) != msg.body) return errc::conflict;
   return true;
 }
 
@@ -67,15 +70,16 @@ std::error_code insert_messages(connection& db, std::span<const message> message
     if (*held) continue;
 
     auto insert = db.prepare(
-        "INSERT INTO messages (id, topic, body, headers, accepted_at_us, keep_until_us) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        "INSERT INTO messages (id, topic, body, headers, accepted_at_us, keep_until_us, "
+        "fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!insert) return insert.error();
     insert->bind_text(1, msg.id)
         .bind_text(2, msg.topic)
         .bind_blob(3, msg.body)
         .bind_text(4, encode_headers(msg.headers))
         .bind(5, msg.accepted_at_us != 0 ? msg.accepted_at_us : now_us)
-        .bind(6, msg.deduplicate ? now_us + dedup_window_us : std::int64_t{0});
+        .bind(6, msg.deduplicate ? now_us + dedup_window_us : std::int64_t{0})
+        .bind_blob(7, msg.fingerprint);
     if (auto ec = insert->run()) return ec;
     const std::int64_t seq = db.last_insert_rowid();
 

@@ -25,8 +25,9 @@ using sluice::sqlite::statement;
 
 // In a transaction. Appends `messages` and one delivery per subscription of
 // each message's topic, visible at `now_us`. A message whose id is already
-// held with the same topic and body is skipped (an idempotent retry); the same
-// id with another topic or body fails with errc::conflict, leaving partial
+// held with the same topic and fingerprint (and body, when the fingerprint is
+// empty) is skipped (an idempotent retry); the same id with another topic,
+// fingerprint or body fails with errc::conflict, leaving partial
 // work for the caller to roll back. Messages of a topic without subscriptions
 // are not stored: nobody could receive them.
 // Messages marked `deduplicate` are kept `dedup_window_us` after the last ack.

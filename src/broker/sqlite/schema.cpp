@@ -5,7 +5,7 @@
 namespace sluice::broker::sqlite {
 namespace {
 
-constexpr const char* k_create_v1 = R"sql(
+constexpr const char* k_create = R"sql(
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS messages (
   body BLOB NOT NULL,
   headers TEXT NOT NULL,
   accepted_at_us INTEGER NOT NULL,
-  keep_until_us INTEGER NOT NULL DEFAULT 0  -- idempotent ids: kept after the last ack until then
+  keep_until_us INTEGER NOT NULL DEFAULT 0,  -- idempotent ids: kept after the last ack until then
+  fingerprint BLOB NOT NULL DEFAULT x''  -- the request's digest: dedup identity with id (v2)
 );
 CREATE INDEX IF NOT EXISTS messages_keep_until ON messages (keep_until_us) WHERE keep_until_us > 0;
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -28,7 +29,15 @@ CREATE TABLE IF NOT EXISTS deliveries (
   lease INTEGER,
   PRIMARY KEY (subscription, seq)
 ) WITHOUT ROWID;
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
+)sql";
+
+// v1 → v2: the request fingerprint (message::fingerprint). Rows written by v1
+// get '' and are compared by body, as v1 did. ADD COLUMN with a constant
+// default rewrites nothing, so it is instant on a large queue file.
+constexpr const char* k_migrate_v1_v2 = R"sql(
+ALTER TABLE messages ADD COLUMN fingerprint BLOB NOT NULL DEFAULT x'';
+PRAGMA user_version = 2;
 )sql";
 
 result<std::int64_t> user_version(connection& db) {
@@ -42,7 +51,8 @@ result<std::int64_t> user_version(connection& db) {
 std::error_code create_or_check(connection& db) {
   auto version = user_version(db);
   if (!version) return version.error();
-  if (*version == 0) return db.exec(k_create_v1);
+  if (*version == 0) return db.exec(k_create);
+  if (*version == 1) return db.exec(k_migrate_v1_v2);
   // A newer sluice wrote this file; guessing at its layout could lose messages.
   if (*version != k_schema_version) return make_sqlite_error(SQLITE_MISMATCH);
   return {};

@@ -1,7 +1,8 @@
 #pragma once
 // The queue file's schema and connection settings. Private to src/broker/sqlite/.
 //
-//   messages       one row per published message; `seq` orders the topic.
+//   messages       one row per published message; `seq` orders the topic;
+//                  `fingerprint` is message::fingerprint ('' when none).
 //   subscriptions  name → topic.
 //   deliveries     one row per (subscription, message) not yet acked: the
 //                  subscription's queue. `lease` is NULL or the token of the
@@ -20,7 +21,8 @@ using sluice::sqlite::connection;
 using sluice::sqlite::make_sqlite_error;
 using sluice::sqlite::statement;
 
-inline constexpr int k_schema_version = 1;
+// 2: messages.fingerprint. A version-1 file is migrated in place when opened.
+inline constexpr int k_schema_version = 2;
 
 // For the connection that writes: WAL, synchronous=FULL, then creates or
 // checks the schema in one IMMEDIATE transaction so that processes opening the
