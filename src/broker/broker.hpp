@@ -26,7 +26,7 @@ namespace sluice::broker {
 enum class errc {
   unavailable = 1,  // the broker cannot be reached or failed to persist
   overloaded,       // too many publishes waiting; retry later
-  conflict,         // a message id was reused with a different body
+  conflict,         // a message id was reused by another message (see message::fingerprint)
   closed,           // the broker is shutting down
   unknown_subscription,
   storage_full,  // the broker's disk is full: publishes are refused until it drains
@@ -48,7 +48,9 @@ struct message {
   std::int64_t accepted_at_us = 0;    // wall clock, microseconds since epoch
   // The id comes from a client's Idempotency-Key: the broker recognises a
   // republish of it for its duplicate window even after every subscription
-  // acked it (the same body is a no-op; another body is errc::conflict).
+  // acked it (the same fingerprint — or body, without one — is a no-op;
+  // another is errc::conflict, on every backend; see each backend's header
+  // for what it cannot compare).
   bool deduplicate = false;
   // For deduplicated messages: a digest of the whole request that carried
   // them (count, order and content of every record). The dedup identity is

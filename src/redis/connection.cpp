@@ -1,5 +1,6 @@
 #include "redis/connection.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <vector>
@@ -130,5 +131,12 @@ void connection::set_timeout(std::chrono::milliseconds t) {
 }
 
 void connection::interrupt() { ::shutdown(ctx_->fd, SHUT_RDWR); }
+
+bool connection::stale() const {
+  if (broken()) return true;
+  // No reply is owed, so anything readable is an EOF, a reset or junk.
+  pollfd p{ctx_->fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
+}
 
 }  // namespace sluice::redis

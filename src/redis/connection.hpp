@@ -74,6 +74,11 @@ class connection {
   std::chrono::milliseconds io_timeout() const { return io_timeout_; }
 
   bool broken() const { return broken_ || ctx_->err != 0; }
+  // With no reply outstanding: true when the connection cannot be used (the
+  // server closed or reset it, e.g. it restarted). Lets a caller open a new
+  // one before sending, rather than send into a dead socket and not know
+  // whether the command ran.
+  bool stale() const;
   // Shuts the socket down so that a blocked read returns at once; the
   // connection is broken afterwards. Safe from another thread.
   void interrupt();

@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "support/broker_backends.hpp"
 
@@ -176,6 +177,53 @@ TEST_P(broker_contract, republishing_an_id_delivers_it_once) {
   auto got = pull_n(b(), sub, 2, 500ms);
   EXPECT_EQ(got.size(), 1u);
   EXPECT_FALSE(b().ack(got));
+}
+
+// Issue 11 #9: the dedup identity is (id, fingerprint of the request). The
+// same record under the same id from another request is a conflict and
+// delivers nothing; the same request again is a no-op.
+TEST_P(broker_contract, an_id_reused_by_another_request_conflicts_even_with_the_same_body) {
+  auto sub = declare("s");
+  auto first = make("req-1", topic_);
+  first.deduplicate = true;
+  first.fingerprint = std::string("request-A\x01\xff", 11);  // a digest: any bytes
+  auto other = first;
+  other.fingerprint = std::string("request-B\x01\xff", 11);
+  ASSERT_FALSE(publish_sync(b(), {first}));
+  EXPECT_EQ(publish_sync(b(), {other}), broker::errc::conflict);
+  EXPECT_FALSE(publish_sync(b(), {first}));
+  // Shorter than the visibility timeout, so an unacked message cannot come back.
+  auto got = pull_n(b(), sub, 3, 500ms);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].msg.id, "req-1");
+  EXPECT_FALSE(b().ack(got));
+}
+
+// Issue 11 #27: a publish the broker received but never confirmed is
+// errc::outcome_unknown (not "refused"); a retry with the same id and
+// fingerprint, once the broker is back, settles it.
+TEST_P(broker_contract, a_publish_sent_but_never_confirmed_has_an_unknown_outcome) {
+  auto sub = declare("s");
+  ASSERT_FALSE(publish_sync(b(), {make("warm-up", topic_)}));  // the connection is open
+  auto m = make("unconfirmed", topic_);
+  m.deduplicate = true;
+  m.fingerprint = "request-U";
+  if (!backend_->freeze(true)) GTEST_SKIP() << "local and transactional: never unknown";
+  auto ec = publish_sync(b(), {m});
+  ASSERT_TRUE(backend_->freeze(false));
+  EXPECT_EQ(ec, broker::errc::outcome_unknown) << ec.message();
+  std::error_code retried = broker::errc::unavailable;
+  for (int i = 0; i < 60 && retried; ++i) {  // ≤ 60 s while the client reconnects
+    retried = publish_sync(b(), {m});
+    if (retried) std::this_thread::sleep_for(1s);
+  }
+  EXPECT_FALSE(retried) << retried.message();
+  std::set<std::string> ids;
+  for (const auto& d : pull_n(b(), sub, 2, 10s)) {
+    ids.insert(d.msg.id);
+    EXPECT_FALSE(b().ack(std::span(&d, 1)));
+  }
+  EXPECT_TRUE(ids.count("unconfirmed")) << "the retry was not delivered";
 }
 
 TEST_P(broker_contract, acknowledged_messages_survive_a_broker_restart) {

@@ -1,5 +1,6 @@
 #include "support/broker_backends.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <thread>
@@ -64,6 +65,10 @@ class server_backend final : public broker_backend {
     return b ? std::move(*b) : nullptr;
   }
   bool restart(bool hard) override { return server_.restart(hard) && reachable(); }
+  bool freeze(bool on) override {
+    server_.signal(on ? SIGSTOP : SIGCONT);
+    return true;
+  }
 
  private:
   bool reachable() {

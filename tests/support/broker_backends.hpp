@@ -27,6 +27,11 @@ class broker_backend {
   // then starts it again on the same data; reconnects get(). For the embedded
   // queue, the client is dropped and the file reopened.
   virtual bool restart(bool hard) = 0;
+  // Freezes (SIGSTOP) or thaws (SIGCONT) the broker server, so that what is
+  // sent to it is never answered. False where there is no server (the
+  // embedded queue is local and transactional: it never leaves an outcome
+  // unknown).
+  virtual bool freeze(bool) { return false; }
 };
 
 std::vector<std::string> broker_backend_names();

@@ -98,6 +98,10 @@ bool rabbitmq_server::start() {
   return node_->start([port] { return port_open(port); }, std::chrono::seconds(60));
 }
 
+void rabbitmq_server::signal(int sig) {
+  if (node_ && node_->pid() > 0) ::kill(-node_->pid(), sig);
+}
+
 bool rabbitmq_server::restart(bool hard) {
   if (!node_) return false;
   if (hard) {

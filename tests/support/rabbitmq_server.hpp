@@ -34,6 +34,9 @@ class rabbitmq_server {
   // SIGTERM (hard = false) or SIGKILL of the node, then starts it again on
   // the same ports and mnesia dir.
   bool restart(bool hard);
+  // For fault tests: sends `sig` (SIGSTOP/SIGCONT) to the node's process
+  // group (the shell, beam.smp and its helpers), by PID.
+  void signal(int sig);
 
  private:
   rabbitmq_server() = default;

@@ -86,6 +86,10 @@ bool redis_server::start() {
   return proc_->start([port] { return answers_ping(port); }, std::chrono::seconds(30));
 }
 
+void redis_server::signal(int sig) {
+  if (proc_) proc_->signal(sig);
+}
+
 bool redis_server::restart(bool hard) {
   if (proc_) {
     if (hard) {

@@ -33,6 +33,8 @@ class redis_server {
   // SIGTERM (Redis flushes the AOF and exits) or SIGKILL, then starts again
   // on the same port and data dir; true once it answers PING.
   bool restart(bool hard);
+  // For fault tests: sends `sig` (SIGSTOP/SIGCONT) to the server by PID.
+  void signal(int sig);
 
  private:
   redis_server() = default;

@@ -9,6 +9,7 @@ namespace {
 constexpr const char* k_msg_id = "Nats-Msg-Id";
 constexpr const char* k_topic = "Sluice-Topic";
 constexpr const char* k_accepted_at = "Sluice-Accepted-At";
+constexpr const char* k_fingerprint = "Sluice-Fingerprint";
 
 bool reserved(std::string_view key) {
   auto starts = [&](std::string_view p) {
@@ -66,6 +67,9 @@ handle<natsMsg> encode(const message& m, const std::string& subject, const std::
   natsStatus s = natsMsgHeader_Set(raw, k_msg_id, m.id.c_str());
   if (s == NATS_OK) s = natsMsgHeader_Set(raw, k_topic, m.topic.c_str());
   if (s == NATS_OK) s = natsMsgHeader_Set(raw, k_accepted_at, accepted.c_str());
+  if (s == NATS_OK && !m.fingerprint.empty()) {
+    s = natsMsgHeader_Set(raw, k_fingerprint, encode_fingerprint(m.fingerprint).c_str());
+  }
   for (const auto& [k, v] : m.headers) {
     if (s == NATS_OK && !k.empty() && !reserved(k))
       s = natsMsgHeader_Add(raw, k.c_str(), v.c_str());
@@ -97,6 +101,19 @@ message decode(natsMsg* msg, std::string_view topic_fallback) {
   }
   return m;
 }
+
+std::string encode_fingerprint(std::string_view fingerprint) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(fingerprint.size() * 2);
+  for (unsigned char c : fingerprint) {
+    out += k_hex[c >> 4];
+    out += k_hex[c & 0xf];
+  }
+  return out;
+}
+
+std::string fingerprint_of(natsMsg* msg) { return header(msg, k_fingerprint); }
 
 std::string make_receipt(std::uint64_t stream_seq, std::uint64_t delivered,
                          std::string_view reply) {

@@ -7,6 +7,7 @@
 //   Nats-Msg-Id         the message id (JetStream's duplicate detection)
 //   Sluice-Topic        the topic, unsanitised
 //   Sluice-Accepted-At  accepted_at_us in decimal
+//   Sluice-Fingerprint  message::fingerprint in hex, when it has one
 // Headers named Nats-* or Sluice-* are reserved and not handed back.
 
 #include <nats/nats.h>
@@ -33,6 +34,12 @@ handle<natsMsg> encode(const message& m, const std::string& subject, const std::
 // The message carried by `msg` (fetched from a consumer); `topic_fallback`
 // when it has no Sluice-Topic header.
 message decode(natsMsg* msg, std::string_view topic_fallback);
+
+// message::fingerprint as the Sluice-Fingerprint header carries it (hex:
+// a header value cannot hold any byte), and that header of `msg` ("" when
+// it has none).
+std::string encode_fingerprint(std::string_view fingerprint);
+std::string fingerprint_of(natsMsg* msg);
 
 // Receipts: "<stream sequence> <times delivered> <ack reply subject>".
 std::string make_receipt(std::uint64_t stream_seq, std::uint64_t delivered, std::string_view reply);

@@ -19,17 +19,21 @@
 // Publishing: publish() only queues (never blocks) in the shared
 // publish_queue; its thread sends each group's messages with Nats-Msg-Id =
 // message id and a reply inbox, all at once, then collects their PubAcks (the
-// stream has stored them). A call fails with errc::unavailable
-// as soon as one of its messages fails, times out (publish_timeout) or the
-// connection drops.
+// stream has stored them). A call fails with errc::unavailable when one of
+// its messages could not be sent or was refused, and with
+// errc::outcome_unknown when one was sent but its PubAck did not come within
+// publish_timeout or the connection dropped first (it may be stored).
 //
 // Deviations from the broker contract (JetStream cannot do better):
 //  - Publish is not all-or-nothing: a call of several messages that answers
 //    errc::unavailable may have stored some of them. The client's retry with
 //    the same ids (Idempotency-Key) is dropped by the stream's duplicate window.
-//  - Every message id is remembered for dedup_window; a republished id is
-//    silently dropped and reported as success even when its body differs
-//    (errc::conflict is never returned: the first body wins).
+//  - Every message id is remembered for dedup_window. A republished id is
+//    dropped; the message the stream kept is fetched and compared (id, topic,
+//    the Sluice-Fingerprint header, or the body without one): the same is a
+//    no-op, another is errc::conflict. When the kept message was already
+//    acked by every subscription and removed, nothing is left to compare
+//    with and the republish is taken as a retry (a no-op).
 //  - release(count_attempt = false): JetStream counts every delivery, so the
 //    release is recorded in the attempts bucket on the server first (then the
 //    NAK); whichever process receives the message next subtracts it. If the
@@ -66,7 +70,7 @@ struct nats_broker_options {
   std::chrono::milliseconds dedup_window{24 * 3600 * 1000};  // stream Duplicates window
   std::size_t max_pending =
       100'000;  // messages queued or awaiting a PubAck before errc::overloaded
-  std::chrono::milliseconds publish_timeout{5000};  // PubAck wait before errc::unavailable
+  std::chrono::milliseconds publish_timeout{5000};  // PubAck wait before errc::outcome_unknown
   std::chrono::milliseconds request_timeout{5000};  // JetStream API calls (declare, depth, ping)
   std::int64_t max_ack_pending = 20'000;            // per consumer: leased and unacked
   int replicas = 1;  // of streams (and the attempts bucket) created here; never lowered

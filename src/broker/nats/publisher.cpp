@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "broker/nats/codec.hpp"
+#include "broker/nats/duplicates.hpp"
 
 namespace sluice::broker::nats {
 namespace {
@@ -61,6 +62,7 @@ void publisher::send(std::span<message> items, std::span<const std::size_t> /*ca
   natsConnection* conn = link_.connection();
   std::size_t waiting = 0;
   std::vector<bool> acked(n, false);
+  std::vector<std::pair<std::size_t, std::uint64_t>> duplicates;  // item, kept sequence
   for (std::size_t i = 0; i < n; ++i) {
     const auto& m = items[i];
     natsStatus s = NATS_NOT_YET_CONNECTED;
@@ -88,15 +90,25 @@ void publisher::send(std::span<message> items, std::span<const std::size_t> /*ca
       if (token >= first && token < first + n && !acked[token - first]) {
         acked[token - first] = true;
         --waiting;
-        if (!puback_ok(reply.get())) out[token - first] = errc::unavailable;
+        if (!puback_ok(reply.get())) {
+          out[token - first] = errc::unavailable;
+        } else if (auto kept = duplicate_of(reply.get())) {
+          duplicates.emplace_back(token - first, *kept);
+        }
       }
     } else if (s != NATS_OK && s != NATS_TIMEOUT) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
-  // No PubAck in time, or the connection dropped: may or may not be stored.
+  // Sent, but no PubAck in time or the connection dropped: may or may not be
+  // stored (issue 11 #27). Those never sent were marked unavailable above.
   for (std::size_t i = 0; i < n; ++i) {
-    if (!acked[i]) out[i] = errc::unavailable;
+    if (!acked[i]) out[i] = errc::outcome_unknown;
+  }
+  // Dropped as duplicates: a no-op only for the same message (issue 11 #9).
+  for (const auto& [i, seq] : duplicates) {
+    const auto& m = items[i];
+    out[i] = judge_duplicate(link_.jetstream(), stream_name(options_.name_space, m.topic), seq, m);
   }
 }
 

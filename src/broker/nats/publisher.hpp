@@ -7,7 +7,10 @@
 // stream's subject with a reply subject "<inbox>.<token>" (what
 // js_PublishMsgAsync does, without handing libnats a callback into this
 // object), then the PubAcks are read from the inbox until all arrived, the
-// ack timeout passed, or the connection dropped (errc::unavailable).
+// ack timeout passed, or the connection dropped. A message that could not be
+// sent fails with errc::unavailable; one sent without a PubAck in time with
+// errc::outcome_unknown; one the stream dropped as a duplicate is a no-op, or
+// errc::conflict when the message it kept is another (duplicates.hpp).
 //
 // Thread safety: submit(), fail_in_flight() and close() from any thread.
 

@@ -4,7 +4,8 @@
 //
 // RabbitMQ has no publish-side deduplication. This cache makes a retried
 // POST that reaches the same Sluice process within the window a no-op (same
-// topic and body) or errc::conflict (another body). A retry that reaches
+// topic and fingerprint — or body, for a message without a fingerprint) or
+// errc::conflict (another request, even with the same body). A retry that reaches
 // another process, or one after a restart, is published again: the store's
 // unique message id makes that duplicate harmless (one row), but a reused key
 // with a different body is then not detected on this broker.
@@ -26,17 +27,22 @@ class dedup_cache {
       : window_(window), capacity_(capacity) {}
 
   enum class verdict { fresh, duplicate, conflict };
-  // Thread-safe.
+  // Thread-safe. `fresh` also for an id remembered unconfirmed with the
+  // same identity: its outcome is unknown, so it must be sent again.
   verdict check(const message& m);
-  // Records a message as published (after its confirm). Thread-safe.
-  void remember(const message& m);
+  // Records a message as published: `confirmed` after its confirm, or not
+  // when its outcome is unknown (the id is claimed: another identity is a
+  // conflict, the same one is not a duplicate yet). Thread-safe.
+  void remember(const message& m, bool confirmed = true);
 
  private:
   struct entry {
-    std::size_t fingerprint;
+    std::string identity;
+    bool confirmed = false;
     std::chrono::steady_clock::time_point expires;
   };
-  static std::size_t fingerprint_of(const message& m);
+  // Topic + fingerprint, or a hash of topic + body without a fingerprint.
+  static std::string identity_of(const message& m);
   void expire(std::chrono::steady_clock::time_point now);
 
   const std::chrono::milliseconds window_;

@@ -109,14 +109,21 @@ void publisher::send(std::span<outgoing> items, std::span<const std::size_t> /*c
   auto fail_all = [&] { std::fill(out.begin(), out.end(), make_error_code(errc::unavailable)); };
   if (!session_.is_open() || !declare_exchanges(items)) return fail_all();
   const std::uint64_t first_seq = next_seq_;
-  for (const auto& o : items) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& o = items[i];
     encoded_properties props(o.msg, o.attempts_before);
     int status = amqp_basic_publish(session_.get(), session::k_channel, bytes_of(o.exchange),
                                     bytes_of(o.routing_key), /*mandatory=*/1, /*immediate=*/0,
                                     props.get(), bytes_of(o.msg.body));
     if (status != AMQP_STATUS_OK) {
       lost(std::string("publish: ") + amqp_error_string2(status));
-      return fail_all();
+      // Those already written may be stored; this one and the rest were not
+      // (a message whose frames did not all arrive is not stored).
+      std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(i),
+                make_error_code(errc::outcome_unknown));
+      std::fill(out.begin() + static_cast<std::ptrdiff_t>(i), out.end(),
+                make_error_code(errc::unavailable));
+      return;
     }
     ++next_seq_;
   }
@@ -130,9 +137,10 @@ void publisher::send(std::span<outgoing> items, std::span<const std::size_t> /*c
     }
     if (!read_confirms(first_seq, settled, remaining, out)) break;
   }
-  // Unconfirmed (lost connection or timeout): may or may not be stored.
+  // Unconfirmed (lost connection or timeout): may or may not be stored
+  // (issue 11 #27). Nacks and returns were settled above as they are.
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (!settled[i]) out[i] = errc::unavailable;
+    if (!settled[i]) out[i] = errc::outcome_unknown;
   }
   next_try_ = clock::now() + k_idle_poll;
 }

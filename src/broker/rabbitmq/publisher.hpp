@@ -7,10 +7,12 @@
 // A group is one pipeline: its messages are published back to back
 // (persistent, mandatory), then the broker's basic.ack/nack frames are read
 // (one ack with `multiple` set often settles hundreds). A message fails with
-// errc::unavailable when nacked, when its confirm does not come within
-// confirm_timeout or when the connection drops (it may or may not be stored;
-// the client retries). While the connection is down, submit() fails at once;
-// the queue thread reconnects with capped exponential backoff and jitter.
+// errc::unavailable when nacked or when it could not be sent, and with
+// errc::outcome_unknown when it was sent but its confirm did not come within
+// confirm_timeout or the connection dropped first (it may or may not be
+// stored; the client retries with the same ids). While the connection is
+// down, submit() fails at once with errc::unavailable; the queue thread
+// reconnects with capped exponential backoff and jitter.
 
 #include <atomic>
 #include <chrono>

@@ -67,8 +67,10 @@ class rabbitmq_broker final : public broker {
     if (keyed.empty()) return publisher_.submit(std::move(out), std::move(done));
     publisher_.submit(std::move(out), [this, keyed = std::move(keyed),
                                        done = std::move(done)](std::error_code ec) {
-      if (!ec) {
-        for (const auto& m : keyed) dedup_.remember(m);
+      // Confirmed: a retry is a no-op. Outcome unknown: the ids stay claimed
+      // by this request (another one conflicts) but its retry is sent again.
+      if (!ec || ec == errc::outcome_unknown) {
+        for (const auto& m : keyed) dedup_.remember(m, !ec);
       }
       done(ec);
     });
@@ -170,6 +172,7 @@ class rabbitmq_broker final : public broker {
     p.connect_timeout = o.connect_timeout;
     p.retry_max = o.retry_max;
     p.heartbeat = o.heartbeat;
+    p.confirm_timeout = o.confirm_timeout;
     return p;
   }
 

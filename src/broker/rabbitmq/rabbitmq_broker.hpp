@@ -50,6 +50,7 @@ struct rabbitmq_broker_options {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds retry_max{5000};  // reconnect backoff cap
   std::chrono::seconds heartbeat{10};         // publisher connection
+  std::chrono::milliseconds confirm_timeout{10'000};  // then errc::outcome_unknown
   std::chrono::milliseconds dedup_window{24 * 3600 * 1000};
   std::size_t dedup_capacity = 100'000;
 };

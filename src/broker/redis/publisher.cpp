@@ -43,6 +43,7 @@ struct publisher::command {
       streams.insert(std::move(stream));
       auto fields = encode_fields(m);
       args.push_back(m.deduplicate ? "1" : "0");
+      args.push_back(m.deduplicate ? m.fingerprint : std::string());
       args.push_back(std::to_string(fields.size()));
       args.insert(args.end(), std::make_move_iterator(fields.begin()),
                   std::make_move_iterator(fields.end()));
@@ -94,15 +95,24 @@ void publisher::send(std::span<message> items, std::span<const std::size_t> call
     at += n;
   }
   std::vector<std::error_code> out(calls.size(), make_error_code(errc::unavailable));
+  std::vector<bool> unanswered(calls.size(), false);  // sent, no reply: may have run
   std::vector<std::size_t> todo(calls.size());
   std::iota(todo.begin(), todo.end(), std::size_t{0});
 
   bool ok = false;
   if (!refuse()) {
+    // A connection the server closed while idle (e.g. it restarted) is
+    // replaced before anything is sent on it: then a failure is a refusal.
+    if (conn_ && conn_->stale()) conn_.reset();
     // Twice at most: once more on a new connection when the first broke.
     for (int attempt = 0; attempt < 2 && !todo.empty(); ++attempt) {
       if (!conn_ && !connect()) break;
-      todo = send(cmds, todo, out);
+      todo = send(cmds, todo, out, unanswered);
+    }
+    // Issue 11 #27: sent but never answered, even after the resend: the
+    // script may have run (all of it: it is atomic) or not.
+    for (auto i : todo) {
+      if (unanswered[i]) out[i] = errc::outcome_unknown;
     }
     ok = todo.empty();
     if (ok) {
@@ -121,7 +131,8 @@ void publisher::send(std::span<message> items, std::span<const std::size_t> call
 
 std::vector<std::size_t> publisher::send(std::vector<command>& cmds,
                                          const std::vector<std::size_t>& todo,
-                                         std::vector<std::error_code>& out) {
+                                         std::vector<std::error_code>& out,
+                                         std::vector<bool>& unanswered) {
   for (auto i : todo) {
     auto args = views(cmds[i].args);
     if (cmds[i].eval) {
@@ -138,6 +149,7 @@ std::vector<std::size_t> publisher::send(std::vector<command>& cmds,
       // Broken: these may or may not have been applied; sending them again
       // is safe (same message ids, and the dedup check for marked ones).
       again.insert(again.end(), todo.begin() + static_cast<std::ptrdiff_t>(k), todo.end());
+      for (auto j = k; j < todo.size(); ++j) unanswered[todo[j]] = true;
       break;
     }
     if (error_starts_with(r.get(), "NOSCRIPT")) {

@@ -6,11 +6,14 @@
 // with appendfsync always) of the commands it read in one event-loop pass,
 // so concurrent POSTs share the disk flush (group commit).
 //
-// Connection loss: the unanswered part of a pipeline is sent once more on a
-// new connection (a server restart leaves the old one stale). If that fails
-// too, those publishes fail with errc::unavailable and the publisher is
-// "down": new publishes fail at once, without queueing, until a reconnect
-// (capped exponential backoff with jitter, tried by this thread) succeeds.
+// Connection loss: an idle connection the server closed is replaced before
+// sending. The unanswered part of a pipeline is sent once more on a new
+// connection. If that fails too, those publishes fail with
+// errc::outcome_unknown (they were sent: Redis may have run them) — or
+// errc::unavailable when nothing was sent (no connection could be opened) —
+// and the publisher is "down": new publishes fail at once with
+// errc::unavailable, without queueing, until a reconnect (capped exponential
+// backoff with jitter, tried by this thread) succeeds.
 // Private to src/broker/redis/.
 
 #include <chrono>
@@ -69,9 +72,10 @@ class publisher : private group_sender<message> {
   std::optional<clock::time_point> wake_at() override;
   void on_wake() override;
 
-  // Sends the commands of `todo` as one pipeline; returns those to send again.
+  // Sends the commands of `todo` as one pipeline; returns those to send
+  // again, marking in `unanswered` those sent without getting a reply.
   std::vector<std::size_t> send(std::vector<command>& cmds, const std::vector<std::size_t>& todo,
-                                std::vector<std::error_code>& out);
+                                std::vector<std::error_code>& out, std::vector<bool>& unanswered);
   void trim(const std::vector<command>& cmds);
   bool connect();
   void mark_down();

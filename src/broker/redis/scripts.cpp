@@ -4,23 +4,31 @@ namespace sluice::broker::redis {
 namespace {
 
 // Checks every dedup key before writing anything: a conflict leaves no trace.
-// The hash covers the stream (namespace + topic) and the body.
+// The dedup key's value is the message's identity: "f:" + a hash of the
+// stream (namespace + topic) and the request fingerprint, or, without a
+// fingerprint, a hash of the stream and the body (the value written before
+// fingerprints existed, so keys already set keep their meaning).
 constexpr std::string_view k_publish = R"lua(
 local plan = {}
 local a = 2
 for i = 1, #KEYS / 2 do
-  local n = tonumber(ARGV[a + 1])
-  local m = {stream = KEYS[2 * i - 1], dkey = KEYS[2 * i], first = a + 2, last = a + 1 + n}
+  local fingerprint = ARGV[a + 1]
+  local n = tonumber(ARGV[a + 2])
+  local m = {stream = KEYS[2 * i - 1], dkey = KEYS[2 * i], first = a + 3, last = a + 2 + n}
   if ARGV[a] == '1' then
-    local body = ''
-    for j = m.first, m.last, 2 do
-      if ARGV[j] == 'body' then body = ARGV[j + 1] end
+    if fingerprint ~= '' then
+      m.hash = 'f:' .. redis.sha1hex(m.stream .. '\n' .. fingerprint)
+    else
+      local body = ''
+      for j = m.first, m.last, 2 do
+        if ARGV[j] == 'body' then body = ARGV[j + 1] end
+      end
+      m.hash = redis.sha1hex(m.stream .. '\n' .. body)
     end
-    m.hash = redis.sha1hex(m.stream .. '\n' .. body)
     local held = redis.call('GET', m.dkey)
     if held then
       if held ~= m.hash then
-        return redis.error_reply('CONFLICT message id reused with a different body')
+        return redis.error_reply('CONFLICT message id reused by another request')
       end
       m.skip = true
     end

@@ -11,11 +11,12 @@ namespace sluice::broker::redis {
 
 enum class script : std::size_t {
   // KEYS: per message, its stream then its dedup key. ARGV[1] the duplicate
-  // window in ms, then per message: "1"/"0" (deduplicate), the number of
-  // field/value arguments, the fields and values (one of them "body").
-  // A dedup key already holding another topic+body hash fails the whole call
-  // with "CONFLICT"; holding the same hash skips that message. Nothing is
-  // written before every check passed.
+  // window in ms, then per message: "1"/"0" (deduplicate), the request
+  // fingerprint ("" for none), the number of field/value arguments, the
+  // fields and values (one of them "body"). A dedup key already holding
+  // another identity (topic + fingerprint, or topic + body without one) fails
+  // the whole call with "CONFLICT"; holding the same skips that message.
+  // Nothing is written before every check passed.
   publish,
   // KEYS[1] stream. ARGV group, consumer, min idle ms, count.
   // XAUTOCLAIMs entries idle for the visibility timeout, then XREADGROUPs new
