@@ -85,7 +85,7 @@ struct broker_config {
   std::chrono::milliseconds visibility_timeout{30'000};
   unsigned max_deliveries = 5;
   std::size_t max_pending = 100'000;  // queued publishes before POST answers 503
-  // How long a message id from an Idempotency-Key is remembered after delivery
+  // How long a message id from an Idempotency-Key is remembered, from its publish
   // (a retry within it is recognised; the same key with another body is 409).
   std::chrono::milliseconds dedup_window{86'400'000};
   // Prefix of every broker-side name (stream, exchange, queue, consumer group),
