@@ -28,24 +28,23 @@ namespace json = boost::json;
 std::optional<http::response> parse_body(const http::request& req, body_format format,
                                          unsigned depth, std::vector<json::value>& items,
                                          bool& single) {
-  json::parse_options opts;
-  opts.max_depth = depth;
   auto parse_one = [&](std::string_view text, std::string_view where) -> std::optional<http::response> {
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec, {}, opts);
-    if (ec) {
+    auto parsed = parse_strict_json(text, depth);
+    if (parsed.duplicate_key) {
+      // A repeated key would silently lose a value: refused, naming the key.
+      std::string detail = std::string(where) + "duplicate key ";
+      observe::append_json_string(detail, *parsed.duplicate_key);
+      detail += " in a JSON object";
+      return http::problem(400, detail);
+    }
+    if (parsed.error) {
+      const auto& ec = parsed.error;
       std::string detail = ec == json::error::too_deep
                                ? "JSON nested deeper than " + std::to_string(depth) + " levels"
                                : "malformed JSON: " + ec.message();
       return http::problem(400, std::string(where) + detail);
     }
-    if (auto key = first_duplicate_key(text)) {
-      // A repeated key would silently lose a value: refused, naming the key.
-      std::string detail = std::string(where) + "duplicate key ";
-      observe::append_json_string(detail, *key);
-      detail += " in a JSON object";
-      return http::problem(400, detail);
-    }
+    json::value v = std::move(parsed.value);
     items.push_back(std::move(v));
     return std::nullopt;
   };

@@ -1,6 +1,7 @@
 #include "api/request_parts.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -18,55 +19,90 @@ std::string lower_trimmed(std::string_view s) {
   return out;
 }
 
-// A basic_parser handler that builds nothing: it keeps the keys seen in each
-// open object and stops at the first repeated one.
-struct duplicate_finder {
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-
-  std::vector<std::set<std::string, std::less<>>> open;  // one per open object
-  std::string key;
-  std::optional<std::string> duplicate;
-
+// A basic_parser handler that builds the value (on a value_stack, as
+// Boost.JSON's own parser does) and keeps the keys seen in each open object,
+// stopping at the first repeated one: strictness in the same single pass.
+class strict_builder {
+ public:
+  static constexpr std::size_t max_object_size = boost::json::object::max_size();
+  static constexpr std::size_t max_array_size = boost::json::array::max_size();
+  static constexpr std::size_t max_key_size = boost::json::string::max_size();
+  static constexpr std::size_t max_string_size = boost::json::string::max_size();
   using ec_t = boost::system::error_code;
+
+  strict_builder() { stack_.reset(); }
+  boost::json::value release() { return stack_.release(); }
+  std::optional<std::string>& duplicate() { return duplicate_; }
+
   bool on_document_begin(ec_t&) { return true; }
   bool on_document_end(ec_t&) { return true; }
   bool on_array_begin(ec_t&) { return true; }
-  bool on_array_end(std::size_t, ec_t&) { return true; }
+  bool on_array_end(std::size_t n, ec_t&) {
+    stack_.push_array(n);
+    return true;
+  }
   bool on_object_begin(ec_t&) {
-    open.emplace_back();
+    open_.emplace_back();
     return true;
   }
-  bool on_object_end(std::size_t, ec_t&) {
-    open.pop_back();
+  bool on_object_end(std::size_t n, ec_t&) {
+    open_.pop_back();
+    stack_.push_object(n);
     return true;
   }
-  bool on_string_part(std::string_view, std::size_t, ec_t&) { return true; }
-  bool on_string(std::string_view, std::size_t, ec_t&) { return true; }
+  bool on_string_part(std::string_view s, std::size_t, ec_t&) {
+    stack_.push_chars(s);
+    return true;
+  }
+  bool on_string(std::string_view s, std::size_t, ec_t&) {
+    stack_.push_string(s);
+    return true;
+  }
   bool on_key_part(std::string_view s, std::size_t, ec_t&) {
-    key.append(s);
+    key_.append(s);
+    stack_.push_chars(s);
     return true;
   }
   bool on_key(std::string_view s, std::size_t, ec_t& ec) {
-    key.append(s);
-    if (!open.back().insert(key).second) {
-      duplicate = std::move(key);
-      ec = boost::json::error::syntax;  // stops the parse; the caller reads `duplicate`
+    key_.append(s);
+    if (!open_.back().insert(key_).second) {
+      duplicate_ = std::move(key_);
+      ec = boost::json::error::syntax;  // stops the parse; the caller reads duplicate()
       return false;
     }
-    key.clear();
+    key_.clear();
+    stack_.push_key(s);
     return true;
   }
   bool on_number_part(std::string_view, ec_t&) { return true; }
-  bool on_int64(std::int64_t, std::string_view, ec_t&) { return true; }
-  bool on_uint64(std::uint64_t, std::string_view, ec_t&) { return true; }
-  bool on_double(double, std::string_view, ec_t&) { return true; }
-  bool on_bool(bool, ec_t&) { return true; }
-  bool on_null(ec_t&) { return true; }
+  bool on_int64(std::int64_t i, std::string_view, ec_t&) {
+    stack_.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, std::string_view, ec_t&) {
+    stack_.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, std::string_view, ec_t&) {
+    stack_.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, ec_t&) {
+    stack_.push_bool(b);
+    return true;
+  }
+  bool on_null(ec_t&) {
+    stack_.push_null();
+    return true;
+  }
   bool on_comment_part(std::string_view, ec_t&) { return true; }
   bool on_comment(std::string_view, ec_t&) { return true; }
+
+ private:
+  boost::json::value_stack stack_;
+  std::vector<std::set<std::string, std::less<>>> open_;  // one per open object
+  std::string key_;
+  std::optional<std::string> duplicate_;
 };
 
 }  // namespace
@@ -127,13 +163,24 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
   return false;
 }
 
-std::optional<std::string> first_duplicate_key(std::string_view text) {
+strict_json parse_strict_json(std::string_view text, std::size_t max_depth) {
   boost::json::parse_options opts;
-  opts.max_depth = std::size_t(-1) >> 1;  // the caller's parse already bounded the depth
-  boost::json::basic_parser<duplicate_finder> p(opts);
-  boost::system::error_code ec;
-  p.write_some(false, text.data(), text.size(), ec);
-  return std::move(p.handler().duplicate);
+  opts.max_depth = max_depth;
+  boost::json::basic_parser<strict_builder> p(opts);
+  strict_json out;
+  const std::size_t used = p.write_some(false, text.data(), text.size(), out.error);
+  if (p.handler().duplicate()) {
+    out.duplicate_key = std::move(p.handler().duplicate());
+    out.error = {};
+    return out;
+  }
+  if (!out.error && used < text.size()) out.error = boost::json::error::extra_data;
+  if (!out.error) out.value = p.handler().release();
+  return out;
+}
+
+std::optional<std::string> first_duplicate_key(std::string_view text) {
+  return parse_strict_json(text, std::size_t(-1) >> 1).duplicate_key;
 }
 
 }  // namespace sluice::api

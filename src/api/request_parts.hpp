@@ -3,6 +3,9 @@
 // each a pure function of text, so that it is tested by tables
 // (tests/unit/request_parts_test.cpp) and handlers stay thin.
 
+#include <boost/json/value.hpp>
+#include <boost/system/error_code.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,8 +31,19 @@ bool valid_idempotency_key(std::string_view key);
 // its quotes) matches, by weak comparison, any tag of the list, or for "*".
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
+// One JSON document parsed strictly, in one pass: nested at most `max_depth`
+// levels and with no key repeated within an object (parsers keep the last
+// value silently; this API refuses it). Exactly one of: `error` set (malformed,
+// too deep, trailing data), `duplicate_key` set, or `value` the document.
+struct strict_json {
+  boost::json::value value;
+  boost::system::error_code error;
+  std::optional<std::string> duplicate_key;
+};
+strict_json parse_strict_json(std::string_view text, std::size_t max_depth);
+
 // The first key that occurs twice in one object of `text`, a well-formed
-// JSON document (parsers keep the last value silently; this API refuses it).
+// JSON document.
 std::optional<std::string> first_duplicate_key(std::string_view text);
 
 }  // namespace sluice::api

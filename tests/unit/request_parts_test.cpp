@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "api/request_parts.hpp"
 
 namespace sluice::api {
@@ -78,6 +80,31 @@ TEST(request_parts, duplicate_keys) {
       {R"("text")", std::nullopt},
   };
   for (const auto& [in, want] : cases) EXPECT_EQ(first_duplicate_key(in), want) << in;
+}
+
+}  // namespace
+}  // namespace sluice::api
+
+namespace sluice::api {
+namespace {
+
+// One pass builds the value and refuses what json::parse would accept
+// silently (issue 11 #19, without a second parse of every body).
+TEST(request_parts, strict_json_builds_the_value_in_one_pass) {
+  auto ok = parse_strict_json(R"({"a":[1,-2,3.5,true,null,"x\u00e9"],"b":{"a":{}}})", 64);
+  ASSERT_FALSE(ok.error) << ok.error.message();
+  ASSERT_FALSE(ok.duplicate_key);
+  EXPECT_EQ(ok.value, boost::json::parse(R"({"a":[1,-2,3.5,true,null,"xé"],"b":{"a":{}}})"));
+
+  auto dup = parse_strict_json(R"({"name":"a","name":"b"})", 64);
+  ASSERT_TRUE(dup.duplicate_key);
+  EXPECT_EQ(*dup.duplicate_key, "name");
+  EXPECT_FALSE(dup.error);
+
+  EXPECT_EQ(parse_strict_json("[[[1]]]", 2).error, boost::json::error::too_deep);
+  EXPECT_TRUE(parse_strict_json(R"({"a":1} x)", 64).error);
+  EXPECT_TRUE(parse_strict_json(R"({"a":)", 64).error);
+  EXPECT_TRUE(parse_strict_json("", 64).error);
 }
 
 }  // namespace
