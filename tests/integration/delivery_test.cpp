@@ -86,6 +86,33 @@ TEST(delivery, idempotency_key_makes_one_row_and_refuses_a_different_body) {
   EXPECT_EQ(p.stop(), 0);
 }
 
+// Issue 11 #9: the key names the whole request. The same key with a
+// superset, a prefix or a reordering of the records is 409, and nothing of
+// the refused request is stored.
+TEST(delivery, idempotency_key_identifies_the_whole_request) {
+  temp_dir dir;
+  sluice_process p("serve", default_config(), dir.path(), {{"SLUICE_LOG_ACCESS_LOG", "false"}});
+  ASSERT_TRUE(p.start()) << p.log();
+  http_client c(p.port());
+  const std::string a = user_json("A", "a@whole.test"), b = user_json("B", "b@whole.test");
+  // {A} then [A,B]: B must not slip in as a new row.
+  ASSERT_EQ(c.post("/v1/users", a, {{"Idempotency-Key", "k1"}}).status, 202);
+  auto superset = c.post("/v1/users", "[" + a + "," + b + "]", {{"Idempotency-Key", "k1"}});
+  EXPECT_EQ(superset.status, 409) << superset.body;
+  // [A,B] then {A}, and then [B,A].
+  ASSERT_EQ(c.post("/v1/users", "[" + a + "," + b + "]", {{"Idempotency-Key", "k2"}}).status, 202);
+  EXPECT_EQ(c.post("/v1/users", a, {{"Idempotency-Key", "k2"}}).status, 409);
+  EXPECT_EQ(c.post("/v1/users", "[" + b + "," + a + "]", {{"Idempotency-Key", "k2"}}).status, 409);
+  // The same request again is a retry: 202, the same ids, no new rows.
+  auto again = c.post("/v1/users", "[" + a + "," + b + "]", {{"Idempotency-Key", "k2"}});
+  EXPECT_EQ(again.status, 202) << again.body;
+  ASSERT_TRUE(eventually([&] {
+    return sqlite_int(p.store_path(), "SELECT count(*) FROM users") == 3;
+  })) << p.log();
+  EXPECT_EQ(sqlite_int(p.store_path(), "SELECT count(*) FROM users WHERE email = 'b@whole.test'"), 1);
+  EXPECT_EQ(p.stop(), 0);
+}
+
 // Issue 11 #24: waits are bounded. With no wait slots a POST that asks to
 // wait is answered 202 at once (accepted, not waited for); the record is
 // stored all the same.
