@@ -1,7 +1,8 @@
 #pragma once
-// What callers queue for the broker's writer thread. Private to
-// src/broker/sqlite/. Publishes complete through their callback; the other
-// operations through a promise their caller waits on.
+// What callers queue for the broker's writer thread: acks, releases,
+// declares and leases, each completed through a promise its caller waits on.
+// Private to src/broker/sqlite/. Publishes do not come here: they go through
+// the shared publish_queue (sqlite_broker.cpp).
 
 #include <cstdint>
 #include <future>
@@ -14,10 +15,6 @@
 
 namespace sluice::broker::sqlite {
 
-struct publish_op {
-  std::vector<message> messages;
-  publish_callback done;
-};
 struct ack_op {
   std::vector<lease_ref> leases;
 };
@@ -39,13 +36,11 @@ struct lease_op {
   std::size_t max = 0;
   std::promise<result<std::vector<delivery>>> done;
 };
-using operation = std::variant<publish_op, change_op, lease_op>;
+using operation = std::variant<change_op, lease_op>;
 
-// How much of a group (max_group) an operation uses: its messages or
-// deliveries, at least 1.
+// How much of a group (max_group) an operation uses: its deliveries, at least 1.
 inline std::size_t weight(const operation& op) {
   std::size_t n = 1;
-  if (const auto* p = std::get_if<publish_op>(&op)) n = p->messages.size();
   if (const auto* c = std::get_if<change_op>(&op)) {
     if (const auto* a = std::get_if<ack_op>(&c->what)) n = a->leases.size();
     if (const auto* r = std::get_if<release_op>(&c->what)) n = r->leases.size();

@@ -1,29 +1,32 @@
 // The SQLite broker: threads, grouping and completion. The SQL lives in
 // queue_sql.cpp, the schema in schema.cpp.
 //
-// One writer thread owns the write connection. Callers queue operations; the
-// thread takes everything queued at that moment (up to max_group messages)
-// and applies it in two transactions:
-//   1. publishes, acks, releases and declares in one BEGIN IMMEDIATE … COMMIT
-//      with synchronous=FULL: one fsync for the whole group. Each operation
-//      runs in its own SAVEPOINT so that one caller's conflict or oversized
-//      message undoes only that caller's work. Publish callbacks run after the
-//      COMMIT (outside every lock), with {} only if the COMMIT succeeded.
-//   2. the lease step of every waiting pull, after (1) committed, so that a
-//      pull never hands out a message whose transaction could still roll back.
-//      This one commits with synchronous=NORMAL: in WAL mode that keeps the
-//      file consistent and loses at most the last transactions on power loss,
-//      and a lost lease only means a redelivery. Every process sharing the file
-//      is on this host (SQLite WAL needs shared memory), so a power loss also
-//      ends every worker that held such a lease. A later FULL commit appends to
+// Two threads write, one transaction at a time on the one write connection
+// (write_mu_ is held from BEGIN to COMMIT, so no transaction ever sees
+// another's uncommitted rows):
+//   1. publishes go through the shared group-commit publish_queue
+//      (publish_queue.hpp: admission, max_pending, callbacks, grouping,
+//      draining on close). This class is only its sender: one group is one
+//      BEGIN IMMEDIATE … COMMIT with synchronous=FULL, one fsync for every
+//      POST waiting at that moment. Each call runs in its own SAVEPOINT so
+//      that one caller's conflict or oversized message undoes only that
+//      caller's work; a call is reported done only if the COMMIT succeeded.
+//   2. the writer thread takes the acks, releases, declares and the lease
+//      steps of waiting pulls queued at that moment: the changes in one FULL
+//      transaction (one SAVEPOINT each), then the leases in one transaction
+//      with synchronous=NORMAL. In WAL mode that keeps the file consistent
+//      and loses at most the last transactions on power loss, and a lost
+//      lease only means a redelivery. Every process sharing the file is on
+//      this host (SQLite WAL needs shared memory), so a power loss also ends
+//      every worker that held such a lease. A later FULL commit appends to
 //      the same WAL and so makes earlier leases durable before any ack of them.
 // Pulls block their own thread on the lease operation and then on pull_cv_,
-// which the writer signals after a commit that made deliveries visible;
-// they re-check every poll_interval for publishes of other processes. An idle
+// which is signalled after a commit that made deliveries visible; they
+// re-check every poll_interval for publishes of other processes. An idle
 // re-check is a plain read (has_visible), so idle pollers never take the
 // file's write lock away from other processes.
 // Reads (depth, holds, ping) use a second, query_only connection under
-// read_mu_: WAL lets them run beside the writer.
+// read_mu_: WAL lets them run beside the writers.
 
 #include "broker/sqlite/sqlite_broker.hpp"
 
@@ -56,7 +59,6 @@ using sqlite::declare_op;
 using sqlite::lease_op;
 using sqlite::lease_ref;
 using sqlite::operation;
-using sqlite::publish_op;
 using sqlite::release_op;
 
 constexpr std::chrono::milliseconds k_busy_timeout{5000};
@@ -89,7 +91,7 @@ std::vector<lease_ref> to_leases(std::span<const delivery> deliveries) {
   return leases;
 }
 
-class sqlite_broker final : public broker {
+class sqlite_broker final : public broker, private group_sender<message> {
  public:
   sqlite_broker(const sqlite_broker_options& options, connection writer,
                 std::optional<connection> reader)
@@ -97,7 +99,9 @@ class sqlite_broker final : public broker {
         write_(std::move(writer)),
         read_(std::move(reader)),
         storage_(options.path, read_ ? options.reserve_bytes : 0),
-        lease_tokens_(std::random_device{}()) {
+        lease_tokens_(std::random_device{}()),
+        publishes_(*this, {.max_pending = options.max_pending, .max_group = options.max_group}) {
+    // Before any write: nothing can be submitted until the constructor returns.
     storage_.start();
     writer_ = std::thread([this] { run(); });
   }
@@ -110,26 +114,7 @@ class sqlite_broker final : public broker {
   }
 
   void publish(std::vector<message> messages, publish_callback done) override {
-    std::error_code rejected;
-    {
-      std::lock_guard lock(mu_);
-      const auto n = messages.size();
-      // The admission rule shared with the networked brokers' publish_queue.
-      // (This queue also carries acks, releases and leases for the same
-      // single writer, so it keeps its own thread.)
-      rejected = detail::admit(closing_, {}, pending_messages_, n, options_.max_pending);
-      if (!rejected) {
-        pending_messages_ += n;
-        queue_.emplace_back(publish_op{std::move(messages), std::move(done)});
-      }
-    }
-    if (rejected) {
-      // Called at once, on the caller's thread: there may be no broker thread
-      // left (after close), and refusing must not wait behind a commit.
-      done(rejected);
-      return;
-    }
-    work_cv_.notify_one();
+    publishes_.submit(std::move(messages), std::move(done));
   }
 
   result<std::vector<delivery>> pull(std::string_view subscription, std::size_t max,
@@ -212,13 +197,59 @@ class sqlite_broker final : public broker {
     }
     work_cv_.notify_all();
     pull_cv_.notify_all();
-    // From a publish callback (the writer thread itself): it drains the queue
-    // and ends on its own; the destructor joins it.
-    if (std::this_thread::get_id() == writer_.get_id()) return;
+    // Completes the publishes already accepted; from a publish callback (the
+    // queue's own thread) it returns at once and the queue ends on its own.
+    publishes_.close();
+    // The writer finishes the changes already queued; it never calls close().
     std::call_once(joined_, [this] { writer_.join(); });
   }
 
  private:
+  // ---- publishes: the publish_queue's sender ---------------------------------
+
+  // One group as one FULL transaction, one SAVEPOINT per call (see the top of
+  // this file). Full: the publishes are refused unwritten, so that they cannot
+  // take the space the drain needs.
+  void send(std::span<message> items, std::span<const std::size_t> calls,
+            std::span<std::error_code> out) override {
+    std::vector<std::error_code> outcome(calls.size());
+    std::error_code lost;
+    {
+      std::lock_guard lock(write_mu_);
+      if (!storage_.room_for_publishes()) {
+        lost = errc::storage_full;
+      } else {
+        lost = commit_full([&](std::int64_t now) -> std::error_code {
+          std::size_t at = 0;
+          for (std::size_t k = 0; k < calls.size(); ++k) {
+            const auto mine = std::span<const message>(items).subspan(at, calls[k]);
+            at += calls[k];
+            auto apply = [&] {
+              return sqlite::insert_messages(write_, mine, now, to_us(options_.dedup_window));
+            };
+            if (auto ec = in_savepoint(apply, outcome[k])) return ec;
+          }
+          return {};
+        });
+        if (!lost) storage_.on_published();
+      }
+    }
+    // Nothing is reported as done unless the COMMIT succeeded.
+    if (lost) std::fill(outcome.begin(), outcome.end(), lost);
+    bool made_visible = false;
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < calls.size(); ++k) {
+      made_visible |= !outcome[k];
+      const auto ec = to_broker_error(outcome[k]);
+      std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(at), calls[k], ec);
+      at += calls[k];
+    }
+    // Full now: the writer thread looks for room every poll interval.
+    after_commit(made_visible, storage_.full());
+  }
+
+  // ---- acks, releases, declares and leases: the writer thread ---------------
+
   std::error_code submit_change(std::variant<ack_op, release_op, declare_op> what) {
     std::future<std::error_code> done;
     {
@@ -248,20 +279,24 @@ class sqlite_broker final : public broker {
 
   void run() {
     for (;;) {
-      std::vector<publish_op> publishes;
       std::vector<change_op> changes;
       std::vector<lease_op> leases;
       {
         std::unique_lock lock(mu_);
-        auto ready = [&] { return closing_ || !queue_.empty(); };
-        if (!storage_.full()) {
-          work_cv_.wait(lock, ready);
-        } else if (!work_cv_.wait_for(lock, options_.poll_interval, ready)) {
-          // Full and idle: look for room every poll interval, so that
-          // publishes resume (and /readyz recovers) without waiting for one.
-          lock.unlock();
-          storage_.recheck();
-          continue;
+        while (!closing_ && queue_.empty()) {
+          if (!storage_.full()) {
+            work_cv_.wait(lock);  // new work, close(), or a publish found the disk full
+          } else if (work_cv_.wait_for(lock, options_.poll_interval) == std::cv_status::timeout &&
+                     queue_.empty() && !closing_) {
+            // Full and idle: look for room every poll interval, so that
+            // publishes resume (and /readyz recovers) without waiting for one.
+            lock.unlock();
+            {
+              std::lock_guard write_lock(write_mu_);
+              storage_.recheck();
+            }
+            lock.lock();
+          }
         }
         if (queue_.empty()) return;  // closing, and everything accepted is done
         std::size_t taken = 0;
@@ -269,21 +304,20 @@ class sqlite_broker final : public broker {
           const auto w = sqlite::weight(queue_.front());
           if (taken > 0 && taken + w > options_.max_group) break;
           taken += w;
-          std::visit(
-              [&](auto& op) {
-                using T = std::decay_t<decltype(op)>;
-                if constexpr (std::is_same_v<T, publish_op>) publishes.push_back(std::move(op));
-                if constexpr (std::is_same_v<T, change_op>) changes.push_back(std::move(op));
-                if constexpr (std::is_same_v<T, lease_op>) leases.push_back(std::move(op));
-              },
-              queue_.front());
+          if (auto* c = std::get_if<change_op>(&queue_.front())) {
+            changes.push_back(std::move(*c));
+          } else {
+            leases.push_back(std::move(std::get<lease_op>(queue_.front())));
+          }
           queue_.pop_front();
         }
       }
-      if (!publishes.empty() || !changes.empty()) commit_group(publishes, changes);
+      if (!changes.empty()) commit_changes(changes);
       if (!leases.empty()) lease_group(leases);
     }
   }
+
+  // ---- the write transactions ------------------------------------------------
 
   // Applies `apply` inside a savepoint: its failure (returned in `op_error`)
   // undoes only its own writes. Returns an error when the whole transaction is
@@ -293,8 +327,7 @@ class sqlite_broker final : public broker {
     if (auto ec = run_sql("SAVEPOINT op")) return ec;
     op_error = apply();
     if (op_error) {
-      // Out of space: the whole group fails, so that transaction() sees it
-      // and the changes can be retried alone (commit_group).
+      // Out of space: the whole transaction fails, so that transaction() sees it.
       if (!write_.in_transaction() || sqlite::is_disk_full(op_error, write_.system_errno())) {
         return op_error;
       }
@@ -311,6 +344,7 @@ class sqlite_broker final : public broker {
   // Runs `body` in BEGIN IMMEDIATE … COMMIT; rolls back on any error. A
   // failure for want of space comes back as SQLITE_FULL (also an I/O error
   // whose errno says so) and puts the queue in full mode (storage_guard.hpp).
+  // REQUIRES: write_mu_ held.
   template <class F>
   std::error_code transaction(F body) {
     auto ec = run_sql("BEGIN IMMEDIATE");
@@ -326,6 +360,37 @@ class sqlite_broker final : public broker {
       static_cast<void>(run_sql("ROLLBACK"));
     }
     return ec;
+  }
+
+  // A durable transaction (publishes, or acks/releases/declares): FULL sync,
+  // `body(now)`, then at most once a second the expiry of kept ids whose
+  // duplicate window is over. Returns the error that lost the whole of it.
+  // REQUIRES: write_mu_ held.
+  template <class F>
+  std::error_code commit_full(F body) {
+    // Each transaction sets its own sync level (lease_group lowers it).
+    // SQLite applies this pragma when parsing it, so it is not a cached statement.
+    if (auto ec = write_.exec("PRAGMA synchronous = FULL")) return ec;
+    return transaction([&]() -> std::error_code {
+      const auto now = now_us();  // after BEGIN: the wait for the lock is not visible time
+      if (auto ec = body(now)) return ec;
+      if (now >= next_expiry_us_) {
+        next_expiry_us_ = now + 1'000'000;
+        if (auto ec = sqlite::expire_kept(write_, now)) return ec;
+      }
+      return {};
+    });
+  }
+
+  // After a commit: wakes pulls when it made deliveries visible, and the
+  // writer thread when the queue is full (it then looks for room).
+  void after_commit(bool made_visible, bool full) {
+    {
+      std::lock_guard lock(mu_);
+      if (made_visible) ++visible_epoch_;
+    }
+    if (made_visible) pull_cv_.notify_all();
+    if (full) work_cv_.notify_one();
   }
 
   std::error_code apply_change(change_op& op, std::int64_t now) {
@@ -346,109 +411,39 @@ class sqlite_broker final : public broker {
   // Full: checkpoints now and truncates the WAL, so that the space the drain
   // freed (vacuumed pages, WAL frames) returns to the filesystem at once.
   // Best effort: a checkpoint that cannot finish (a reader in the way) is
-  // done by a later group.
+  // done by a later group. REQUIRES: write_mu_ held.
   void return_space() {
-    {
-      std::lock_guard lock(write_mu_);
-      static_cast<void>(write_.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
-    }
+    static_cast<void>(write_.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
     storage_.recheck();
   }
 
-  // One group transaction (see the top of this file): the publishes unless
-  // `with_publishes` is false, then the changes. Sets each operation's
-  // outcome; returns the error that lost the whole transaction, if any.
-  std::error_code write_group(std::vector<publish_op>& publishes, bool with_publishes,
-                              std::vector<change_op>& changes,
-                              std::vector<std::error_code>& published,
-                              std::vector<std::error_code>& changed) {
-    std::fill(published.begin(), published.end(), std::error_code());
-    std::fill(changed.begin(), changed.end(), std::error_code());
-    std::lock_guard lock(write_mu_);
-    // Each transaction sets its own sync level (lease_group lowers it).
-    // SQLite applies this pragma when parsing it, so it is not a cached statement.
-    if (auto ec = write_.exec("PRAGMA synchronous = FULL")) return ec;
-    return transaction([&]() -> std::error_code {
-      const auto now = now_us();  // after BEGIN: the wait for the lock is not visible time
-      for (std::size_t i = 0; with_publishes && i < publishes.size(); ++i) {
-        auto apply = [&] {
-          return sqlite::insert_messages(write_, publishes[i].messages, now,
-                                         to_us(options_.dedup_window));
-        };
-        if (auto ec = in_savepoint(apply, published[i])) return ec;
-      }
-      for (std::size_t i = 0; i < changes.size(); ++i) {
-        auto apply = [&] { return apply_change(changes[i], now); };
-        if (auto ec = in_savepoint(apply, changed[i])) return ec;
-      }
-      // At most once a second: drop kept ids whose duplicate window is over.
-      if (now >= next_expiry_us_) {
-        next_expiry_us_ = now + 1'000'000;
-        if (auto ec = sqlite::expire_kept(write_, now)) return ec;
-      }
-      // Full: the pages that acks freed go back to the filesystem (at the
-      // next checkpoint), so that the reserve can be allocated again.
-      if (storage_.full() && !changes.empty()) {
-        if (auto ec = write_.exec("PRAGMA incremental_vacuum")) return ec;
-      }
-      return {};
-    });
-  }
-
-  void commit_group(std::vector<publish_op>& publishes, std::vector<change_op>& changes) {
-    std::vector<std::error_code> published(publishes.size());
+  // The changes in one FULL transaction, one SAVEPOINT each. They commit
+  // while the disk is full too, in the room the reserve gave back, so that
+  // the backlog drains.
+  void commit_changes(std::vector<change_op>& changes) {
     std::vector<std::error_code> changed(changes.size());
-    // Full: publishes are refused unwritten, so that they cannot take the
-    // space the drain needs; acks and releases still commit.
-    bool with_publishes = !publishes.empty() && storage_.room_for_publishes();
-    std::error_code group_error;
-    if (with_publishes || !changes.empty()) {
-      group_error = write_group(publishes, with_publishes, changes, published, changed);
-      if (with_publishes && sqlite::is_disk_full(group_error, 0)) {
-        // The publishes took the last space; transaction() released the
-        // reserve, in which the changes now commit without them.
-        with_publishes = false;
-        if (!changes.empty()) {
-          group_error = write_group(publishes, false, changes, published, changed);
+    std::error_code lost;
+    {
+      std::lock_guard lock(write_mu_);
+      lost = commit_full([&](std::int64_t now) -> std::error_code {
+        for (std::size_t i = 0; i < changes.size(); ++i) {
+          auto apply = [&] { return apply_change(changes[i], now); };
+          if (auto ec = in_savepoint(apply, changed[i])) return ec;
         }
-      }
+        // Full: the pages that acks freed go back to the filesystem (at the
+        // next checkpoint), so that the reserve can be allocated again.
+        if (storage_.full()) return write_.exec("PRAGMA incremental_vacuum");
+        return {};
+      });
+      if (storage_.full() && !lost) return_space();
     }
     // Nothing is reported as done unless the COMMIT succeeded.
-    const auto refused = make_error_code(errc::storage_full);
-    if (group_error) {
-      const auto lost =
-          sqlite::is_disk_full(group_error, 0) ? refused : make_error_code(errc::unavailable);
-      std::fill(published.begin(), published.end(), lost);
-      std::fill(changed.begin(), changed.end(), lost);
-    }
-    if (!with_publishes) std::fill(published.begin(), published.end(), refused);
-    if (with_publishes && !group_error) storage_.on_published();
-    if (storage_.full() && !changes.empty() && !group_error) return_space();
-
+    if (lost) std::fill(changed.begin(), changed.end(), lost);
     bool made_visible = false;
-    for (std::size_t i = 0; i < publishes.size(); ++i) made_visible |= !published[i];
     for (std::size_t i = 0; i < changes.size(); ++i) {
       made_visible |= !changed[i] && std::holds_alternative<release_op>(changes[i].what);
     }
-    if (made_visible) {
-      {
-        std::lock_guard lock(mu_);
-        ++visible_epoch_;
-      }
-      pull_cv_.notify_all();
-    }
-
-    {
-      // Before the callbacks, so that one publishing again is not refused for
-      // the very messages it was told about.
-      std::size_t messages = 0;
-      for (const auto& p : publishes) messages += p.messages.size();
-      std::lock_guard lock(mu_);
-      pending_messages_ -= messages;
-    }
-    for (std::size_t i = 0; i < publishes.size(); ++i) {
-      publishes[i].done(to_broker_error(published[i]));
-    }
+    after_commit(made_visible, false);
     for (std::size_t i = 0; i < changes.size(); ++i) {
       changes[i].done.set_value(to_broker_error(changed[i]));
     }
@@ -501,7 +496,7 @@ class sqlite_broker final : public broker {
     }
     if (wanted.empty()) return;
 
-    // NORMAL: see the top of this file. commit_group sets FULL again.
+    // NORMAL: see the top of this file. commit_full sets FULL again.
     auto ec = write_.exec("PRAGMA synchronous = NORMAL");
     auto lease_all = [&]() -> std::error_code {
       const auto now = now_us();
@@ -539,31 +534,34 @@ class sqlite_broker final : public broker {
 
   const sqlite_broker_options options_;
 
-  // Guarded by mu_.
+  // Guarded by mu_: the writer thread's queue and what pulls wait for.
   std::mutex mu_;
   std::condition_variable work_cv_;  // the writer waits for operations
   std::condition_variable pull_cv_;  // pulls wait for visible_epoch_ or closing_
   std::deque<operation> queue_;
-  std::size_t pending_messages_ = 0;  // accepted, callback not yet called
-  std::int64_t next_expiry_us_ = 0;    // writer thread only
-  std::uint64_t visible_epoch_ = 0;   // bumped after a commit made deliveries visible
+  std::uint64_t visible_epoch_ = 0;  // bumped after a commit made deliveries visible
   bool closing_ = false;
 
-  // write_ is used by the writer thread only, except that reads of a
-  // ":memory:" database share it; write_mu_ orders those.
+  // write_ is used by one write transaction at a time (the publish queue's
+  // thread or the writer thread), and by reads of a ":memory:" database;
+  // write_mu_ orders them and guards the members up to read_mu_.
   std::mutex write_mu_;
   connection write_;
+  std::int64_t next_expiry_us_ = 0;
   std::mutex read_mu_;
   std::optional<connection> read_;  // absent for ":memory:"
-  // Room for publishes (no reserve for ":memory:"); full() from any thread.
+  // Room for publishes (no reserve for ":memory:"); full() from any thread,
+  // the rest under write_mu_.
   sqlite::storage_guard storage_;
 
-  // Writer thread only.
+  // Under write_mu_ (the lease step).
   std::unordered_set<std::string> known_subscriptions_;
   std::mt19937_64 lease_tokens_;
 
   std::once_flag joined_;
-  std::thread writer_;  // last: starts after every member it uses exists
+  std::thread writer_;  // started in the constructor's body
+  // Last: its thread starts after every member it uses exists.
+  publish_queue<message> publishes_;
 };
 
 }  // namespace

@@ -1,8 +1,9 @@
 #pragma once
 // The embedded durable queue: one SQLite file in WAL mode with
-// synchronous=FULL, written by one thread that group-commits every publish,
-// ack and release waiting at that moment into one transaction (one fsync for
-// many POSTs). Several processes may share the file (sluice api + sluice
+// synchronous=FULL. Publishes go through the shared group-commit publish
+// queue (publish_queue.hpp), one transaction (one fsync) for every POST
+// waiting at that moment; acks and releases are grouped the same way by the
+// queue's own writer thread. Several processes may share the file (sluice api + sluice
 // worker); SQLite's locking serialises them.
 
 #include <chrono>

@@ -10,8 +10,8 @@
 // freed space). Without a reserve (reserve_bytes = 0), full ends at the next
 // successful publish.
 //
-// Thread safety: full() from any thread; everything else from the broker's
-// writer thread (or before it starts).
+// Thread safety: full() from any thread; everything else under the broker's
+// write lock (or before its threads write).
 
 #include <atomic>
 #include <cstdint>
