@@ -53,10 +53,9 @@ int main(int argc, char** argv) {
   const long batch_size = std::max(1L, std::atol(argv[4]));
   const bool migrate_only = argc > 5 && std::string(argv[5]) == "--migrate-only";
 
-  std::string error;
-  auto s = store::make_postgres_store(o, &error);
+  auto s = store::make_postgres_store(o);
   if (!s) {
-    std::fprintf(stderr, "store: %s\n", error.c_str());
+    std::fprintf(stderr, "store: %s\n", s.message().c_str());
     return 1;
   }
   auto def = users();

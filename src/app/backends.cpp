@@ -29,11 +29,27 @@ std::string scheme_of(const std::string& url) {
                              mask_password(url) + "'");
 }
 
-// A factory's failure is a configuration error naming the key and the reason.
+// A networked backend's factory only checks its URL (it connects later), so
+// its failure is a configuration error naming the key and the library's words.
 template <class T>
 std::unique_ptr<T> opened(result<std::unique_ptr<T>> r, const config::config& cfg,
                           std::string_view key, const std::string& url) {
-  if (!r) refuse(cfg, key, url, "unusable URL (" + r.error().message() + ")");
+  if (!r) {
+    // A library may quote the URL back: never with its password.
+    auto why = r.message();
+    if (auto at = why.find(url); !url.empty() && at != std::string::npos) {
+      why.replace(at, url.size(), mask_password(url));
+    }
+    refuse(cfg, key, url, "unusable URL (" + why + ")");
+  }
+  return std::move(*r);
+}
+
+// An embedded backend's factory opens its file: its failure names the role
+// and SQLite's words with the path, e.g. "store: unable to open database file (/x.db)".
+template <class T>
+std::unique_ptr<T> opened_file(result<std::unique_ptr<T>> r, std::string_view role) {
+  if (!r) throw std::runtime_error(std::string(role) + ": " + r.message());
   return std::move(*r);
 }
 
@@ -75,9 +91,7 @@ std::unique_ptr<broker::broker> open_sqlite_broker(const config::config& cfg) {
   o.dedup_window = cfg.broker.dedup_window;
   o.reserve_bytes = cfg.broker.reserve_bytes;
   make_parent_dir(o.path);
-  auto b = broker::make_sqlite_broker(o);
-  if (!b) throw std::runtime_error("cannot open the queue at " + o.path + ": " + b.error().message());
-  return std::move(*b);
+  return opened_file(broker::make_sqlite_broker(o), "broker");
 }
 
 // nats://[user:pass@]host:port[,nats://…]: a JetStream stream per topic and a
@@ -111,9 +125,7 @@ std::unique_ptr<store::store> open_sqlite_store(const config::config& cfg) {
   if (o.path.empty()) refuse(cfg, "store.url", cfg.store.url, "no path in");
   o.readers = cfg.store.read_threads;
   make_parent_dir(o.path);
-  auto s = store::make_sqlite_store(o);
-  if (!s) throw std::runtime_error("cannot open the store at " + o.path + ": " + s.error().message());
-  return std::move(*s);
+  return opened_file(store::make_sqlite_store(o), "store");
 }
 
 // The password, from (first found) SLUICE_STORE_PASSWORD or store.password_file;
@@ -140,10 +152,7 @@ std::unique_ptr<store::store> open_sqlite_store(const config::config& cfg) {
   o.pool_size = cfg.store.pool_size;
   o.connect_timeout = cfg.store.connect_timeout;
   o.statement_timeout = cfg.store.statement_timeout;
-  std::string error;
-  auto s = store::make_postgres_store(o, &error);
-  if (!s) refuse(cfg, "store.url", o.url, "unusable URL (" + error + ")");
-  return std::move(*s);
+  return opened(store::make_postgres_store(o), cfg, "store.url", o.url);
 }
 
 // ---- shared page caches -----------------------------------------------------
@@ -154,9 +163,7 @@ std::unique_ptr<store::store> open_sqlite_store(const config::config& cfg) {
   const auto& c = cfg.cache;
   cache::redis_pages_options o{.url = c.url, .name_space = cfg.broker.name_space, .ttl = c.shared_ttl};
   if (auto p = config::process_env("SLUICE_CACHE_PASSWORD"); p && !p->empty()) o.password = *p;
-  auto pages = cache::make_redis_pages(o);
-  if (!pages) refuse(cfg, "cache.url", c.url, pages.error().message() + ":");
-  return std::move(*pages);
+  return opened(cache::make_redis_pages(o), cfg, "cache.url", c.url);
 }
 
 // ---- the registry: one line per backend -------------------------------------

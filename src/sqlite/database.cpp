@@ -167,11 +167,21 @@ result<connection> connection::open(const std::string& path, const open_options&
                     SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   handle db(raw);  // a handle is returned even on failure and must be closed
-  if (rc != SQLITE_OK) return make_sqlite_error(rc);
+  if (rc != SQLITE_OK) {
+    // sqlite3_errmsg copes with a null handle (out of memory).
+    return result<connection>(make_sqlite_error(rc),
+                              std::string(sqlite3_errmsg(db.get())) + " (" + path + ")");
+  }
   sqlite3_extended_result_codes(db.get(), 1);
   const auto ms = options.busy_timeout.count();
   sqlite3_busy_timeout(db.get(), ms > INT_MAX ? INT_MAX : static_cast<int>(ms));
   return connection(std::move(db), options.statement_cache_capacity);
+}
+
+failure failure_of(const connection& db, std::error_code ec, std::string_view about) {
+  auto words = db.error_message();
+  if (words.empty() || words == "not an error") words = ec.message();
+  return {ec, words + " (" + std::string(about) + ")"};
 }
 
 std::error_code connection::exec(const char* sql) {

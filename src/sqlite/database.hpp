@@ -86,7 +86,8 @@ struct open_options {
 class connection {
  public:
   // Opens the database at `path` with extended result codes and the busy
-  // timeout. Does not touch the schema or the journal mode.
+  // timeout. Does not touch the schema or the journal mode. A failure carries
+  // SQLite's message and the path (result::message()).
   static result<connection> open(const std::string& path, const open_options& options = {});
 
   connection(connection&&) noexcept = default;
@@ -132,6 +133,10 @@ class connection {
   // Declared after db_ so that statements are finalized before the close.
   statement_cache cache_;
 };
+
+// `ec`, a failed call's code, with `db`'s message for it and what it was
+// about, for a person to read: "unable to open database file (/x/queue.db)".
+failure failure_of(const connection& db, std::error_code ec, std::string_view about);
 
 // BEGIN IMMEDIATE … COMMIT; rolls back on destruction unless committed, so a
 // failed batch never leaves a transaction open.

@@ -303,7 +303,18 @@ class nats_broker final : public broker {
 result<std::unique_ptr<broker>> make_nats_broker(const nats_broker_options& options) {
   auto l = nats::link::open(
       {options.url, options.request_timeout, options.reconnect_min, options.reconnect_max});
-  if (!l) return l.error();
+  if (!l) {
+    // The NATS client's words for why (thread-local: set by the call that failed),
+    // without its "(url.c:42): " source location.
+    natsStatus s = NATS_OK;
+    const char* words = nats_GetLastError(&s);
+    if (words == nullptr || *words == '\0') return l.why();
+    std::string_view text(words);
+    if (auto end = text.find("): "); text.front() == '(' && end != std::string_view::npos) {
+      text.remove_prefix(end + 3);
+    }
+    return {l.error(), std::string(text)};
+  }
   auto p = nats::publisher::start(
       **l, {.name_space = options.name_space,
             .max_pending = options.max_pending,

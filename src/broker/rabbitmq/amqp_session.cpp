@@ -36,9 +36,12 @@ result<endpoint> parse_url(const std::string& url) {
   text.push_back('\0');
   amqp_connection_info info{};
   amqp_default_connection_info(&info);
-  if (amqp_parse_url(text.data(), &info) != AMQP_STATUS_OK || info.ssl) {
-    return errc::unavailable;
+  // librabbitmq's words for a URL it cannot parse (amqp_error_string2).
+  if (const int rc = amqp_parse_url(text.data(), &info); rc != AMQP_STATUS_OK) {
+    return {errc::unavailable, std::string(amqp_error_string2(rc)) +
+                                   " (expected amqp://user:password@host:port/vhost)"};
   }
+  if (info.ssl) return {errc::unavailable, "amqps:// (TLS) is not supported"};
   endpoint e;
   e.host = info.host;
   e.port = info.port;

@@ -266,7 +266,7 @@ class rabbitmq_broker final : public broker {
 
 result<std::unique_ptr<broker>> make_rabbitmq_broker(const rabbitmq_broker_options& options) {
   auto where = rabbitmq::parse_url(options.url);
-  if (!where) return where.error();
+  if (!where) return where.why();
   if (!options.password.empty()) where->password = options.password;
   auto b = std::make_unique<rabbitmq_broker>(options, std::move(*where));
   b->wait_connected();

@@ -348,7 +348,8 @@ class redis_broker final : public broker {
 
 result<std::unique_ptr<broker>> make_redis_broker(const redis_broker_options& options) {
   auto where = redis::parse_url(options.url);
-  if (!where) return errc::unavailable;
+  // hiredis parses no URLs; the shared parser's words say what it takes.
+  if (!where) return {errc::unavailable, make_error_code(sluice::redis::errc::bad_url).message()};
   if (!options.password.empty()) where->password = options.password;
   return std::unique_ptr<broker>(std::make_unique<redis_broker>(options, *where));
 }

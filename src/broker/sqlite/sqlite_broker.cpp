@@ -567,15 +567,23 @@ class sqlite_broker final : public broker, private group_sender<message> {
 }  // namespace
 
 result<std::unique_ptr<broker>> make_sqlite_broker(const sqlite_broker_options& options) {
+  // The interface's code, with SQLite's words and the file for start-up to show.
+  auto unavailable = [&](const failure& f) -> result<std::unique_ptr<broker>> {
+    return {errc::unavailable, f.message()};
+  };
   auto writer = sqlite::connection::open(options.path, {k_busy_timeout});
-  if (!writer) return errc::unavailable;
-  if (sqlite::prepare_writer(*writer)) return errc::unavailable;
+  if (!writer) return unavailable(writer.why());
+  if (auto ec = sqlite::prepare_writer(*writer)) {
+    return unavailable(sluice::sqlite::failure_of(*writer, ec, options.path));
+  }
 
   std::optional<connection> reader;
   if (options.path != ":memory:" && !options.path.empty()) {
     auto r = sqlite::connection::open(options.path, {k_busy_timeout});
-    if (!r) return errc::unavailable;
-    if (sqlite::prepare_reader(*r)) return errc::unavailable;
+    if (!r) return unavailable(r.why());
+    if (auto ec = sqlite::prepare_reader(*r)) {
+      return unavailable(sluice::sqlite::failure_of(*r, ec, options.path));
+    }
     reader = std::move(*r);
   }
   return std::unique_ptr<broker>(

@@ -30,7 +30,8 @@ struct sqlite_broker_options {
 };
 
 // Opens (creating if needed) the queue file. Fails with errc::unavailable when
-// the file cannot be opened or its schema cannot be created.
+// the file cannot be opened or its schema cannot be created; message() then
+// has SQLite's words and the path ("unable to open database file (/x/q.db)").
 result<std::unique_ptr<broker>> make_sqlite_broker(const sqlite_broker_options& options);
 
 }  // namespace sluice::broker

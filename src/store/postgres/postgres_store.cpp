@@ -318,14 +318,15 @@ class postgres_store final : public store {
 
 }  // namespace
 
-result<std::unique_ptr<store>> make_postgres_store(const postgres_store_options& o,
-                                                   std::string* error) {
+result<std::unique_ptr<store>> make_postgres_store(const postgres_store_options& o) {
   char* err = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(o.url.c_str(), &err);
   if (parsed == nullptr) {
-    if (error != nullptr) *error = err != nullptr ? err : "cannot parse the URL";
+    // libpq's words, e.g. invalid URI query parameter: "x".
+    std::string why = err != nullptr ? err : "out of memory parsing the URL";
     PQfreemem(err);
-    return errc::unavailable;
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return {errc::unavailable, why};
   }
   PQconninfoFree(parsed);
   pg::pool_options po;

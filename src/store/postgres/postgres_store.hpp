@@ -42,8 +42,8 @@ struct postgres_store_options {
 };
 
 // Checks the URL (it is not connected to yet: the first call, usually
-// migrate(), does). errc::unavailable with `error` set when unusable.
-result<std::unique_ptr<store>> make_postgres_store(const postgres_store_options& options,
-                                                   std::string* error = nullptr);
+// migrate(), does). errc::unavailable when unusable, with libpq's words as the
+// result's message().
+result<std::unique_ptr<store>> make_postgres_store(const postgres_store_options& options);
 
 }  // namespace sluice::store

@@ -340,10 +340,12 @@ result<connection> open_connection(const std::string& path) {
   db::open_options o;
   o.statement_cache_capacity = k_statement_cache;
   auto c = connection::open(path, o);
-  if (!c) return c.error();
-  if (auto ec = c->exec("PRAGMA journal_mode=WAL")) return ec;
-  if (auto ec = c->exec("PRAGMA synchronous=FULL")) return ec;
-  if (auto ec = sqlite::define_functions(*c)) return ec;
+  if (!c) return c.why();
+  // The first statements are where a file that is not a database says so.
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
+    if (auto ec = c->exec(pragma)) return db::failure_of(*c, ec, path);
+  }
+  if (auto ec = sqlite::define_functions(*c)) return db::failure_of(*c, ec, path);
   return c;
 }
 
@@ -351,12 +353,12 @@ result<connection> open_connection(const std::string& path) {
 
 result<std::unique_ptr<store>> make_sqlite_store(const sqlite_store_options& options) {
   auto writer = open_connection(options.path);
-  if (!writer) return writer.error();  // SQLite's code: its message says why
+  if (!writer) return writer.why();  // SQLite's code and words, and the path
   std::vector<std::unique_ptr<guarded>> readers;
   for (unsigned i = 0; i < std::max(1u, options.readers); ++i) {
     auto g = std::make_unique<guarded>();
     auto c = open_connection(options.path);
-    if (!c) return c.error();
+    if (!c) return c.why();
     g->conn.emplace(std::move(*c));
     readers.push_back(std::move(g));
   }

@@ -16,8 +16,9 @@ struct sqlite_store_options {
 };
 
 // Opens (creating if needed) the database. Fails with SQLite's error
-// (sluice::sqlite::sqlite_category(), the extended result code; message() is
-// SQLite's text, e.g. "unable to open database file").
+// (sluice::sqlite::sqlite_category(), the extended result code); the result's
+// message() is SQLite's words and the path, e.g.
+// "unable to open database file (/x/sluice.db)".
 result<std::unique_ptr<store>> make_sqlite_store(const sqlite_store_options& options);
 
 }  // namespace sluice::store
