@@ -95,19 +95,17 @@ class publish_queue {
   void submit(std::vector<Item> items, publish_callback done) {
     const auto refused_by_sender = sender_.refuse();
     const auto n = items.size();
-    std::error_code refused;
-    {
-      std::lock_guard lock(mu_);
-      refused = detail::admit(closing_, refused_by_sender, pending_, n, options_.max_pending);
-      if (!refused && n > 0) {
-        pending_ += n;
-        queue_.push_back(call{std::move(items), std::move(done)});
-      }
-    }
+    std::unique_lock lock(mu_);
+    const auto refused =
+        detail::admit(closing_, refused_by_sender, pending_, n, options_.max_pending);
     if (refused || n == 0) {
+      lock.unlock();  // the callback runs outside the queue lock
       done(refused);
       return;
     }
+    pending_ += n;
+    queue_.push_back(call{std::move(items), std::move(done)});
+    lock.unlock();
     cv_.notify_one();
   }
 
