@@ -90,6 +90,10 @@ void redis_server::signal(int sig) {
   if (proc_) proc_->signal(sig);
 }
 
+void redis_server::kill9() {
+  if (proc_) proc_->kill9();
+}
+
 bool redis_server::restart(bool hard) {
   if (proc_) {
     if (hard) {

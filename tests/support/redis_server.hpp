@@ -33,8 +33,10 @@ class redis_server {
   // SIGTERM (Redis flushes the AOF and exits) or SIGKILL, then starts again
   // on the same port and data dir; true once it answers PING.
   bool restart(bool hard);
-  // For fault tests: sends `sig` (SIGSTOP/SIGCONT) to the server by PID.
+  // For fault tests: sends `sig` (SIGSTOP/SIGCONT) to the server by PID;
+  // SIGKILLs and reaps it without starting it again (restart() does).
   void signal(int sig);
+  void kill9();
 
  private:
   redis_server() = default;
