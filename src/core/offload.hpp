@@ -46,7 +46,7 @@ boost::asio::awaitable<std::optional<std::invoke_result_t<Fn>>> offload_until(
     boost::asio::thread_pool& pool, std::chrono::steady_clock::time_point deadline, Fn fn) {
   using T = std::invoke_result_t<Fn>;
   struct state {
-    explicit state(boost::asio::any_io_executor ex) : timer(std::move(ex)) {}
+    explicit state(const boost::asio::any_io_executor& ex) : timer(ex) {}
     std::mutex mu;
     bool settled = false;  // the caller was answered: a late value is dropped
     std::optional<T> value;

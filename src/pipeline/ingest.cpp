@@ -24,7 +24,7 @@ namespace asio = boost::asio;
 asio::awaitable<std::error_code> publish_durably(broker::broker& b,
                                                  std::vector<broker::message> messages) {
   return asio::async_initiate<decltype(asio::use_awaitable), void(std::error_code)>(
-      [&b](auto handler, std::vector<broker::message> msgs) {
+      [&b](auto handler, std::vector<broker::message>&& msgs) {
         auto ex = asio::get_associated_executor(handler);
         // std::function needs a copyable callable; the handler is move-only.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));

@@ -56,7 +56,7 @@ subscriber::subscriber(broker::broker& broker, store::store& store,
       store_(store),
       sub_(sub),
       resource_(resource),
-      options_(options),
+      options_(std::move(options)),
       metrics_(metrics) {}
 
 subscriber::~subscriber() { stop(); }

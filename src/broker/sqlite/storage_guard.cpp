@@ -15,7 +15,7 @@ bool is_disk_full(std::error_code ec, int system_errno) {
   return primary == SQLITE_IOERR && (system_errno == ENOSPC || system_errno == EDQUOT);
 }
 
-storage_guard::storage_guard(std::string queue_path, std::uint64_t reserve_bytes)
+storage_guard::storage_guard(const std::string& queue_path, std::uint64_t reserve_bytes)
     : queue_path_(queue_path), reserve_(queue_path + "-reserve", reserve_bytes) {}
 
 void storage_guard::start() {

@@ -31,7 +31,7 @@ class storage_guard {
  public:
   // `queue_path` names the queue file in logs; the reserve is
   // "<queue_path>-reserve". `reserve_bytes` = 0: no reserve.
-  storage_guard(std::string queue_path, std::uint64_t reserve_bytes);
+  storage_guard(const std::string& queue_path, std::uint64_t reserve_bytes);
 
   // At open: allocates the reserve; starts full (and logs why) when it cannot.
   void start();
