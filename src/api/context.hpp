@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "observe/metrics.hpp"
 #include "pipeline/ingest.hpp"
+#include "store/health.hpp"
 #include "store/store.hpp"
 
 namespace boost::asio {
@@ -33,6 +34,9 @@ struct context {
   cache::version_clock& versions;
   cache::shared_pages* shared_pages;  // the second level, or nullptr
   version_reader& version_reads;      // shared reads of table versions
+  // How the store has been answering (fed by `store`'s calls and by request
+  // deadlines); /readyz reads it.
+  store::health& store_health;
 };
 
 }  // namespace sluice::api

@@ -18,8 +18,15 @@ http::response unavailable(std::string_view detail, std::string_view retry_after
 
 }  // namespace
 
-http::response error_response(std::error_code ec) {
+http::response error_response(std::error_code ec, std::chrono::milliseconds store_deadline) {
   if (ec == store::errc::unavailable) return unavailable("the store is unavailable; retry later");
+  if (ec == store::errc::timed_out) {
+    // The call may still be running: the store is stalled, not refusing.
+    return unavailable(store_deadline.count() > 0
+                           ? "the store did not answer within " +
+                                 std::to_string(store_deadline.count()) + " ms; retry later"
+                           : "the store did not answer in time; retry later");
+  }
   // The store refused a query built from a request (a value it cannot
   // compare, a filter it does not know): the client's request, never a 500.
   if (ec == store::errc::bad_query) return http::problem(400, "the store refused this query");

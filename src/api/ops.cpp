@@ -4,23 +4,48 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/handlers.hpp"
-#include "core/offload.hpp"
 #include "cache/metrics_text.hpp"
+#include "core/deadline.hpp"
+#include "store/call_within.hpp"
 
 namespace sluice::api {
 
 http::response healthz() { return json_response(200, R"({"status":"ok"})"); }
 
+// Ready = the store answers a ping within store.read_timeout_ms and has not
+// been failing its calls (store/health.hpp: a store that answers SELECT 1 can
+// still refuse every write), the broker answers its ping, and not stopping.
+// Both pings are bounded: a stalled backend holds blocking-pool threads, and
+// the probe must answer anyway.
 awaitable<http::response> readyz(context& ctx) {
-  auto checks = co_await offload(ctx.blocking, [&] {
-    return std::pair{ctx.store.ping(), ctx.ingest.broker_health()};
-  });
+  const auto limit = ctx.cfg.store.read_timeout;
+  auto store_ec = co_await store::call_within(ctx.blocking, limit, &ctx.store_health,
+                                              [&s = ctx.store] { return s.ping(); });
+  auto broker_ec = co_await offload_within(ctx.blocking, limit,
+                                           [&i = ctx.ingest] { return i.broker_health(); });
+  const std::string late = "did not answer within " + std::to_string(limit.count()) + " ms";
+  std::optional<std::string> store_down;
+  if (store_ec == store::errc::timed_out) {
+    store_down = late;
+  } else if (store_ec) {
+    store_down = store_ec.message();
+  } else {
+    store_down = ctx.store_health.trouble();
+  }
+  std::optional<std::string> broker_down;
+  if (!broker_ec) {
+    broker_down = late;
+  } else if (*broker_ec) {
+    broker_down = broker_ec->message();
+  }
   bool stopping = ctx.stopping.load();
-  bool ready = !checks.first && !checks.second && !stopping;
-  auto state = [](std::error_code ec) { return ec ? "down: " + ec.message() : std::string("up"); };
+  bool ready = !store_down && !broker_down && !stopping;
+  auto state = [](const std::optional<std::string>& down) {
+    return down ? "down: " + *down : std::string("up");
+  };
   boost::json::object body{{"status", ready ? "ready" : "not ready"},
-                           {"store", state(checks.first)},
-                           {"broker", state(checks.second)},
+                           {"store", state(store_down)},
+                           {"broker", state(broker_down)},
                            {"stopping", stopping}};
   auto r = json_response(ready ? 200 : 503, boost::json::serialize(body));
   if (!ready) r.set("Retry-After", "1");

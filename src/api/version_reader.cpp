@@ -20,9 +20,7 @@ void version_reader::start(const std::string& table, std::vector<callback> batch
     for (;;) {
       // Every waiter in `batch` arrived before this read starts.
       auto v = store_.version(table);
-      std::optional<std::int64_t> value;
-      if (v) value = *v;
-      for (auto& done : batch) done(value);
+      for (auto& done : batch) done(v);
       std::lock_guard lock(mu_);
       auto& t = tables_[table];
       if (t.next.empty()) {

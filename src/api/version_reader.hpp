@@ -5,48 +5,44 @@
 // completed before it arrived (read-your-writes) — and one store read answers
 // every GET that arrived while the previous one ran. Under load that is one
 // blocking-pool hop per batch of GETs instead of one per GET.
+// A read that does not answer within the caller's deadline
+// (store.read_timeout_ms) answers that caller store::errc::timed_out; the read
+// goes on and still answers the callers batched behind it.
 // Thread-safe; completions run on each caller's executor.
 
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/deadline.hpp"
 #include "store/store.hpp"
 
 namespace sluice::api {
 
 class version_reader {
  public:
-  // nullopt: the store could not say (the page is then served uncached).
-  using callback = std::function<void(std::optional<std::int64_t>)>;
+  // The store's answer: a version, or why not (errc::unsupported: the
+  // backend has none; the page is then served uncached).
+  using callback = std::function<void(result<std::int64_t>)>;
 
   version_reader(store::store& store, boost::asio::thread_pool& pool) : store_(store), pool_(pool) {}
 
   // Calls `done` (from the pool) with a version read that started after this call.
   void read(const std::string& table, callback done);
 
-  boost::asio::awaitable<std::optional<std::int64_t>> current(const std::string& table) {
-    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
-                                       void(std::optional<std::int64_t>)>(
-        [this](auto handler, const std::string& t) {
-          auto ex = boost::asio::get_associated_executor(handler);
-          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          read(t, [shared, ex](std::optional<std::int64_t> v) {
-            boost::asio::post(ex, [shared, v] { std::move (*shared)(v); });
-          });
-        },
-        boost::asio::use_awaitable, table);
+  // read(), awaited for at most `limit` (then errc::timed_out).
+  boost::asio::awaitable<result<std::int64_t>> current(const std::string& table,
+                                                       std::chrono::milliseconds limit) {
+    return complete_within<result<std::int64_t>>(
+        limit, [this, table](auto complete) { read(table, std::move(complete)); },
+        [] { return result<std::int64_t>(store::errc::timed_out); });
   }
 
  private:

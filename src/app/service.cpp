@@ -20,6 +20,7 @@
 #include "observe/metrics.hpp"
 #include "pipeline/ingest.hpp"
 #include "pipeline/subscriber.hpp"
+#include "store/health.hpp"
 
 namespace sluice::app {
 namespace {
@@ -106,7 +107,9 @@ int run_service(const config::config& cfg, roles r) {
   signal_waiter signals;
   const std::size_t open_files = raise_open_files();
   observe::metrics metrics(SLUICE_VERSION);
-  auto store = open_store(cfg);
+  // Every call's outcome feeds /readyz (readers' and subscribers' alike).
+  store::health store_health;
+  auto store = store::health_recording_store(open_store(cfg), store_health);
   auto tables = tables_of(cfg);
   auto ec = cfg.store.migrate_on_start ? store->migrate(tables) : store->attach(tables);
   if (ec) {
@@ -155,7 +158,8 @@ int run_service(const config::config& cfg, roles r) {
     pipeline::ingest ingest(cfg, *broker, *store, metrics, blocking);
     local_ingest = &ingest;
     api::context ctx{cfg,      ingest, *store,   metrics,      blocking,
-                     stopping, pages,  versions, shared.get(), version_reads};
+                     stopping, pages,  versions, shared.get(), version_reads,
+                     store_health};
     http::server_options so;
     if (!http::split_host_port(cfg.http.listen, so.host, so.port)) return 1;  // config checked it
     so.body_limit = cfg.http.body_limit;

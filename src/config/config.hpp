@@ -78,6 +78,10 @@ struct store_config {
   unsigned pool_size = 8;  // connections (PostgreSQL), opened as needed
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds statement_timeout{30000};
+  // Client-side deadline of every store call made for a request (GETs, status
+  // lookups, version reads, /readyz's ping): past it the request gets 503 +
+  // Retry-After while the call finishes in the background.
+  std::chrono::milliseconds read_timeout{5000};
 };
 
 struct broker_config {

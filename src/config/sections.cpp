@@ -206,7 +206,8 @@ std::vector<section> sections_of(config& cfg) {
                   text("password_file", s.password_file, check_any),
                   integer("pool_size", s.pool_size, 1, 1000),
                   millis("connect_timeout_ms", s.connect_timeout, 1),
-                  millis("statement_timeout_ms", s.statement_timeout, 1)}});
+                  millis("statement_timeout_ms", s.statement_timeout, 1),
+                  millis("read_timeout_ms", s.read_timeout, 1)}});
   auto& b = cfg.broker;
   out.push_back(
       {"broker",

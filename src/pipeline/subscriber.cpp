@@ -61,7 +61,10 @@ subscriber::subscriber(broker::broker& broker, store::store& store,
 
 subscriber::~subscriber() { stop(); }
 
-void subscriber::start() { thread_ = std::thread([this] { loop(); }); }
+void subscriber::start() {
+  thread_ = std::thread([this] { loop(); });
+  lag_thread_ = std::thread([this] { sample_lag(); });
+}
 
 void subscriber::stop() {
   {
@@ -70,6 +73,17 @@ void subscriber::stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (lag_thread_.joinable()) lag_thread_.join();
+}
+
+void subscriber::sample_lag() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    if (auto depth = broker_.depth(sub_.name)) metrics_.lag(sub_.name, *depth);
+    lock.lock();
+    wake_.wait_for(lock, options_.lag_interval, [this] { return stopping_; });
+  }
 }
 
 void subscriber::loop() {
@@ -100,12 +114,6 @@ result<batch_report> subscriber::run_once(std::chrono::milliseconds wait) {
   if (!pulled) return pulled.error();
   auto& deliveries = *pulled;
   batch_report report;
-  // The lag gauge, at most once a second: depth may cost the broker a count.
-  auto now = std::chrono::steady_clock::now();
-  if (now - lag_updated_ >= std::chrono::seconds(1)) {
-    lag_updated_ = now;
-    if (auto depth = broker_.depth(sub_.name)) metrics_.lag(sub_.name, *depth);
-  }
   if (deliveries.empty()) return report;
 
   store::batch b{sub_.table, sub_.name, sub_.resource, {}, {}};

@@ -7,6 +7,10 @@
 // times) are dead-lettered and never block the others; when the store itself
 // fails, the batch goes back to the broker without spending its attempts and
 // the subscriber backs off.
+// The lag gauge (sluice_subscription_lag_messages) is what the subscription
+// holds (broker::depth, leased or not), sampled by a thread of its own: the
+// batch loop can sit in a store call for as long as the store stalls, and
+// that is exactly when the lag must not read stale.
 
 #include <chrono>
 #include <condition_variable>
@@ -30,6 +34,8 @@ struct subscriber_options {
   std::chrono::milliseconds retry_max{10'000};
   unsigned max_deliveries = 5;
   unsigned json_depth = 64;
+  // Between lag samples (a depth may cost the broker a count).
+  std::chrono::milliseconds lag_interval{1000};
   // Called after each committed batch with the table's new version (the read
   // cache of this process learns of its own writes at once). May be empty.
   std::function<void(const std::string& table, std::int64_t version)> on_commit;
@@ -50,7 +56,7 @@ class subscriber {
   subscriber(const subscriber&) = delete;
   subscriber& operator=(const subscriber&) = delete;
 
-  // Starts the subscriber's thread.
+  // Starts the subscriber's threads (the batch loop and the lag sampler).
   void start();
   // Finishes the batch in hand (written and acked, or released), then joins.
   void stop();
@@ -61,6 +67,7 @@ class subscriber {
 
  private:
   void loop();
+  void sample_lag();
 
   broker::broker& broker_;
   store::store& store_;
@@ -69,11 +76,11 @@ class subscriber {
   const subscriber_options options_;
   observe::metrics& metrics_;
 
-  std::chrono::steady_clock::time_point lag_updated_{};  // the subscriber's thread only
-  std::mutex mu_;  // guards stopping_ for the backoff wait
+  std::mutex mu_;  // guards stopping_ for the backoff and sampling waits
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
+  std::thread lag_thread_;
 };
 
 }  // namespace sluice::pipeline

@@ -9,6 +9,7 @@ const char* describe(errc e) {
     case errc::unknown_table: return "unknown table";
     case errc::bad_query: return "bad query";
     case errc::unsupported: return "not supported by this store";
+    case errc::timed_out: return "store did not answer in time";
   }
   return "unknown store error";
 }

@@ -27,6 +27,9 @@ enum class errc {
   unknown_table,
   bad_query,
   unsupported,  // the backend does not offer this
+  // The call did not answer within its client-side deadline
+  // (store.read_timeout_ms); it may still be running. Retry later.
+  timed_out,
 };
 const std::error_category& category();
 std::error_code make_error_code(errc e);

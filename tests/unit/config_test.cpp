@@ -56,6 +56,7 @@ TEST(config, shipped_file_loads) {
   EXPECT_EQ(c.http.shutdown_grace, 10'000ms);
   EXPECT_EQ(c.store.url, "sqlite://data/sluice.db");
   EXPECT_TRUE(c.store.migrate_on_start);
+  EXPECT_EQ(c.store.read_timeout, 5'000ms);  // issue 11 #25
   EXPECT_EQ(c.broker.visibility_timeout, 30'000ms);
   EXPECT_EQ(c.broker.max_deliveries, 5u);
   EXPECT_EQ(c.broker.replicas, 1u);
@@ -463,10 +464,12 @@ TEST(config, store_password_never_from_the_file) {
   const config c = parse(k_users, "x.toml", env_of({{"SLUICE_STORE_URL", "postgres://u:p@db/s"}}));
   EXPECT_EQ(c.store.url, "postgres://u:p@db/s");
   const config d = parse("[store]\nurl = \"postgres://u@db/s?sslmode=require\"\npool_size = 8\n"
-                         "statement_timeout_ms = 1000\npassword_file = \"/run/secrets/pg\"\n" + k_users,
+                         "statement_timeout_ms = 1000\nread_timeout_ms = 250\n"
+                         "password_file = \"/run/secrets/pg\"\n" + k_users,
                          "x.toml", no_env());
   EXPECT_EQ(d.store.pool_size, 8u);
   EXPECT_EQ(d.store.statement_timeout, 1000ms);
+  EXPECT_EQ(d.store.read_timeout, 250ms);
   EXPECT_EQ(d.store.password_file, "/run/secrets/pg");
 }
 

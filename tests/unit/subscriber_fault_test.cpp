@@ -2,13 +2,16 @@
 // backends (SQLite store in a temp file, SQLite queue in memory) wrapped by
 // faulty_store / faulty_broker, which fail the calls each test chooses.
 // Issue 10 (fault injection by wrapping an interface) and issue 11 item 30
-// (dead letters record the real delivery count). Tests assert outcomes; waits
+// (dead letters record the real delivery count), item 22 (the lag gauge
+// counts what the subscription holds while a batch is stuck in the store). Tests assert outcomes; waits
 // are bounded by pull's `wait` and only bound how long a failure takes.
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <future>
+#include <optional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -90,6 +93,7 @@ class subscriber_fault : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (store_) store_->unstall(store_op::write);  // else stop() waits on a stalled batch
     subscriber_.reset();
     if (broker_) broker_->close();
     broker_.reset();
@@ -133,8 +137,30 @@ class subscriber_fault : public ::testing::Test {
     return st ? *st : store::message_status{};
   }
 
-  std::size_t rows() {
-    auto p = store_->inner().query("users", {});
+  // The lag gauge's value in the metrics text, or nullopt before its first sample.
+  std::optional<long> lag() {
+    const std::string series = "sluice_subscription_lag_messages{subscription=\"users\"} ";
+    auto text = metrics_.scrape();
+    auto at = text.find(series);
+    if (at == std::string::npos) return std::nullopt;
+    return std::stol(text.substr(at + series.size()));
+  }
+
+  // Polls `pred` every 5 ms for at most 10 s (the lag is sampled once a second).
+  template <class Pred>
+  bool eventually(Pred pred) {
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  }
+
+  std::size_t rows(std::size_t limit = 100) {
+    store::page_query q;
+    q.limit = limit;
+    auto p = store_->inner().query("users", q);
     EXPECT_TRUE(p);
     return p ? p->count : 0;
   }
@@ -277,6 +303,25 @@ TEST_F(subscriber_fault, publish_failing_answers_503_with_retry_after) {
   }
   // Nothing reached the queue.
   EXPECT_EQ(*broker_->depth("users"), 0u);
+}
+
+// Issue 11 #22: 300 messages held by the subscription while the store write
+// stalls; the lag gauge read 0 because only the batch loop sampled it, and
+// that loop sat in the stalled write. It must count the 300.
+TEST_F(subscriber_fault, lag_counts_what_the_subscription_holds_while_the_store_stalls) {
+  auto& sub = make_subscriber(5);
+  sub.start();
+  // The idle subscriber has sampled an empty subscription.
+  ASSERT_TRUE(eventually([&] { return lag() == 0; }));
+  store_->stall(store_op::write);
+  std::vector<broker::message> batch;
+  for (int i = 0; i < 300; ++i) batch.push_back(user(1000 + i, "Pat"));
+  ASSERT_FALSE(publish_sync(*broker_, std::move(batch)));
+  ASSERT_TRUE(store_->wait_stalled(store_op::write, 1, k_wait));  // the batch is in the store
+  EXPECT_TRUE(eventually([&] { return lag() == 300; })) << "lag " << lag().value_or(-1);
+  store_->unstall(store_op::write);
+  EXPECT_TRUE(eventually([&] { return rows(1000) == 300; }));
+  EXPECT_TRUE(eventually([&] { return lag() == 0; })) << "lag " << lag().value_or(-1);
 }
 
 }  // namespace
