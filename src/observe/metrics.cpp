@@ -4,6 +4,8 @@
 #include <prometheus/text_serializer.h>
 
 #include <charconv>
+#include <mutex>
+#include <set>
 
 #include "observe/buckets.hpp"
 #include "observe/family.hpp"
@@ -57,13 +59,22 @@ struct metrics::impl {
   family<gauge> lag{"sluice_subscription_lag_messages", "Messages waiting in a subscription.",
                     {"subscription"}};
   family<gauge> build_info{"sluice_build_info", "Build information; value is 1.", {"version"}};
+  family<counter> rate_limited{"sluice_rate_limited_requests_total",
+                               "Requests refused with 429 by the per-principal rate limit.",
+                               {"principal"}};
+  // The principal label values in use, at most k_max_principals (refusals are
+  // rare; a mutex is cheap there).
+  static constexpr std::size_t k_max_principals = 100;
+  std::mutex principals_mu;
+  std::set<std::string, std::less<>> principals;
 
   gauge& active = http_active.with({});
 
   // Exposition order: as declared.
   std::vector<const family_base*> all() const {
     return {&http_duration, &http_active, &published, &deliveries, &dead_letters,
-            &batch_rows,    &write_duration, &e2e,    &lag,        &build_info};
+            &batch_rows,    &write_duration, &e2e,    &lag,        &build_info,
+            &rate_limited};
   }
 };
 
@@ -120,6 +131,20 @@ void metrics::end_to_end(std::string_view subscription, double seconds) {
 
 void metrics::lag(std::string_view subscription, std::uint64_t messages) {
   impl_->lag.with({subscription}).set(static_cast<std::int64_t>(messages));
+}
+
+void metrics::rate_limited(std::string_view principal) {
+  {
+    std::lock_guard lock(impl_->principals_mu);
+    auto& seen = impl_->principals;
+    if (seen.find(principal) == seen.end()) {
+      if (seen.size() >= impl::k_max_principals)
+        principal = "_other";
+      else
+        seen.emplace(principal);
+    }
+  }
+  impl_->rate_limited.with({principal}).add();
 }
 
 std::string metrics::scrape() const {

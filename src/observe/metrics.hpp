@@ -36,6 +36,13 @@ class metrics {
   void end_to_end(std::string_view subscription, double seconds);
   void lag(std::string_view subscription, std::uint64_t messages);
 
+  // Rate limits (issue 12): a request refused with 429, counted in
+  // sluice_rate_limited_requests_total{principal}. `principal` is a
+  // principal's id (API key id, JWT subject) or "anonymous" for client IPs;
+  // past 100 distinct ids the others count under "_other", so that a flood of
+  // subjects cannot grow the series without bound.
+  void rate_limited(std::string_view principal);
+
   // The Prometheus text exposition of everything, process metrics included.
   std::string scrape() const;
 
