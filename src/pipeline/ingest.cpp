@@ -5,11 +5,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <memory>
 
 #include "broker/broker.hpp"
 #include "core/clock.hpp"
-#include "core/offload.hpp"
+#include "core/deadline.hpp"
 #include "model/uuid.hpp"
 #include "observe/log.hpp"
 #include "observe/metrics.hpp"
@@ -75,7 +76,7 @@ ingest::ingest(const config::config& cfg, broker::broker& broker, store::store& 
       store_(store),
       metrics_(metrics),
       blocking_(blocking),
-      waits_(store, blocking, cfg.http.max_waiters) {}
+      waits_(store, blocking, cfg.http.max_waiters, cfg.store.read_timeout) {}
 
 asio::awaitable<ingest_result> ingest::accept(ingest_request req) {
   const config::resource_def& resource = *req.resource;
@@ -181,7 +182,9 @@ asio::awaitable<ingest_result> ingest::accept(ingest_request req) {
           }
           return found;
         };
-        auto rows = co_await offload_until(blocking_, deadline, std::move(fetch));
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto limit = std::clamp(left, std::chrono::milliseconds(0), cfg_.store.read_timeout);
+        auto rows = co_await offload_within(blocking_, limit, std::move(fetch));
         if (rows && *rows) out.rows = std::move(**rows);
       }
     }

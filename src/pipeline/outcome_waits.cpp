@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-#include "core/offload.hpp"
+#include "core/deadline.hpp"
 
 namespace sluice::pipeline {
 
@@ -24,14 +24,21 @@ struct outcome_waits::waker {
 };
 
 outcome_waits::outcome_waits(store::store& store, asio::thread_pool& blocking,
-                             std::size_t max_waiters)
-    : store_(store), blocking_(blocking), max_waiters_(max_waiters) {}
+                             std::size_t max_waiters, std::chrono::milliseconds store_timeout)
+    : store_(store), blocking_(blocking), max_waiters_(max_waiters), store_timeout_(store_timeout) {}
 
 outcome_waits::~outcome_waits() = default;
 
 void outcome_waits::committed() {
   std::lock_guard lock(mu_);
   for (waker* w : wakers_) w->bell.try_send(boost::system::error_code{});
+}
+
+// One round's store call may take what is left of the wait, and never more
+// than store.read_timeout_ms.
+std::chrono::milliseconds outcome_waits::round_limit(clock::time_point deadline) const {
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+  return std::clamp(left, std::chrono::milliseconds(0), store_timeout_);
 }
 
 asio::awaitable<std::optional<std::vector<store::message_status>>> outcome_waits::wait(
@@ -58,7 +65,7 @@ asio::awaitable<std::optional<std::vector<store::message_status>>> outcome_waits
     }
   } on_exit{*this, bell.get()};
 
-  // Owned by the store call, which may outlive this coroutine (offload_until).
+  // Owned by the store call, which may outlive this coroutine (core/deadline.hpp).
   auto wanted = std::make_shared<const std::vector<std::string>>(std::move(ids));
   store::store* store = &store_;
   asio::steady_timer timer(ex);
@@ -67,7 +74,7 @@ asio::awaitable<std::optional<std::vector<store::message_status>>> outcome_waits
     // A named closure: GCC 12 mis-handles a capturing lambda temporary
     // inside a co_await expression (its captures arrive as garbage).
     auto look = [store, wanted] { return store->statuses(*wanted); };
-    auto looked = co_await offload_until(blocking_, deadline, std::move(look));
+    auto looked = co_await offload_within(blocking_, round_limit(deadline), std::move(look));
     if (!looked || !*looked) co_return std::nullopt;  // deadline, or the store failed
     auto& statuses = **looked;
     const bool all_final = std::none_of(statuses.begin(), statuses.end(), [](const auto& s) {

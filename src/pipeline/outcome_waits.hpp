@@ -35,7 +35,9 @@ namespace sluice::pipeline {
 class outcome_waits {
  public:
   // The references must outlive this object.
-  outcome_waits(store::store& store, boost::asio::thread_pool& blocking, std::size_t max_waiters);
+  // Each store call is bounded by `store_timeout` as well (store.read_timeout_ms).
+  outcome_waits(store::store& store, boost::asio::thread_pool& blocking, std::size_t max_waiters,
+                std::chrono::milliseconds store_timeout);
   ~outcome_waits();
   outcome_waits(const outcome_waits&) = delete;
   outcome_waits& operator=(const outcome_waits&) = delete;
@@ -53,10 +55,12 @@ class outcome_waits {
 
  private:
   struct waker;
+  std::chrono::milliseconds round_limit(std::chrono::steady_clock::time_point deadline) const;
 
   store::store& store_;
   boost::asio::thread_pool& blocking_;
   const std::size_t max_waiters_;
+  const std::chrono::milliseconds store_timeout_;
   std::atomic<std::size_t> waiting_{0};
   std::mutex mu_;
   std::unordered_set<waker*> wakers_;  // guarded by mu_

@@ -326,3 +326,38 @@ TEST_F(subscriber_fault, lag_counts_what_the_subscription_holds_while_the_store_
 
 }  // namespace
 }  // namespace sluice::testing
+
+namespace sluice::testing {
+namespace {
+
+// Issue 11 #26: `Prefer: wait=N` answers by N seconds however slow the store
+// is. The status lookups stall; the request is answered "accepted" (no rows)
+// while the stalled lookup still holds its thread, i.e. without waiting for
+// the store.
+TEST_F(subscriber_fault, prefer_wait_answers_by_its_deadline_when_the_store_stalls) {
+  config::config cfg;
+  observe::metrics metrics("test");
+  boost::asio::thread_pool blocking(2);
+  pipeline::ingest ingest(cfg, *broker_, *store_, metrics, blocking);
+  const auto resource = users(20);
+  store_->stall(store_op::status);
+  pipeline::ingest_request req;
+  req.resource = &resource;
+  req.records.push_back(boost::json::parse(R"({"name":"Wil","email":"w@x.test"})"));
+  req.wait = 1;
+  boost::asio::io_context io;
+  std::optional<pipeline::ingest_result> out;
+  auto run = [&]() -> boost::asio::awaitable<void> { out = co_await ingest.accept(std::move(req)); };
+  boost::asio::co_spawn(io, run, boost::asio::detached);
+  io.run();
+  ASSERT_TRUE(out);
+  EXPECT_FALSE(out->refused);
+  EXPECT_EQ(out->ids.size(), 1u);
+  EXPECT_FALSE(out->rows);                           // accepted, not waited for
+  EXPECT_GE(store_->stalled(store_op::status), 1u);  // the store still has not answered
+  store_->unstall(store_op::status);
+  blocking.join();
+}
+
+}  // namespace
+}  // namespace sluice::testing
