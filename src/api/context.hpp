@@ -6,6 +6,7 @@
 
 #include <atomic>
 
+#include "auth/authenticator.hpp"
 #include "cache/page_cache.hpp"
 #include "cache/shared_pages.hpp"
 #include "cache/version_clock.hpp"
@@ -37,6 +38,9 @@ struct context {
   // How the store has been answering (fed by `store`'s calls and by request
   // deadlines); /readyz reads it.
   store::health& store_health;
+  // Who a request speaks for (make_open_authenticator() in mode none); called
+  // from every io thread.
+  auth::authenticator& auth;
 };
 
 }  // namespace sluice::api

@@ -15,8 +15,9 @@ namespace sluice::api {
 using boost::asio::awaitable;
 
 // POST /v1/{resource}
+// `who` scopes the Idempotency-Key (its id is part of the message ids).
 awaitable<http::response> post_records(context& ctx, const config::resource_def& resource,
-                                       http::request& req);
+                                       http::request& req, const auth::principal& who);
 // GET /v1/{resource}
 awaitable<http::response> list_rows(context& ctx, const config::resource_def& resource,
                                     const http::request& req, std::string_view query);

@@ -86,7 +86,7 @@ std::string accepted_body(const std::vector<std::string>& ids, bool single) {
 }  // namespace
 
 awaitable<http::response> post_records(context& ctx, const config::resource_def& resource,
-                                       http::request& req) {
+                                       http::request& req, const auth::principal& who) {
   const auto& limits = ctx.cfg.http;
   // The server continued or started this request's trace: the answer, the
   // access-log line and every message carry the same trace and span.
@@ -114,6 +114,7 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
     co_return reject(std::move(*bad));
   }
   in.idempotency_key = std::string(idem_key);
+  in.principal_id = who.id;
   in.traceparent = trace.traceparent();
   in.trace_id = trace.trace_id;
   in.wait = parse_prefer(req.header("prefer"), limits.max_wait_seconds).wait;

@@ -5,7 +5,10 @@
 #include <vector>
 
 #include "api/handlers.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/principal.hpp"
 #include "http/problem.hpp"
+#include "observe/log.hpp"
 
 namespace sluice::api {
 namespace {
@@ -15,42 +18,55 @@ struct route_args {
   const config::resource_def* resource = nullptr;  // the {resource} segment
   std::string id;                                  // the {id} segment, decoded
   std::string_view query;                          // encoded, views the request target
+  // Who asked: set before the handler runs (anonymous() in mode none, or for
+  // a route that needs no scope).
+  const auth::principal* who = nullptr;
 };
 
 using route_fn = awaitable<http::response> (*)(context&, const route_args&, http::request&);
+// The scope a route needs, given its matched arguments; "" = none (served
+// without reading any credential).
+using scope_fn = std::string (*)(const route_args&);
 
 // One endpoint: a method on a path template. Template segments are literals,
 // "{resource}" (the name of a configured resource) or "{id}" (any segment,
 // even empty). A GET route serves HEAD too. Routes of one path are adjacent,
-// in the order 405's Allow lists them. Per-route policy (e.g. the scope an
-// auth check needs) is one more field here.
+// in the order 405's Allow lists them. Per-route policy is a field here: the
+// scope the route needs (issue 12).
 struct route {
   std::string_view method;
   std::string_view path;
+  scope_fn needs;
   route_fn handle;
 };
+
+std::string no_scope(const route_args&) { return {}; }
+std::string publish_of(const route_args& a) { return auth::publish_scope(a.resource->name); }
+std::string read_of(const route_args& a) { return auth::read_scope(a.resource->name); }
+std::string fixed_status(const route_args&) { return "status"; }
+std::string fixed_metrics(const route_args&) { return "metrics"; }
 
 // Wraps the non-coroutine handlers so every entry has one shape.
 awaitable<http::response> ready(http::response r) { co_return r; }
 
 // First match wins: /v1/messages/{id} before a resource that could be named so.
 constexpr route k_routes[] = {
-    {"GET", "/healthz",
+    {"GET", "/healthz", no_scope,
      [](context&, const route_args&, http::request&) { return ready(healthz()); }},
-    {"GET", "/readyz", [](context& ctx, const route_args&, http::request&) { return readyz(ctx); }},
-    {"GET", "/metrics",
+    {"GET", "/readyz", no_scope, [](context& ctx, const route_args&, http::request&) { return readyz(ctx); }},
+    {"GET", "/metrics", fixed_metrics,
      [](context& ctx, const route_args&, http::request&) { return ready(metrics(ctx)); }},
-    {"GET", "/v1/messages/{id}",
+    {"GET", "/v1/messages/{id}", fixed_status,
      [](context& ctx, const route_args& a, http::request&) { return message_status(ctx, a.id); }},
-    {"GET", "/v1/{resource}",
+    {"GET", "/v1/{resource}", read_of,
      [](context& ctx, const route_args& a, http::request& req) {
        return list_rows(ctx, *a.resource, req, a.query);
      }},
-    {"POST", "/v1/{resource}",
+    {"POST", "/v1/{resource}", publish_of,
      [](context& ctx, const route_args& a, http::request& req) {
-       return post_records(ctx, *a.resource, req);
+       return post_records(ctx, *a.resource, req, *a.who);
      }},
-    {"GET", "/v1/{resource}/{id}",
+    {"GET", "/v1/{resource}/{id}", read_of,
      [](context& ctx, const route_args& a, http::request& req) {
        return get_row(ctx, *a.resource, req, a.id);
      }},
@@ -123,18 +139,64 @@ resolved resolve(const config::config& cfg, std::string_view method, std::string
     out.match.allowed = out.chosen != nullptr;
     out.args = std::move(args);
     out.args.query = url->encoded_query();
+    if (out.chosen) out.match.scope = out.chosen->needs(out.args);
     break;
   }
   return out;
 }
 
+// 401 (RFC 6750 §3): the challenge names the realm, and the error when a
+// credential was presented and refused. The detail never quotes the credential.
+http::response unauthenticated(const auth::refusal& why) {
+  auto res = http::problem(401, why.presented ? "the credential was not accepted"
+                                              : "this endpoint needs a credential: "
+                                                "Authorization: Bearer <key> or X-API-Key");
+  res.set("WWW-Authenticate", why.presented ? R"(Bearer realm="sluice", error="invalid_token")"
+                                            : R"(Bearer realm="sluice")");
+  return res;
+}
+
+http::response forbidden(std::string_view scope) {
+  boost::json::object extra;
+  extra["missing_scope"] = scope;
+  return http::problem(403, std::string("this credential lacks the scope ").append(scope),
+                       {}, extra);
+}
+
+// Who may run the chosen route: nullopt when `who` is set and may, else the
+// answer (401/403). The refusal's reason goes to the log with the trace, so
+// an operator can tell an unknown key from an expired one; the client is not
+// told which.
+std::optional<http::response> admit(context& ctx, const http::request& req,
+                                    const std::string& scope, auth::principal& who) {
+  if (scope.empty()) {
+    who = auth::anonymous();
+    return std::nullopt;
+  }
+  auto result = ctx.auth.authenticate(req);
+  if (auto* no = std::get_if<auth::refusal>(&result)) {
+    observe::info("authentication refused",
+                  {{"reason", no->reason}, {"trace_id", req.trace.trace_id}});
+    return unauthenticated(*no);
+  }
+  who = std::move(std::get<auth::principal>(result));
+  if (!auth::allows(who, scope)) return forbidden(scope);
+  return std::nullopt;
+}
+
 awaitable<http::response> dispatch(context& ctx, http::request& req) {
   auto r = resolve(ctx.cfg, req.method, req.target);
   http::response res;
+  auth::principal who;
   if (!r.parsed) {
     res = http::problem(400, "malformed request target");
   } else if (r.chosen) {
-    res = co_await r.chosen->handle(ctx, r.args, req);
+    if (auto refused = admit(ctx, req, r.match.scope, who)) {
+      res = std::move(*refused);
+    } else {
+      r.args.who = &who;
+      res = co_await r.chosen->handle(ctx, r.args, req);
+    }
   } else if (!r.match.allow.empty()) {
     res = http::problem(405, "method not allowed; allowed: " + r.match.allow);
     res.set("Allow", r.match.allow);

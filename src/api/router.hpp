@@ -5,8 +5,11 @@
 //   GET  /v1/{resource}/{id}     one row
 //   GET  /v1/messages/{id}       delivery status of one message
 //   GET  /healthz, /readyz, /metrics
-// All of it is one route table in router.cpp: dispatch, 405's Allow and the
-// `route` label of metrics and logs are derived from it, never written twice.
+// All of it is one route table in router.cpp: dispatch, 405's Allow, the
+// `route` label of metrics and logs and the scope each route needs (issue 12)
+// are derived from it, never written twice. A route that needs a scope asks
+// ctx.auth for the principal first: 401 (WWW-Authenticate) without a valid
+// credential, 403 naming the missing scope without the scope.
 
 #include <string>
 #include <string_view>
@@ -28,6 +31,9 @@ struct route_match {
   std::string label;
   std::string allow;      // the path's methods ("GET, POST"); "" when unmatched
   bool allowed = false;   // a route serves this method (GET routes serve HEAD too)
+  // The scope the serving route needs ("publish:users", "status", …); "" when
+  // it needs none or nothing serves the request.
+  std::string scope;
 };
 route_match match_route(const config::config& cfg, std::string_view method,
                         std::string_view target);

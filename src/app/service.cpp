@@ -14,6 +14,7 @@
 
 #include "api/router.hpp"
 #include "api/version_reader.hpp"
+#include "app/auth_setup.hpp"
 #include "app/backends.hpp"
 #include "http/server.hpp"
 #include "observe/log.hpp"
@@ -105,6 +106,9 @@ int run_migrate(const config::config& cfg) {
 
 int run_service(const config::config& cfg, roles r) {
   signal_waiter signals;
+  // Before any backend is opened: a refused [auth] is a configuration error.
+  std::unique_ptr<auth::authenticator> authenticator;
+  if (r.api) authenticator = make_authenticator(cfg);
   const std::size_t open_files = raise_open_files();
   observe::metrics metrics(SLUICE_VERSION);
   // Every call's outcome feeds /readyz (readers' and subscribers' alike).
@@ -159,7 +163,7 @@ int run_service(const config::config& cfg, roles r) {
     local_ingest = &ingest;
     api::context ctx{cfg,      ingest, *store,   metrics,      blocking,
                      stopping, pages,  versions, shared.get(), version_reads,
-                     store_health};
+                     store_health, *authenticator};
     http::server_options so;
     if (!http::split_host_port(cfg.http.listen, so.host, so.port)) return 1;  // config checked it
     so.body_limit = cfg.http.body_limit;
@@ -184,7 +188,8 @@ int run_service(const config::config& cfg, roles r) {
                                 {"max_connections", so.max_connections},
                                 {"store", mask_password(cfg.store.url)},
                                 {"broker", mask_password(cfg.broker.url)},
-                                {"workers", subscribers.size()}});
+                                {"workers", subscribers.size()},
+                                {"auth", cfg.auth.mode == config::auth_mode::none ? "none" : "required"}});
     signals.wait();
     stopping = true;
     std::promise<void> drained;

@@ -140,6 +140,28 @@ struct cache_config {
   std::chrono::milliseconds shared_ttl{300'000};  // how long shared pages live (memory bound only)
 };
 
+// [auth] (issue 12): who may call which route. Secrets (the key pepper, JWT
+// keys) are never in this text: only the names of the files that hold them,
+// or the environment (SLUICE_AUTH_PEPPER).
+enum class auth_mode { none, required };
+
+struct auth_config {
+  // required: every route but /healthz and /readyz needs a credential with the
+  // route's scope. none: no checks; refused at start on a non-loopback listen
+  // unless allow_open (app/ checks both, since they are facts of the start).
+  auth_mode mode = auth_mode::required;
+  bool allow_open = false;
+  std::string keys_file;     // API keys (JSON, `sluice keys`), reloaded when it changes
+  std::string pepper_file;   // the HMAC pepper of keys_file, if SLUICE_AUTH_PEPPER is unset
+  std::string jwks_file;     // JWT verification keys as a JWKS
+  std::string jwt_pem_file;  // or as PEM
+  std::string jwt_issuer;    // required `iss` when set
+  std::string jwt_audience;  // required `aud` when set
+  std::string jwt_scope_claim = "scope";  // "scope" (space-separated) or e.g. "scp" (array)
+  unsigned jwt_leeway_s = 60;             // clock skew allowed on exp and nbf
+  std::uint64_t default_rate = 0;         // records/s per principal; 0 = unlimited
+};
+
 struct config {
   std::filesystem::path source;  // the file it was loaded from
   http_config http;
@@ -149,6 +171,7 @@ struct config {
   log_config log;
   slo_config slo;
   cache_config cache;
+  auth_config auth;
   std::vector<resource_def> resources;
   std::vector<subscription_def> subscriptions;  // never empty after load
 

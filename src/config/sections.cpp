@@ -1,6 +1,6 @@
-// The scalar sections ([http], [store], [broker], [pipeline], [log], [slo]) as
-// tables of settings, so the TOML reader and the environment overrides share
-// one list of keys and one set of range checks.
+// The scalar sections ([http], [store], [broker], [pipeline], [log], [slo],
+// [cache], [auth]) as tables of settings, so the TOML reader and the
+// environment overrides share one list of keys and one set of range checks.
 
 #include <cstdint>
 #include <limits>
@@ -181,6 +181,26 @@ std::optional<std::string> check_level(const std::string& s) {
   return "must be one of trace, debug, info, warn, error, off";
 }
 
+std::optional<std::string> check_scope_claim(const std::string& s) {
+  if (s.empty() || s.size() > 64) return "must be 1 to 64 characters of [A-Za-z0-9_.:-]";
+  return check_job(s);
+}
+
+setting auth_mode_of(std::string key, auth_mode& target) {
+  return {std::move(key), scalar_kind::string, "a string (\"none\" or \"required\")",
+          [&target](const scalar& v) -> std::optional<std::string> {
+            const auto& s = std::get<std::string>(v);
+            if (s == "none") {
+              target = auth_mode::none;
+            } else if (s == "required") {
+              target = auth_mode::required;
+            } else {
+              return "must be \"none\" or \"required\"";
+            }
+            return std::nullopt;
+          }};
+}
+
 }  // namespace
 
 std::vector<section> sections_of(config& cfg) {
@@ -243,6 +263,18 @@ std::vector<section> sections_of(config& cfg) {
                   text("control", c.control, check_header_value),
                   text("url", c.url, check_optional_url),
                   millis("shared_ttl_ms", c.shared_ttl, 1)}});
+  auto& a = cfg.auth;
+  out.push_back({"auth",
+                 {auth_mode_of("mode", a.mode), boolean("allow_open", a.allow_open),
+                  text("keys_file", a.keys_file, check_any),
+                  text("pepper_file", a.pepper_file, check_any),
+                  text("jwks_file", a.jwks_file, check_any),
+                  text("jwt_pem_file", a.jwt_pem_file, check_any),
+                  text("jwt_issuer", a.jwt_issuer, check_header_value),
+                  text("jwt_audience", a.jwt_audience, check_header_value),
+                  text("jwt_scope_claim", a.jwt_scope_claim, check_scope_claim),
+                  integer("jwt_leeway_s", a.jwt_leeway_s, 0, 3600),
+                  integer("default_rate", a.default_rate, 0, 1'000'000'000)}});
   return out;
 }
 

@@ -78,12 +78,18 @@ std::string uuid_v7() {
   return format(b.data());
 }
 
-std::string uuid_v5(std::string_view resource, std::string_view idempotency_key,
-                    std::size_t index) {
+std::string uuid_v5(std::string_view principal_id, std::string_view resource,
+                    std::string_view idempotency_key, std::size_t index) {
   static const boost::uuids::uuid k_namespace = {{0x64, 0x91, 0x02, 0xce, 0x47, 0x41, 0x40, 0xc5,
                                                   0xa6, 0xc3, 0xbb, 0x20, 0x24, 0xb9, 0xd0, 0x17}};
   std::string name;
-  name.reserve(resource.size() + idempotency_key.size() + 22);
+  name.reserve(principal_id.size() + resource.size() + idempotency_key.size() + 44);
+  if (!principal_id.empty()) {
+    // Resource names start with a letter, so "<digits>:" cannot begin an
+    // unscoped name.
+    name.append(std::to_string(principal_id.size())).append(1, ':').append(principal_id);
+    name.append(1, '\n');
+  }
   name.append(resource).append(1, '\n').append(idempotency_key).append(1, '\n');
   name += std::to_string(index);
   const boost::uuids::name_generator_sha1 gen(k_namespace);

@@ -97,7 +97,7 @@ asio::awaitable<ingest_result> ingest::accept(ingest_request req) {
     std::string prefix = req.single ? "" : "/" + std::to_string(i);
     if (!model::validate(resource, req.records[i], prefix, rec, problems)) continue;
     auto& m = msgs[i];
-    m.id = keyed ? model::uuid_v5(resource.name, req.idempotency_key, i) : model::uuid_v7();
+    m.id = keyed ? model::uuid_v5(req.principal_id, resource.name, req.idempotency_key, i) : model::uuid_v7();
     m.topic = resource.name;
     m.body = model::to_json(resource, rec);
     m.accepted_at_us = accepted_at;

@@ -71,6 +71,9 @@ struct ingest_request {
   std::vector<boost::json::value> records;
   bool single = true;              // one object (not an array or NDJSON stream)
   std::string idempotency_key;     // "" when the client sent none
+  // Scopes the key (auth::principal::id): the same key from two principals
+  // names two sets of messages. "" in auth mode none.
+  std::string principal_id;
   std::string traceparent;         // W3C, carried by every message
   std::string trace_id;            // the same trace, for log lines
   std::optional<unsigned> wait;    // Prefer: wait=N seconds (already clamped)

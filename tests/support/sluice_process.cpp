@@ -54,6 +54,9 @@ bool sluice_process::start() {
   log_path_ = data_dir_ / ("sluice-" + mode_ + "-" + std::to_string(++starts_) + ".log");
   std::map<std::string, std::string> vars = {
       {"SLUICE_HTTP_LISTEN", "127.0.0.1:0"},
+      // Tests that write their own config get the shipped file's open mode
+      // (loopback only); the auth tests override it.
+      {"SLUICE_AUTH_MODE", "none"},
       {"SLUICE_STORE_URL", "sqlite://" + (data_dir_ / "sluice.db").string()},
       {"SLUICE_BROKER_URL", "sqlite://" + (data_dir_ / "queue.db").string()},
   };

@@ -48,7 +48,10 @@ std::string error_of(const std::string& text, const env_lookup& env = no_env()) 
 TEST(config, shipped_file_loads) {
   const config c = load(SLUICE_SOURCE_DIR "/config/sluice.toml", no_env());
   EXPECT_EQ(c.source, std::filesystem::path(SLUICE_SOURCE_DIR "/config/sluice.toml"));
-  EXPECT_EQ(c.http.listen, "0.0.0.0:8080");
+  // Open (mode none) and therefore on loopback only (issue 12).
+  EXPECT_EQ(c.http.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.auth.mode, auth_mode::none);
+  EXPECT_FALSE(c.auth.allow_open);
   EXPECT_EQ(c.http.threads, 0u);
   EXPECT_EQ(c.http.body_limit, 1048576u);
   EXPECT_EQ(c.http.json_depth, 64u);
@@ -471,6 +474,71 @@ TEST(config, store_password_never_from_the_file) {
   EXPECT_EQ(d.store.statement_timeout, 1000ms);
   EXPECT_EQ(d.store.read_timeout, 250ms);
   EXPECT_EQ(d.store.password_file, "/run/secrets/pg");
+}
+
+// Issue 12: [auth] names, defaults, checks and SLUICE_AUTH_* overrides.
+TEST(config, auth_defaults_to_required) {
+  const config c = parse(k_users, "x.toml", no_env());
+  EXPECT_EQ(c.auth.mode, auth_mode::required);
+  EXPECT_FALSE(c.auth.allow_open);
+  EXPECT_EQ(c.auth.jwt_scope_claim, "scope");
+  EXPECT_EQ(c.auth.jwt_leeway_s, 60u);
+  EXPECT_EQ(c.auth.default_rate, 0u);
+  EXPECT_TRUE(c.auth.keys_file.empty());
+}
+
+TEST(config, auth_section_is_read) {
+  const config c = parse(R"([auth]
+mode = "none"
+allow_open = true
+keys_file = "/etc/sluice/keys.json"
+pepper_file = "/run/secrets/pepper"
+jwks_file = "/etc/sluice/jwks.json"
+jwt_pem_file = "/etc/sluice/jwt.pem"
+jwt_issuer = "https://id.example"
+jwt_audience = "sluice"
+jwt_scope_claim = "scp"
+jwt_leeway_s = 5
+default_rate = 250
+)" + k_users,
+                         "x.toml", no_env());
+  EXPECT_EQ(c.auth.mode, auth_mode::none);
+  EXPECT_TRUE(c.auth.allow_open);
+  EXPECT_EQ(c.auth.keys_file, "/etc/sluice/keys.json");
+  EXPECT_EQ(c.auth.pepper_file, "/run/secrets/pepper");
+  EXPECT_EQ(c.auth.jwks_file, "/etc/sluice/jwks.json");
+  EXPECT_EQ(c.auth.jwt_pem_file, "/etc/sluice/jwt.pem");
+  EXPECT_EQ(c.auth.jwt_issuer, "https://id.example");
+  EXPECT_EQ(c.auth.jwt_audience, "sluice");
+  EXPECT_EQ(c.auth.jwt_scope_claim, "scp");
+  EXPECT_EQ(c.auth.jwt_leeway_s, 5u);
+  EXPECT_EQ(c.auth.default_rate, 250u);
+}
+
+TEST(config, auth_env_overrides) {
+  const config c = parse(k_users, "x.toml",
+                         env_of({{"SLUICE_AUTH_MODE", "none"},
+                                 {"SLUICE_AUTH_ALLOW_OPEN", "true"},
+                                 {"SLUICE_AUTH_KEYS_FILE", "k.json"},
+                                 {"SLUICE_AUTH_DEFAULT_RATE", "9"},
+                                 {"SLUICE_AUTH_JWT_LEEWAY_S", "0"}}));
+  EXPECT_EQ(c.auth.mode, auth_mode::none);
+  EXPECT_TRUE(c.auth.allow_open);
+  EXPECT_EQ(c.auth.keys_file, "k.json");
+  EXPECT_EQ(c.auth.default_rate, 9u);
+  EXPECT_EQ(c.auth.jwt_leeway_s, 0u);
+}
+
+TEST(config, auth_bad_values_are_refused_naming_the_key) {
+  EXPECT_NE(error_of("[auth]\nmode = \"open\"\n" + k_users).find("auth.mode"), std::string::npos);
+  EXPECT_NE(error_of("[auth]\nmode = true\n" + k_users).find("auth.mode"), std::string::npos);
+  EXPECT_NE(error_of("[auth]\njwt_leeway_s = 99999\n" + k_users).find("auth.jwt_leeway_s"),
+            std::string::npos);
+  EXPECT_NE(error_of("[auth]\njwt_scope_claim = \"\"\n" + k_users).find("auth.jwt_scope_claim"),
+            std::string::npos);
+  EXPECT_NE(error_of("[auth]\npepper = \"x\"\n" + k_users).find("unknown key"), std::string::npos);
+  EXPECT_NE(error_of(k_users, env_of({{"SLUICE_AUTH_MODE", "off"}})).find("SLUICE_AUTH_MODE"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -75,5 +75,34 @@ TEST(router, label_and_methods_come_from_the_table) {
   }
 }
 
+// Issue 12: each route declares the scope it needs in the table; probes need
+// none, a resource's routes need the action on that resource.
+TEST(router, each_route_declares_its_scope) {
+  const auto cfg = two_resources();
+  const struct {
+    const char* method;
+    const char* target;
+    const char* scope;
+  } table[] = {
+      {"GET", "/healthz", ""},
+      {"HEAD", "/readyz", ""},
+      {"GET", "/readyz", ""},
+      {"GET", "/metrics", "metrics"},
+      {"GET", "/v1/messages/0190-abc", "status"},
+      {"GET", "/v1/users?limit=1", "read:users"},
+      {"HEAD", "/v1/users", "read:users"},
+      {"POST", "/v1/users", "publish:users"},
+      {"POST", "/v1/orders", "publish:orders"},
+      {"GET", "/v1/orders/7", "read:orders"},
+      {"GET", "/v1/us%65rs/7", "read:users"},
+      // Nothing serves these: no scope (404/405 are answered without one).
+      {"PUT", "/v1/users", ""},
+      {"GET", "/v1/nope", ""},
+  };
+  for (const auto& c : table) {
+    EXPECT_EQ(match_route(cfg, c.method, c.target).scope, c.scope) << c.method << ' ' << c.target;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::api

@@ -23,6 +23,7 @@
 
 #include "api/handlers.hpp"
 #include "api/version_reader.hpp"
+#include "auth/authenticator.hpp"
 #include "broker/sqlite/sqlite_broker.hpp"
 #include "observe/metrics.hpp"
 #include "pipeline/ingest.hpp"
@@ -101,7 +102,7 @@ class store_deadline : public ::testing::Test {
     ingest_ = std::make_unique<pipeline::ingest>(cfg_, *broker_, *store_, metrics_, pool_);
     ctx_ = std::make_unique<api::context>(api::context{cfg_, *ingest_, *store_, metrics_, pool_,
                                                        stopping_, *pages_, versions_, nullptr,
-                                                       *readers_, health_});
+                                                       *readers_, health_, *auth_});
     return *ctx_;
   }
 
@@ -137,6 +138,7 @@ class store_deadline : public ::testing::Test {
   std::unique_ptr<cache::page_cache> pages_;
   std::unique_ptr<api::version_reader> readers_;
   std::unique_ptr<pipeline::ingest> ingest_;
+  std::unique_ptr<auth::authenticator> auth_ = auth::make_open_authenticator();
   std::unique_ptr<api::context> ctx_;
 };
 

@@ -104,6 +104,22 @@ TEST(uuid_v5, differs_by_each_input) {
   EXPECT_EQ(ids.size(), 7u);
 }
 
+// Issue 12: idempotency keys are scoped by principal. No principal (auth
+// mode none) keeps the ids Sluice gave before; each principal gets its own.
+TEST(uuid_v5, scoped_by_principal) {
+  EXPECT_EQ(uuid_v5("", "users", "key-1", 0), "b7b343a4-f1d5-59bc-b643-562f3622fe25");
+  // uuid.uuid5(uuid.UUID("649102ce-4741-40c5-a6c3-bb2024b9d017"), "4:key1\nusers\nkey-1\n0")
+  EXPECT_EQ(uuid_v5("key1", "users", "key-1", 0), "88ef4156-92ff-5f6e-9ccf-70cfc18d84e2");
+  const std::set<std::string> ids = {
+      uuid_v5("", "users", "key-1", 0),      uuid_v5("a", "users", "key-1", 0),
+      uuid_v5("b", "users", "key-1", 0),     uuid_v5("ab", "users", "key-1", 0),
+      uuid_v5("a", "orders", "key-1", 0),    uuid_v5("a", "users", "key-2", 0),
+      // A principal id holding the separator cannot forge another's name.
+      uuid_v5("a\nusers", "x", "key-1", 0), uuid_v5("a", "users\nx", "key-1", 0),
+  };
+  EXPECT_EQ(ids.size(), 8u);
+}
+
 TEST(is_uuid, table) {
   const std::pair<const char*, bool> cases[] = {
       {"649102ce-4741-40c5-a6c3-bb2024b9d017", true},

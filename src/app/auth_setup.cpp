@@ -1,0 +1,79 @@
+#include "app/auth_setup.hpp"
+
+#include <string>
+#include <vector>
+
+#include "observe/log.hpp"
+
+namespace sluice::app {
+namespace {
+
+bool is_ipv4_loopback(std::string_view host) {
+  // 127.a.b.c with decimal octets; anything else is not loopback.
+  if (host.substr(0, 4) != "127.") return false;
+  int parts = 2, digits = 0, value = 0;  // "127" and the one being read
+  for (char c : host.substr(4)) {
+    if (c == '.') {
+      if (digits == 0) return false;
+      ++parts;
+      digits = value = 0;
+    } else if (c >= '0' && c <= '9') {
+      value = value * 10 + (c - '0');
+      if (++digits > 3 || value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return parts == 4 && digits > 0;
+}
+
+[[noreturn]] void refuse(const config::config& cfg, std::string_view key, std::string_view why) {
+  throw config::config_error(cfg.source.string() + ": " + std::string(key) + ": " +
+                             std::string(why));
+}
+
+}  // namespace
+
+bool is_loopback_listen(std::string_view listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  auto host = listen.substr(0, colon);
+  return host == "localhost" || host == "[::1]" || is_ipv4_loopback(host);
+}
+
+std::unique_ptr<auth::authenticator> make_authenticator(const config::config& cfg) {
+  const auto& a = cfg.auth;
+  if (a.mode == config::auth_mode::none) {
+    const bool loopback = is_loopback_listen(cfg.http.listen);
+    if (!loopback && !a.allow_open) {
+      refuse(cfg, "auth.mode",
+             "\"none\" (no authentication) on the non-loopback address " + cfg.http.listen +
+                 " would let anyone who can reach it publish and read everything; listen on "
+                 "127.0.0.1, set auth.mode = \"required\", or set auth.allow_open = true to "
+                 "accept that");
+    }
+    observe::warn("authentication is off",
+                  {{"auth_mode", "none"}, {"listen", cfg.http.listen}, {"loopback_only", loopback}});
+    return auth::make_open_authenticator();
+  }
+  const bool jwt = !a.jwks_file.empty() || !a.jwt_pem_file.empty();
+  if (a.keys_file.empty() && !jwt) {
+    refuse(cfg, "auth.mode",
+           "\"required\" needs auth.keys_file (API keys, see `sluice keys create`) or JWT keys "
+           "(auth.jwks_file or auth.jwt_pem_file); with neither no request could be admitted");
+  }
+  std::vector<std::unique_ptr<auth::verifier>> verifiers;
+  // Extension point: the API-key verifier (auth.keys_file) and the JWT
+  // verifier (auth.jwks_file / auth.jwt_pem_file) are added here.
+  if (jwt) {
+    refuse(cfg, "auth.jwks_file", "JWT verification is not available in this build yet");
+  }
+  observe::info("authentication is on",
+                {{"auth_mode", "required"},
+                 {"keys_file", a.keys_file},
+                 {"jwt", jwt},
+                 {"default_rate", static_cast<std::int64_t>(a.default_rate)}});
+  return auth::make_chain(std::move(verifiers));
+}
+
+}  // namespace sluice::app
