@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "auth/authenticator.hpp"
+#include "auth/rate_limit.hpp"
 #include "cache/page_cache.hpp"
 #include "cache/shared_pages.hpp"
 #include "cache/version_clock.hpp"
@@ -41,6 +42,8 @@ struct context {
   // Who a request speaks for (make_open_authenticator() in mode none); called
   // from every io thread.
   auth::authenticator& auth;
+  // Per-principal token buckets (api/rate_limits.hpp); thread-safe.
+  auth::rate_limiter& rate_limits;
 };
 
 }  // namespace sluice::api

@@ -9,10 +9,12 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <optional>
 
 #include "api/errors.hpp"
 #include "api/handlers.hpp"
+#include "api/rate_limits.hpp"
 #include "api/request_parts.hpp"
 #include "http/problem.hpp"
 #include "observe/log.hpp"
@@ -113,6 +115,18 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
   if (auto bad = parse_body(req, format, limits.json_depth, in.records, in.single)) {
     co_return reject(std::move(*bad));
   }
+  // The rate limit counts records: known only now, and nothing is validated
+  // or published yet, so a refused POST changes nothing. Every request costs
+  // at least 1.
+  http::header_list rate_headers;
+  if (auto over = charge(ctx.rate_limits, ctx.metrics, subject_of(who, ctx.cfg.auth.default_rate),
+                         std::max<std::size_t>(1, in.records.size()), rate_headers)) {
+    co_return reject(std::move(*over));
+  }
+  auto with_rate = [&](http::response r) {
+    for (auto& h : rate_headers) r.headers.push_back(h);
+    return r;
+  };
   in.idempotency_key = std::string(idem_key);
   in.principal_id = who.id;
   in.traceparent = trace.traceparent();
@@ -125,7 +139,7 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
   if (out.refused) {
     auto r = refusal_response(*out.refused, limits.max_batch);
     r.set("traceparent", trace.traceparent());
-    co_return r;
+    co_return with_rate(std::move(r));
   }
 
   http::response res;
@@ -146,12 +160,12 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
       }
       res.body += ']';
     }
-    co_return res;
+    co_return with_rate(std::move(res));
   }
   res.status = 202;
   if (single) res.set("Location", status_url(out.ids.front()));
   res.body = accepted_body(out.ids, single);
-  co_return res;
+  co_return with_rate(std::move(res));
 }
 
 }  // namespace sluice::api

@@ -8,6 +8,19 @@
 
 namespace sluice::api {
 
+rate_subject subject_of(const auth::principal& who, std::uint64_t default_rate) {
+  rate_subject s;
+  if (who.kind == "anonymous") return s;  // rate 0: unlimited
+  s.key = who.kind + ":" + who.id;
+  s.label = who.id;
+  if (who.rate) {
+    s.policy = {"principal", *who.rate};
+  } else {
+    s.policy = {"default", static_cast<double>(default_rate)};
+  }
+  return s;
+}
+
 std::optional<http::response> charge(auth::rate_limiter& limiter, observe::metrics& metrics,
                                      const rate_subject& who, std::uint64_t cost,
                                      http::header_list& headers) {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/principal.hpp"
 #include "auth/rate_limit.hpp"
 #include "http/message.hpp"
 
@@ -29,6 +30,13 @@ struct rate_subject {
   std::string label;  // the metric's principal label: the id, or "anonymous"
   auth::rate_policy policy;
 };
+
+// Whose bucket a request of `who` is charged to: "<kind>:<id>" (an API key
+// and a JWT subject of the same name stay apart), at the principal's own
+// rate (policy "principal") or else `default_rate` (policy "default"). The
+// anonymous principal of mode none is not limited: its buckets would be per
+// client IP, which the server does not hand to handlers yet.
+rate_subject subject_of(const auth::principal& who, std::uint64_t default_rate);
 
 // Charges `cost`; the 429 to answer when refused. Either way, `headers`
 // receives the RateLimit fields to send when a limit applies.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/handlers.hpp"
+#include "api/rate_limits.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/principal.hpp"
 #include "http/problem.hpp"
@@ -195,7 +196,20 @@ awaitable<http::response> dispatch(context& ctx, http::request& req) {
       res = std::move(*refused);
     } else {
       r.args.who = &who;
-      res = co_await r.chosen->handle(ctx, r.args, req);
+      // Charged after authentication, before the handler: 1 per request,
+      // except a POST, which its handler charges its record count once the
+      // body is parsed. Probes (no scope) are never limited.
+      http::header_list rate_headers;
+      std::optional<http::response> over;
+      if (!r.match.scope.empty() && r.chosen->method != "POST")
+        over = charge(ctx.rate_limits, ctx.metrics, subject_of(who, ctx.cfg.auth.default_rate), 1,
+                      rate_headers);
+      if (over) {
+        res = std::move(*over);
+      } else {
+        res = co_await r.chosen->handle(ctx, r.args, req);
+        for (auto& h : rate_headers) res.headers.push_back(std::move(h));
+      }
     }
   } else if (!r.match.allow.empty()) {
     res = http::problem(405, "method not allowed; allowed: " + r.match.allow);

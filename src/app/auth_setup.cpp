@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "auth/credential.hpp"
+#include "auth/jwt_auth.hpp"
 #include "observe/log.hpp"
 
 namespace sluice::app {
@@ -66,7 +68,24 @@ std::unique_ptr<auth::authenticator> make_authenticator(const config::config& cf
   // Extension point: the API-key verifier (auth.keys_file) and the JWT
   // verifier (auth.jwks_file / auth.jwt_pem_file) are added here.
   if (jwt) {
-    refuse(cfg, "auth.jwks_file", "JWT verification is not available in this build yet");
+    auth::jwt_verifier::options o;
+    o.pem_file = a.jwt_pem_file;
+    o.jwks_file = a.jwks_file;
+    o.settings.issuer = a.jwt_issuer;
+    o.settings.audience = a.jwt_audience;
+    o.settings.scope_claim = a.jwt_scope_claim;
+    o.settings.leeway_s = a.jwt_leeway_s;
+    // The chain refuses longer credentials before any verifier sees them.
+    o.settings.max_token_bytes = auth::k_max_credential;
+    auto v = auth::jwt_verifier::open(std::move(o));
+    if (!v) refuse(cfg, a.jwks_file.empty() ? "auth.jwt_pem_file" : "auth.jwks_file", v.message());
+    if (a.jwt_issuer.empty() || a.jwt_audience.empty()) {
+      // Without both, a token the same identity provider issued for another
+      // application would be accepted here.
+      observe::warn("JWT issuer or audience not checked: set auth.jwt_issuer and auth.jwt_audience",
+                    {{"jwt_issuer", a.jwt_issuer}, {"jwt_audience", a.jwt_audience}});
+    }
+    verifiers.push_back(auth::make_jwt_verifier(std::move(*v)));
   }
   observe::info("authentication is on",
                 {{"auth_mode", "required"},

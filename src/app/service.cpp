@@ -161,9 +161,10 @@ int run_service(const config::config& cfg, roles r) {
     api::version_reader version_reads(*store, blocking);
     pipeline::ingest ingest(cfg, *broker, *store, metrics, blocking);
     local_ingest = &ingest;
+    auth::rate_limiter rate_limits;
     api::context ctx{cfg,      ingest, *store,   metrics,      blocking,
                      stopping, pages,  versions, shared.get(), version_reads,
-                     store_health, *authenticator};
+                     store_health, *authenticator, rate_limits};
     http::server_options so;
     if (!http::split_host_port(cfg.http.listen, so.host, so.port)) return 1;  // config checked it
     so.body_limit = cfg.http.body_limit;

@@ -68,5 +68,20 @@ TEST(rate_limit_response, principal_labels_are_bounded) {
             std::string::npos);
 }
 
+TEST(rate_limit_response, whose_bucket_and_which_rate) {
+  auth::principal key{"k1", "key", {}, 7.0};
+  auto s = subject_of(key, 100);
+  EXPECT_EQ(s.key, "key:k1");
+  EXPECT_EQ(s.label, "k1");
+  EXPECT_EQ(s.policy.name, "principal");
+  EXPECT_EQ(s.policy.rate, 7.0);
+  auth::principal jwt{"k1", "jwt", {}, std::nullopt};
+  s = subject_of(jwt, 100);
+  EXPECT_EQ(s.key, "jwt:k1");  // not the API key's bucket
+  EXPECT_EQ(s.policy.name, "default");
+  EXPECT_EQ(s.policy.rate, 100.0);
+  EXPECT_EQ(subject_of(auth::anonymous(), 100).policy.rate, 0.0);
+}
+
 }  // namespace
 }  // namespace sluice::api

@@ -102,7 +102,8 @@ class store_deadline : public ::testing::Test {
     ingest_ = std::make_unique<pipeline::ingest>(cfg_, *broker_, *store_, metrics_, pool_);
     ctx_ = std::make_unique<api::context>(api::context{cfg_, *ingest_, *store_, metrics_, pool_,
                                                        stopping_, *pages_, versions_, nullptr,
-                                                       *readers_, health_, *auth_});
+                                                       *readers_, health_, *auth_,
+                                                       rate_limits_});
     return *ctx_;
   }
 
@@ -139,6 +140,7 @@ class store_deadline : public ::testing::Test {
   std::unique_ptr<api::version_reader> readers_;
   std::unique_ptr<pipeline::ingest> ingest_;
   std::unique_ptr<auth::authenticator> auth_ = auth::make_open_authenticator();
+  auth::rate_limiter rate_limits_;
   std::unique_ptr<api::context> ctx_;
 };
 
