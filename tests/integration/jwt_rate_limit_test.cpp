@@ -7,6 +7,7 @@
 // has refilled; the refusal is counted by principal; no token reaches the log.
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "support/fixtures.hpp"
@@ -154,6 +155,24 @@ TEST_F(jwt_rate_limit, over_the_rate_is_429_with_headers_then_allowed_after_refi
   ASSERT_EQ(m.status, 200) << m.body;
   EXPECT_NE(m.body.find("sluice_rate_limited_requests_total{principal=\"bursty\"}"),
             std::string::npos);
+}
+
+// Key rotation without a restart: a JWKS written beside and renamed over the
+// configured one is read again, so a token of the new kid is accepted.
+TEST_F(jwt_rate_limit, a_rotated_jwks_is_used_without_a_restart) {
+  http_client c(port());
+  const auto fresh = test_key::ec_p256();
+  const auto t = make_token(fresh, claims("rotated", "read:users"), "ec-2");
+  ASSERT_EQ(c.get("/v1/users?limit=1", bearer(t)).status, 401);
+  const auto jwks = dir_->path() / "jwks.json";
+  dir_->write("jwks.next", json::serialize(json::object{
+                               {"keys", json::array{rsa_->jwk("rsa-1"), fresh.jwk("ec-2")}}}));
+  std::filesystem::rename(dir_->path() / "jwks.next", jwks);
+  EXPECT_TRUE(eventually([&] { return c.get("/v1/users?limit=1", bearer(t)).status == 200; },
+                         std::chrono::seconds(10)));
+  // ec-1 left the set: its tokens are refused now.
+  EXPECT_EQ(c.get("/v1/users?limit=1", bearer(token("old", "read:users", true))).status, 401);
+  EXPECT_NE(proc_->log().find("JWT keys reloaded"), std::string::npos);
 }
 
 TEST_F(jwt_rate_limit, the_log_never_carries_a_token) {
