@@ -2,8 +2,11 @@
 
 #include <boost/url/parse.hpp>
 
+#include <memory>
+#include <optional>
 #include <vector>
 
+#include "api/cors.hpp"
 #include "api/handlers.hpp"
 #include "api/rate_limits.hpp"
 #include "auth/authenticator.hpp"
@@ -185,12 +188,24 @@ std::optional<http::response> admit(context& ctx, const http::request& req,
   return std::nullopt;
 }
 
-awaitable<http::response> dispatch(context& ctx, http::request& req) {
+// A CORS preflight: OPTIONS from an allowed origin naming the method it wants.
+bool is_preflight(const http::request& req, const std::optional<std::string>& allowed_origin) {
+  return req.method == "OPTIONS" && allowed_origin && req.has_header("access-control-request-method");
+}
+
+awaitable<http::response> dispatch(context& ctx, const cors_policy& cors, http::request& req) {
   auto r = resolve(ctx.cfg, req.method, req.target);
+  auto allowed_origin = cors.allow_origin(req.header("origin"));
   http::response res;
   auth::principal who;
   if (!r.parsed) {
     res = http::problem(400, "malformed request target");
+  } else if (!r.match.allow.empty() && is_preflight(req, allowed_origin)) {
+    // The path's methods from the route table; without CORS (or from an
+    // origin not listed) OPTIONS stays the 405 below.
+    res = cors.preflight(*allowed_origin, r.match.allow);
+    res.route = std::move(r.match.label);
+    co_return res;
   } else if (r.chosen) {
     if (auto refused = admit(ctx, req, r.match.scope, who)) {
       res = std::move(*refused);
@@ -217,6 +232,7 @@ awaitable<http::response> dispatch(context& ctx, http::request& req) {
   } else {
     res = http::problem(404, "no such endpoint: " + r.path);
   }
+  cors.decorate(res, allowed_origin);
   res.route = std::move(r.match.label);
   co_return res;
 }
@@ -229,7 +245,9 @@ route_match match_route(const config::config& cfg, std::string_view method,
 }
 
 http::handler make_handler(context& ctx) {
-  return [&ctx](http::request& req) { return dispatch(ctx, req); };
+  // Parsed once; the handler (held by the server) keeps it alive.
+  auto cors = std::make_shared<const cors_policy>(ctx.cfg.http.cors_origins);
+  return [&ctx, cors](http::request& req) { return dispatch(ctx, *cors, req); };
 }
 
 }  // namespace sluice::api

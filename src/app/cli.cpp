@@ -7,11 +7,29 @@
 
 #include "app/bench_command.hpp"
 #include "app/service.hpp"
+#include "app/url_mask.hpp"
 #include "config/config.hpp"
 #include "observe/log.hpp"
 #include "slo/rules.hpp"
 
 namespace sluice::app {
+
+namespace {
+
+// `sluice config check`: 0 and the effective configuration on stdout when it
+// loads, 1 and the reason on stderr when it does not.
+int check_config(const std::string& path) {
+  try {
+    auto cfg = config::load(path);
+    std::cout << config::effective_toml(cfg, [](std::string_view url) { return mask_password(url); });
+    return std::cout.flush() ? 0 : 1;
+  } catch (const config::config_error& e) {
+    std::cerr << "sluice: configuration error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
 
 int main_cli(int argc, char** argv) {
   CLI::App cli{"Sluice: HTTP API → durable topic → subscribers → database → HTTP read API"};
@@ -33,6 +51,13 @@ int main_cli(int argc, char** argv) {
   slo->require_subcommand(1);
   auto* slo_rules = slo->add_subcommand("rules", "print the Prometheus rules the [slo] section implies");
   slo_rules->add_option("-c,--config", config_path, "configuration file (TOML)")
+      ->capture_default_str();
+
+  auto* conf = cli.add_subcommand("config", "inspect a configuration");
+  conf->require_subcommand(1);
+  auto* conf_check = conf->add_subcommand(
+      "check", "validate a configuration and print it as loaded (defaults filled in, secrets masked)");
+  conf_check->add_option("-c,--config", config_path, "configuration file (TOML)")
       ->capture_default_str();
 
   bench_request bench_req;
@@ -72,6 +97,8 @@ int main_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return cli.exit(e);
   }
+
+  if (conf_check->parsed()) return check_config(config_path);
 
   try {
     if (bench->parsed()) {

@@ -41,6 +41,20 @@ const resource_def* config::find_resource(std::string_view name) const {
   return nullptr;
 }
 
+std::vector<std::string> cors_origin_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    auto first = item.find_first_not_of(" \t");
+    if (first == std::string_view::npos) continue;
+    auto last = item.find_last_not_of(" \t");
+    out.emplace_back(item.substr(first, last - first + 1));
+  }
+  return out;
+}
+
 namespace {
 
 using detail::context;

@@ -66,6 +66,9 @@ struct http_config {
   // Requests waiting at once (`Prefer: wait`); past it a POST is answered 202
   // at once, so waits cannot starve the reads they share the store with.
   std::size_t max_waiters = 256;
+  // CORS: "" = off; else comma-separated exact origins ("https://app.example")
+  // and/or "*" (see api/cors.hpp).
+  std::string cors_origins;
 };
 
 struct store_config {
@@ -188,6 +191,19 @@ class config_error : public std::runtime_error {
 // Looks up an environment variable; nullopt when unset.
 using env_lookup = std::function<std::optional<std::string>(const std::string&)>;
 std::optional<std::string> process_env(const std::string& name);
+
+// http.cors_origins split at commas, blanks around items dropped, empty items
+// left out.
+std::vector<std::string> cors_origin_list(std::string_view text);
+
+// The effective configuration (every section and key, defaults filled in,
+// environment overrides applied, [[resources]] and [[subscriptions]] as
+// loaded) as TOML that load() reads back. Secrets never appear: URL values
+// (keys `url`, `*_url`) go through `mask_url` (app/url_mask's mask_password),
+// and any other key naming a password, secret, pepper or token prints "***";
+// keys naming a file (`*_file`) print the path, never the file's contents.
+std::string effective_toml(const config& cfg,
+                           const std::function<std::string(std::string_view)>& mask_url);
 
 // Loads and validates a configuration file, then applies SLUICE_* overrides.
 // When no subscription is declared, each resource gets one named after it.

@@ -38,12 +38,14 @@ enum class scalar_kind { string, boolean, integer, number };
 // One scalar key of a section. `apply` stores a value of `kind` into the
 // config it was bound to, or returns why the value is refused ("must be
 // between 1 and 1000"). `expected` describes the kind for type errors
-// ("a non-negative integer").
+// ("a non-negative integer"). `get` reads the bound value back (the
+// effective configuration that `sluice config check` prints).
 struct setting {
   std::string key;
   scalar_kind kind;
   std::string expected;
   std::function<std::optional<std::string>(const scalar&)> apply;
+  std::function<scalar()> get;
 };
 
 // A [section] of scalar settings, bound to one config object.

@@ -2,6 +2,7 @@
 // [cache], [auth]) as tables of settings, so the TOML reader and the
 // environment overrides share one list of keys and one set of range checks.
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -35,7 +36,8 @@ setting integer(std::string key, T& target, std::int64_t min, std::int64_t max) 
             if (n > type_max) return "must be at most " + std::to_string(type_max);
             target = static_cast<T>(n);
             return std::nullopt;
-          }};
+          },
+          [&target] { return scalar{static_cast<std::int64_t>(target)}; }};
 }
 
 setting millis(std::string key, std::chrono::milliseconds& target, std::int64_t min) {
@@ -45,7 +47,8 @@ setting millis(std::string key, std::chrono::milliseconds& target, std::int64_t 
             if (n < min || n > k_max_ms) return range_message(min, k_max_ms);
             target = std::chrono::milliseconds(n);
             return std::nullopt;
-          }};
+          },
+          [&target] { return scalar{static_cast<std::int64_t>(target.count())}; }};
 }
 
 // A fraction strictly between 0 and 1 (error-rate objectives).
@@ -56,7 +59,8 @@ setting fraction(std::string key, double& target) {
             if (!(x > 0 && x < 1)) return "must be greater than 0 and less than 1";
             target = x;
             return std::nullopt;
-          }};
+          },
+          [&target] { return scalar{target}; }};
 }
 
 setting boolean(std::string key, bool& target) {
@@ -64,7 +68,8 @@ setting boolean(std::string key, bool& target) {
           [&target](const scalar& v) -> std::optional<std::string> {
             target = std::get<bool>(v);
             return std::nullopt;
-          }};
+          },
+          [&target] { return scalar{target}; }};
 }
 
 using text_check = std::optional<std::string> (*)(const std::string&);
@@ -76,7 +81,8 @@ setting text(std::string key, std::string& target, text_check check) {
             if (auto why = check(s)) return why;
             target = s;
             return std::nullopt;
-          }};
+          },
+          [&target] { return scalar{target}; }};
 }
 
 bool is_digit(char c) {
@@ -174,6 +180,38 @@ std::optional<std::string> check_header_value(const std::string& s) {
   return std::nullopt;
 }
 
+// http.cors_origins: "" (CORS off), or a comma-separated list of exact
+// origins (scheme://host[:port], lower case, no path) and/or "*".
+std::optional<std::string> check_cors_origins(const std::string& s) {
+  const std::string why =
+      "must be a comma-separated list of origins such as https://app.example.com:8443, or *";
+  if (s.find_first_not_of(" ,") == std::string::npos) {
+    return s.empty() ? std::nullopt : std::optional<std::string>(why);
+  }
+  auto list = cors_origin_list(s);
+  for (const auto& o : list) {
+    if (o == "*") continue;
+    std::string_view rest;
+    if (o.starts_with("https://")) {
+      rest = std::string_view(o).substr(8);
+    } else if (o.starts_with("http://")) {
+      rest = std::string_view(o).substr(7);
+    } else {
+      return why + " (\"" + o + "\" has no http:// or https://)";
+    }
+    if (rest.empty()) return why;
+    for (char c : rest) {
+      bool ok = (c >= 'a' && c <= 'z') || is_digit(c) || c == '.' || c == '-' || c == ':' ||
+                c == '[' || c == ']';
+      if (!ok) return why + " (\"" + o + "\": lower-case host and port only, no path)";
+    }
+  }
+  // Every item must be non-empty: "a,,b" is a typo, not two origins.
+  std::size_t items = 1 + static_cast<std::size_t>(std::count(s.begin(), s.end(), ','));
+  if (list.size() != items) return why;
+  return std::nullopt;
+}
+
 std::optional<std::string> check_level(const std::string& s) {
   for (const char* l : {"trace", "debug", "info", "warn", "error", "off"}) {
     if (s == l) return std::nullopt;
@@ -198,7 +236,8 @@ setting auth_mode_of(std::string key, auth_mode& target) {
               return "must be \"none\" or \"required\"";
             }
             return std::nullopt;
-          }};
+          },
+          [&target] { return scalar{std::string(target == auth_mode::none ? "none" : "required")}; }};
 }
 
 }  // namespace
@@ -218,7 +257,8 @@ std::vector<section> sections_of(config& cfg) {
         integer("query_limit", h.query_limit, 1, k_no_limit),
         integer("max_connections", h.max_connections, 0, k_no_limit),
         integer("max_wait_seconds", h.max_wait_seconds, 0, 3600),
-        integer("max_waiters", h.max_waiters, 0, k_no_limit)}});
+        integer("max_waiters", h.max_waiters, 0, k_no_limit),
+        text("cors_origins", h.cors_origins, check_cors_origins)}});
   auto& s = cfg.store;
   out.push_back({"store",
                  {text("url", s.url, check_url), boolean("migrate_on_start", s.migrate_on_start),

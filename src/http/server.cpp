@@ -22,6 +22,7 @@
 #include <optional>
 #include <set>
 
+#include "http/hardening.hpp"
 #include "http/problem.hpp"
 #include "http/request_head.hpp"
 #include "observe/log.hpp"
@@ -363,8 +364,9 @@ class server::impl : public std::enable_shared_from_this<impl> {
   asio::awaitable<bool> write(connection& c, response& res, bool keep_alive, unsigned version,
                               std::string_view method, const observe::trace_context& trace,
                               std::chrono::steady_clock::time_point started) {
+    harden(res, trace);  // every answer, the server's own included
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
-    out.set(bhttp::field::server, "sluice");
+    out.set(bhttp::field::server, "sluice");  // never a version
     for (auto& [k, v] : res.headers) out.insert(k, v);
     out.body() = std::move(res.body);
     out.keep_alive(keep_alive);
