@@ -4,7 +4,8 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CONFIG ?= config/sluice.toml
-# TIDY=ON runs clang-tidy (.clang-tidy) on src/ as part of the build, warnings as errors.
+# TIDY=ON runs clang-tidy (.clang-tidy) on src/ as part of the build, warnings as
+# errors. `make test` (and so CI) always builds with it; `make build`/`make run` do not.
 TIDY ?= OFF
 
 .PHONY: all deps test-deps configure build run test unit integration bench lint format clean
@@ -31,6 +32,7 @@ run: build
 	@mkdir -p data
 	$(BUILD_DIR)/sluice serve --config $(CONFIG)
 
+test: TIDY = ON
 test: test-deps build
 	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j 2
 
