@@ -1,10 +1,13 @@
 #include "app/auth_setup.hpp"
 
+#include <ctime>
 #include <string>
 #include <vector>
 
+#include "auth/api_keys.hpp"
 #include "auth/credential.hpp"
 #include "auth/jwt_auth.hpp"
+#include "auth/key_verifier.hpp"
 #include "observe/log.hpp"
 
 namespace sluice::app {
@@ -43,7 +46,7 @@ bool is_loopback_listen(std::string_view listen) {
   return host == "localhost" || host == "[::1]" || is_ipv4_loopback(host);
 }
 
-std::unique_ptr<auth::authenticator> make_authenticator(const config::config& cfg) {
+authentication make_authenticator(const config::config& cfg, const config::env_lookup& env) {
   const auto& a = cfg.auth;
   if (a.mode == config::auth_mode::none) {
     const bool loopback = is_loopback_listen(cfg.http.listen);
@@ -56,7 +59,7 @@ std::unique_ptr<auth::authenticator> make_authenticator(const config::config& cf
     }
     observe::warn("authentication is off",
                   {{"auth_mode", "none"}, {"listen", cfg.http.listen}, {"loopback_only", loopback}});
-    return auth::make_open_authenticator();
+    return {auth::make_open_authenticator(), {}};
   }
   const bool jwt = !a.jwks_file.empty() || !a.jwt_pem_file.empty();
   if (a.keys_file.empty() && !jwt) {
@@ -65,8 +68,21 @@ std::unique_ptr<auth::authenticator> make_authenticator(const config::config& cf
            "(auth.jwks_file or auth.jwt_pem_file); with neither no request could be admitted");
   }
   std::vector<std::unique_ptr<auth::verifier>> verifiers;
-  // Extension point: the API-key verifier (auth.keys_file) and the JWT
-  // verifier (auth.jwks_file / auth.jwt_pem_file) are added here.
+  std::vector<std::function<void()>> reloads;
+  if (!a.keys_file.empty()) {
+    try {
+      auto pepper = auth::load_pepper(env ? env("SLUICE_AUTH_PEPPER") : std::nullopt,
+                                      a.pepper_file);
+      auto keys = std::make_unique<auth::key_verifier>(auth::key_verifier::options{
+          a.keys_file, std::move(pepper), [] {
+            return static_cast<std::int64_t>(std::time(nullptr));
+          }});
+      reloads.emplace_back([k = keys.get()] { k->reload(); });
+      verifiers.push_back(std::move(keys));
+    } catch (const auth::keys_error& e) {
+      refuse(cfg, "auth.keys_file", e.what());
+    }
+  }
   if (jwt) {
     auth::jwt_verifier::options o;
     o.pem_file = a.jwt_pem_file;
@@ -85,14 +101,22 @@ std::unique_ptr<auth::authenticator> make_authenticator(const config::config& cf
       observe::warn("JWT issuer or audience not checked: set auth.jwt_issuer and auth.jwt_audience",
                     {{"jwt_issuer", a.jwt_issuer}, {"jwt_audience", a.jwt_audience}});
     }
-    verifiers.push_back(auth::make_jwt_verifier(std::move(*v)));
+    std::shared_ptr<auth::jwt_verifier> keys = std::move(*v);
+    reloads.emplace_back([keys] { keys->reload(); });  // SIGHUP reads the JWT keys again too
+    verifiers.push_back(auth::make_jwt_verifier(std::move(keys)));
   }
   observe::info("authentication is on",
                 {{"auth_mode", "required"},
                  {"keys_file", a.keys_file},
                  {"jwt", jwt},
                  {"default_rate", static_cast<std::int64_t>(a.default_rate)}});
-  return auth::make_chain(std::move(verifiers));
+  authentication out{auth::make_chain(std::move(verifiers)), {}};
+  if (!reloads.empty()) {
+    out.reload = [reloads = std::move(reloads)] {
+      for (const auto& r : reloads) r();
+    };
+  }
+  return out;
 }
 
 }  // namespace sluice::app

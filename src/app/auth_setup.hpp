@@ -6,6 +6,7 @@
 //    could ever be admitted).
 // Called at the start of the API role only; a worker serves no requests.
 
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -18,8 +19,18 @@ namespace sluice::app {
 // localhost. 0.0.0.0, [::] and every other name or address are not.
 bool is_loopback_listen(std::string_view listen);
 
+struct authentication {
+  std::unique_ptr<auth::authenticator> authenticator;
+  // Reads the keys files again if they changed (SIGHUP); empty when there is
+  // nothing to reload. Refers to `authenticator`.
+  std::function<void()> reload;
+};
+
 // Throws config::config_error naming the key when the [auth] section cannot
-// be used as it stands (see above), and logs whether authentication is on.
-std::unique_ptr<auth::authenticator> make_authenticator(const config::config& cfg);
+// be used as it stands (see above), or when the keys file or its pepper
+// cannot be read; logs whether authentication is on. The pepper comes from
+// `env` (SLUICE_AUTH_PEPPER) or auth.pepper_file.
+authentication make_authenticator(const config::config& cfg,
+                                  const config::env_lookup& env = config::process_env);
 
 }  // namespace sluice::app

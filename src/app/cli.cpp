@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "app/bench_command.hpp"
+#include "app/keys_command.hpp"
 #include "app/service.hpp"
 #include "app/url_mask.hpp"
 #include "config/config.hpp"
@@ -92,6 +94,28 @@ int main_cli(int argc, char** argv) {
                   "also hold the run to the [slo] throughput band");
   bench->add_option("--plot", bench_req.load.plot_file, "write an SVG latency plot to FILE");
 
+  keys_request keys_req;
+  std::optional<double> key_rate;
+  auto* keys = cli.add_subcommand("keys", "manage the API keys of auth.keys_file");
+  keys->require_subcommand(1);
+  auto* keys_create = keys->add_subcommand(
+      "create", "make a key; prints it once, alone on the last line (needs SLUICE_AUTH_PEPPER "
+                "or --pepper-file)");
+  auto* keys_list = keys->add_subcommand("list", "ids, names, scopes, expiry (never the keys)");
+  auto* keys_revoke = keys->add_subcommand("revoke", "refuse a key from now on");
+  for (auto* sub : {keys_create, keys_list, keys_revoke}) {
+    sub->add_option("--keys-file", keys_req.keys_file, "the keys file (auth.keys_file)")
+        ->required();
+  }
+  keys_create->add_option("--scopes", keys_req.scopes, "e.g. publish:users,read:users")
+      ->required();
+  keys_create->add_option("--name", keys_req.name, "a label, unique among active keys");
+  keys_create->add_option("--rate", key_rate, "records/s (default: auth.default_rate; 0 = unlimited)");
+  keys_create->add_option("--expires", keys_req.expires, "UTC, e.g. 2027-01-01T00:00:00Z");
+  keys_create->add_option("--pepper-file", keys_req.pepper_file,
+                          "the pepper's file, when SLUICE_AUTH_PEPPER is unset");
+  keys_revoke->add_option("key", keys_req.target, "the key's id or name")->required();
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -101,6 +125,13 @@ int main_cli(int argc, char** argv) {
   if (conf_check->parsed()) return check_config(config_path);
 
   try {
+    if (keys->parsed()) {
+      keys_req.rate = key_rate;
+      keys_req.what = keys_create->parsed()   ? keys_request::action::create
+                      : keys_revoke->parsed() ? keys_request::action::revoke
+                                              : keys_request::action::list;
+      return run_keys(keys_req, std::cout, std::cerr);
+    }
     if (bench->parsed()) {
       auto d = bench::parse_duration(duration), w = bench::parse_duration(warmup);
       auto m = bench::parse_mix(mix);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -45,20 +46,39 @@ unsigned io_threads(const config::config& cfg) {
 }
 
 // Catches SIGINT and SIGTERM from construction on (so that a signal during
-// start-up is not fatal); wait() returns once one arrived.
+// start-up is not fatal); wait() returns once one arrived. SIGHUP (caught
+// from construction on too) runs the on_reload hooks, on the thread in
+// wait(), and goes on waiting.
 class signal_waiter {
  public:
-  signal_waiter() : signals_(io_, SIGINT, SIGTERM) {
-    signals_.async_wait([this](boost::system::error_code, int sig) { received_ = sig; });
+  signal_waiter() : signals_(io_, SIGINT, SIGTERM), hup_(io_, SIGHUP) {
+    signals_.async_wait([this](boost::system::error_code, int sig) {
+      received_ = sig;
+      hup_.cancel();  // nothing else keeps io_ running
+    });
+    arm_hup();
   }
+  // REQUIRES: before wait(); `hook` outlives wait().
+  void on_reload(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
   void wait() {
     io_.run();
     observe::info("stopping", {{"signal", received_}});
   }
 
  private:
+  void arm_hup() {
+    hup_.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      observe::info("SIGHUP: reloading", {{"hooks", hooks_.size()}});
+      for (auto& h : hooks_) h();
+      arm_hup();
+    });
+  }
+
   asio::io_context io_;
   asio::signal_set signals_;
+  asio::signal_set hup_;
+  std::vector<std::function<void()>> hooks_;
   int received_ = 0;
 };
 
@@ -107,8 +127,11 @@ int run_migrate(const config::config& cfg) {
 int run_service(const config::config& cfg, roles r) {
   signal_waiter signals;
   // Before any backend is opened: a refused [auth] is a configuration error.
-  std::unique_ptr<auth::authenticator> authenticator;
-  if (r.api) authenticator = make_authenticator(cfg);
+  authentication authn;
+  if (r.api) {
+    authn = make_authenticator(cfg);
+    if (authn.reload) signals.on_reload(authn.reload);
+  }
   const std::size_t open_files = raise_open_files();
   observe::metrics metrics(SLUICE_VERSION);
   // Every call's outcome feeds /readyz (readers' and subscribers' alike).
@@ -164,7 +187,7 @@ int run_service(const config::config& cfg, roles r) {
     auth::rate_limiter rate_limits;
     api::context ctx{cfg,      ingest, *store,   metrics,      blocking,
                      stopping, pages,  versions, shared.get(), version_reads,
-                     store_health, *authenticator, rate_limits};
+                     store_health, *authn.authenticator, rate_limits};
     http::server_options so;
     if (!http::split_host_port(cfg.http.listen, so.host, so.port)) return 1;  // config checked it
     so.body_limit = cfg.http.body_limit;
