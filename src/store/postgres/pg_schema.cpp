@@ -1,5 +1,7 @@
 #include "store/postgres/pg_schema.hpp"
 
+#include "store/ddl.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -62,45 +64,27 @@ const char* sql_type(field_type t) {
   return "text";
 }
 
-std::string checks(const config::field_def& f) {
-  std::string c;
-  auto add = [&](const std::string& cond) { c += fmt::format(" CHECK ({})", cond); };
-  if (f.min_length) add(fmt::format("char_length({}) >= {}", f.name, *f.min_length));
-  if (f.max_length) add(fmt::format("char_length({}) <= {}", f.name, *f.max_length));
-  if (f.minimum) add(fmt::format("{} >= {}", f.name, *f.minimum));
-  if (f.maximum) add(fmt::format("{} <= {}", f.name, *f.maximum));
-  return c;
-}
-
 }  // namespace
 
+static const store::sql_dialect& dialect() {
+  static const store::sql_dialect d{
+      .column_type = sql_type,
+      .length_function = "char_length",
+      .key_columns = "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                     "message_id uuid NOT NULL UNIQUE, "
+                     "received_at timestamptz NOT NULL, "
+                     "stored_at timestamptz NOT NULL DEFAULT now()",
+  };
+  return d;
+}
+
 std::string column_sql(const config::field_def& f, bool for_alter) {
-  // ADD COLUMN cannot add NOT NULL without a default: a field that becomes
-  // required later is enforced by validation, not by the old table.
-  bool not_null = f.required && !for_alter;
-  return fmt::format("{} {}{}{}", f.name, sql_type(f.type), not_null ? " NOT NULL" : "",
-                     checks(f));
+  return store::column_sql(dialect(), f, for_alter);
 }
 
 std::vector<std::string> create_table_sql(const std::string& table,
                                           const config::resource_def& r) {
-  std::string cols;
-  for (const auto& f : r.fields) cols += ", " + column_sql(f, false);
-  std::vector<std::string> out;
-  out.push_back(fmt::format(
-      "CREATE TABLE IF NOT EXISTS {} ("
-      "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-      "message_id uuid NOT NULL UNIQUE, "
-      "received_at timestamptz NOT NULL, "
-      "stored_at timestamptz NOT NULL DEFAULT now(){})",
-      table, cols));
-  for (const auto& f : r.fields) {
-    if (f.indexed) {
-      out.push_back(
-          fmt::format("CREATE INDEX IF NOT EXISTS {0}_{1}_idx ON {0} ({1}, id)", table, f.name));
-    }
-  }
-  return out;
+  return store::create_table_sql(dialect(), table, r);
 }
 
 std::string insert_sql(const std::string& table, const config::resource_def& r) {

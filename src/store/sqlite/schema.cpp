@@ -1,5 +1,7 @@
 #include "store/sqlite/schema.hpp"
 
+#include "store/ddl.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -36,49 +38,39 @@ const char* sql_type(field_type t) {
   }
 }
 
-std::string checks(const config::field_def& f) {
-  std::string c;
-  auto add = [&](const std::string& cond) {
-    c += fmt::format(" CHECK ({} IS NULL OR {})", f.name, cond);
-  };
-  if (f.type == field_type::boolean) add(fmt::format("{} IN (0, 1)", f.name));
-  if (f.type == field_type::integer) add(fmt::format("typeof({}) = 'integer'", f.name));
-  if (f.min_length) add(fmt::format("length({}) >= {}", f.name, *f.min_length));
-  if (f.max_length) add(fmt::format("length({}) <= {}", f.name, *f.max_length));
-  if (f.minimum) add(fmt::format("{} >= {}", f.name, *f.minimum));
-  if (f.maximum) add(fmt::format("{} <= {}", f.name, *f.maximum));
-  return c;
+// Storage is dynamically typed: the column's type is only an affinity, so the
+// type itself is checked (a NULL passes: the field is optional).
+std::string type_checks(const config::field_def& f) {
+  if (f.type == field_type::boolean) return fmt::format(" CHECK ({0} IS NULL OR {0} IN (0, 1))", f.name);
+  if (f.type == field_type::integer) {
+    return fmt::format(" CHECK ({0} IS NULL OR typeof({0}) = 'integer')", f.name);
+  }
+  return "";
 }
 
 }  // namespace
 
+static const store::sql_dialect& dialect() {
+  static const store::sql_dialect d{
+      .column_type = sql_type,
+      .length_function = "length",
+      .key_columns = "id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                     "message_id TEXT NOT NULL UNIQUE, "
+                     "received_at TEXT NOT NULL, "
+                     "stored_at TEXT NOT NULL",
+      .checks_admit_null = true,
+      .type_checks = type_checks,
+  };
+  return d;
+}
+
 std::string column_sql(const config::field_def& f, bool for_alter) {
-  // ALTER TABLE ADD COLUMN cannot add NOT NULL without a default: a field that
-  // becomes required later is enforced by validation, not by the old table.
-  bool not_null = f.required && !for_alter;
-  return fmt::format("{} {}{}{}", f.name, sql_type(f.type), not_null ? " NOT NULL" : "",
-                     checks(f));
+  return store::column_sql(dialect(), f, for_alter);
 }
 
 std::vector<std::string> create_table_sql(const std::string& table,
                                           const config::resource_def& r) {
-  std::string cols;
-  for (const auto& f : r.fields) cols += ", " + column_sql(f, false);
-  std::vector<std::string> out;
-  out.push_back(fmt::format(
-      "CREATE TABLE IF NOT EXISTS {} ("
-      "id INTEGER PRIMARY KEY AUTOINCREMENT, "
-      "message_id TEXT NOT NULL UNIQUE, "
-      "received_at TEXT NOT NULL, "
-      "stored_at TEXT NOT NULL{})",
-      table, cols));
-  for (const auto& f : r.fields) {
-    if (f.indexed) {
-      out.push_back(
-          fmt::format("CREATE INDEX IF NOT EXISTS {0}_{1}_idx ON {0} ({1}, id)", table, f.name));
-    }
-  }
-  return out;
+  return store::create_table_sql(dialect(), table, r);
 }
 
 std::string insert_sql(const std::string& table, const config::resource_def& r) {
