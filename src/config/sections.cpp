@@ -197,13 +197,16 @@ std::optional<std::string> check_cors_origins(const std::string& s) {
     } else if (o.starts_with("http://")) {
       rest = std::string_view(o).substr(7);
     } else {
-      return why + " (\"" + o + "\" has no http:// or https://)";
+      return std::string(why).append(" (\"").append(o).append("\" has no http:// or https://)");
     }
     if (rest.empty()) return why;
     for (char c : rest) {
       bool ok = (c >= 'a' && c <= 'z') || is_digit(c) || c == '.' || c == '-' || c == ':' ||
                 c == '[' || c == ']';
-      if (!ok) return why + " (\"" + o + "\": lower-case host and port only, no path)";
+      if (!ok) {
+        return std::string(why).append(" (\"").append(o).append(
+            "\": lower-case host and port only, no path)");
+      }
     }
   }
   // Every item must be non-empty: "a,,b" is a typo, not two origins.
