@@ -8,7 +8,7 @@ CONFIG ?= config/sluice.toml
 # errors. `make test` (and so CI) always builds with it; `make build`/`make run` do not.
 TIDY ?= OFF
 
-.PHONY: all deps test-deps configure build run test unit integration bench lint format clean
+.PHONY: all deps test-deps configure build run test unit integration bench lint format clean fuzz
 
 all: build
 
@@ -52,6 +52,21 @@ lint: configure
 
 format:
 	@find src tests -name '*.[ch]pp' | xargs clang-format -i
+
+# libFuzzer targets (fuzz/, issue 12) with ASan+UBSan, built by clang in their
+# own build dir; each runs FUZZ_SECONDS from its seed corpus (fuzz/corpus/),
+# and any finding fails it (the input is kept in build-fuzz/artifacts/).
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= request_head record_json list_query config
+FUZZ_CXX ?= clang++-14
+fuzz:
+	@bash scripts/install-deps.sh fuzz
+	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) \
+	  -DSLUICE_FUZZ=ON -DSLUICE_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS)) \
+	  >$(FUZZ_DIR)/build.log 2>&1 || (cat $(FUZZ_DIR)/build.log; exit 1)
+	@bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	@rm -rf $(BUILD_DIR)

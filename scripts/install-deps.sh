@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Sluice needs: `install-deps.sh build` what
 # building and running needs (make run), `install-deps.sh test` (the default)
-# also the servers and tools the tests and the benchmark start on loopback.
+# also the servers and tools the tests and the benchmark start on loopback;
+# `install-deps.sh fuzz` what `make fuzz` needs on top of the build set (clang
+# and its libFuzzer/sanitizer runtimes).
 # Idempotent: installs only what is missing, and is silent when nothing is.
 set -euo pipefail
 set_name=${1:-test}
@@ -24,10 +26,13 @@ test_packages=(
   curl sqlite3 nginx-light wrk procps
 )
 
+fuzz_packages=(clang-14 libclang-rt-14-dev)
+
 case "$set_name" in
   build) packages=("${build_packages[@]}") ;;
+  fuzz) packages=("${build_packages[@]}" "${fuzz_packages[@]}") ;;
   test) packages=("${build_packages[@]}" "${test_packages[@]}") ;;
-  *) echo "usage: install-deps.sh [build|test]" >&2; exit 2 ;;
+  *) echo "usage: install-deps.sh [build|test|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -63,7 +63,12 @@ std::optional<list_query> parse_list_query(const config::resource_def& resource,
     error = {std::move(param), std::move(detail)};
     return std::nullopt;
   };
-  auto params = boost::urls::parse_query(query_string);
+  // Boost.URL 1.81's parse_query builds its result through strlen(data), so
+  // it reads past a view that is not NUL-terminated (found by
+  // fuzz/list_query). Hand it a NUL-terminated copy; a NUL inside the query
+  // is no query character, so the grammar refuses it before that point.
+  const std::string query_text(query_string);
+  auto params = boost::urls::parse_query(query_text);
   if (!params) return fail("", "malformed query string");
   list_query out;
   auto& q = out.query;

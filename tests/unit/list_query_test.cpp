@@ -1,8 +1,13 @@
 // api/list_query: the cache key of a page query.
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include "api/list_query.hpp"
+#include "config/config.hpp"
 
 namespace sluice::api {
 namespace {
@@ -28,6 +33,33 @@ TEST(cache_key, numbers_are_exact) {
     EXPECT_NE(cache_key("t", with_number(a)), cache_key("t", with_number(b))) << a << " " << b;
   }
   EXPECT_EQ(cache_key("t", with_number(0.5)), cache_key("t", with_number(0.5)));
+}
+
+// Found by fuzz/list_query (issue 12): Boost.URL 1.81's parse_query builds its
+// view with strlen(data), reading past a query that is not NUL-terminated.
+// Each query here ends just before an unreadable page, so the old code
+// crashed with SIGSEGV; now each parses as itself and nothing more.
+TEST(parse_list_query, a_query_is_not_read_past_its_end) {
+  auto no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  auto cfg = config::parse("[[resources]]\nname = \"users\"\n  [[resources.fields]]\n  name = \"email\"\n",
+                           "list_query_test.toml", no_env);
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  void* map = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  auto* bytes = static_cast<char*>(map);
+  std::memset(bytes, 'a', page);  // no NUL before the guard page
+  ASSERT_EQ(mprotect(bytes + page, page, PROT_NONE), 0);
+  http::field_error error;
+  auto empty = parse_list_query(cfg.resources.front(), std::string_view(bytes, 0), error);
+  ASSERT_TRUE(empty.has_value()) << error.detail;
+  EXPECT_EQ(empty->query.limit, default_page_limit);
+  const std::string text = "limit=7";
+  char* at_end = bytes + page - text.size();
+  std::memcpy(at_end, text.data(), text.size());
+  auto seven = parse_list_query(cfg.resources.front(), std::string_view(at_end, text.size()), error);
+  ASSERT_TRUE(seven.has_value()) << error.detail;
+  EXPECT_EQ(seven->query.limit, 7u);
+  munmap(map, 2 * page);
 }
 
 }  // namespace
