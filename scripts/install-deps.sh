@@ -23,7 +23,7 @@ test_packages=(
   postgresql-15 postgresql-client-15 nats-server redis-server rabbitmq-server
   prometheus prometheus-alertmanager
   # tools the tests, the quick start and the benchmark use
-  curl sqlite3 nginx-light wrk procps
+  curl sqlite3 nginx-light wrk procps openssl
 )
 
 fuzz_packages=(clang-14 libclang-rt-14-dev)

@@ -13,6 +13,7 @@
 #include <future>
 #include <thread>
 
+#include "api/ops_listener.hpp"
 #include "api/router.hpp"
 #include "api/version_reader.hpp"
 #include "app/auth_setup.hpp"
@@ -197,10 +198,39 @@ int run_service(const config::config& cfg, roles r) {
     so.query_limit = cfg.http.query_limit;
     so.max_connections = max_connections_of(cfg, open_files);
     so.access_log = cfg.log.access_log;
+    // The ops listener: plain HTTP, probes and metrics only, same limits.
+    http::server_options ops_so = so;
+    so.tls = {cfg.http.tls_cert_file, cfg.http.tls_key_file, cfg.http.tls_client_ca_file};
     http::server server(io, so, api::make_handler(ctx), metrics);
+    if (so.tls.enabled()) {
+      if (auto why = server.load_tls()) {
+        observe::error("cannot load the TLS certificate", {{"error", *why}});
+        return 1;
+      }
+      // A failed reload keeps the certificate in use (load_tls's contract).
+      signals.on_reload([&server] {
+        if (auto why = server.load_tls()) {
+          observe::error("TLS reload failed; the previous certificate stays", {{"error", *why}});
+        }
+      });
+    }
     if (auto ec = server.listen()) {
       observe::error("cannot listen", {{"listen", cfg.http.listen}, {"error", ec.message()}});
       return 1;
+    }
+    std::unique_ptr<http::server> ops;
+    if (!cfg.http.ops_listen.empty()) {
+      if (!http::split_host_port(cfg.http.ops_listen, ops_so.host, ops_so.port)) return 1;
+      ops = std::make_unique<http::server>(io, ops_so, api::make_ops_handler(ctx), metrics);
+      if (auto ec = ops->listen()) {
+        observe::error("cannot listen",
+                       {{"ops_listen", cfg.http.ops_listen}, {"error", ec.message()}});
+        return 1;
+      }
+      ops->start();
+      observe::info("ops listening", {{"address", ops_so.host},
+                                      {"port", ops->port()},
+                                      {"serves", "/healthz /readyz /metrics"}});
     }
     server.start();
     auto work = asio::make_work_guard(io);
@@ -208,6 +238,7 @@ int run_service(const config::config& cfg, roles r) {
     for (unsigned i = 0; i < io_threads(cfg); ++i) threads.emplace_back([&io] { io.run(); });
     observe::info("listening", {{"address", so.host},
                                 {"port", server.port()},
+                                {"tls", so.tls.enabled()},
                                 {"io_threads", threads.size()},
                                 {"max_connections", so.max_connections},
                                 {"store", mask_password(cfg.store.url)},
@@ -219,6 +250,12 @@ int run_service(const config::config& cfg, roles r) {
     std::promise<void> drained;
     server.shutdown(cfg.http.shutdown_grace, [&drained] { drained.set_value(); });
     drained.get_future().wait();
+    if (ops) {
+      // Probes were answered until the API drained (readyz says "stopping").
+      std::promise<void> ops_drained;
+      ops->shutdown(std::chrono::milliseconds(0), [&ops_drained] { ops_drained.set_value(); });
+      ops_drained.get_future().wait();
+    }
     // The pipeline closes while the io threads still run: a publish in flight
     // when the grace period ended completes on `io`, so the broker must be
     // closed (its completions delivered) before `io` stops and is destroyed.

@@ -69,6 +69,17 @@ struct http_config {
   // CORS: "" = off; else comma-separated exact origins ("https://app.example")
   // and/or "*" (see api/cors.hpp).
   std::string cors_origins;
+  // TLS on `listen` when tls_cert_file is set (tls_key_file then required).
+  // Paths of PEM files, read at start and on SIGHUP; the key comes from its
+  // file only, never from this configuration's text.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA certificates: when set, clients must present a certificate signed
+  // by one of them (its subject is on http::request::client_subject).
+  std::string tls_client_ca_file;
+  // host:port of a second, plain-HTTP listener serving only /healthz, /readyz
+  // and /metrics (no TLS, no credentials: for probes and scrapers); "" = none.
+  std::string ops_listen;
 };
 
 struct store_config {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 
 #include "config/reader.hpp"
@@ -168,6 +169,20 @@ std::optional<std::string> check_job(const std::string& s) {
   return std::nullopt;
 }
 
+std::optional<std::string> check_optional_listen(const std::string& s) {
+  return s.empty() ? std::nullopt : check_listen(s);
+}
+
+// A path, never the PEM text itself (a key pasted into the config would be a
+// secret in the config text); whether the file exists is checked once the
+// environment overrides are applied.
+std::optional<std::string> check_pem_path(const std::string& s) {
+  if (s.find("-----BEGIN") != std::string::npos || s.find('\n') != std::string::npos) {
+    return "must be the path of a PEM file, not its contents";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> check_optional_url(const std::string& s) {
   return s.empty() ? std::nullopt : check_url(s);
 }
@@ -261,7 +276,11 @@ std::vector<section> sections_of(config& cfg) {
         integer("max_connections", h.max_connections, 0, k_no_limit),
         integer("max_wait_seconds", h.max_wait_seconds, 0, 3600),
         integer("max_waiters", h.max_waiters, 0, k_no_limit),
-        text("cors_origins", h.cors_origins, check_cors_origins)}});
+        text("cors_origins", h.cors_origins, check_cors_origins),
+        text("tls_cert_file", h.tls_cert_file, check_pem_path),
+        text("tls_key_file", h.tls_key_file, check_pem_path),
+        text("tls_client_ca_file", h.tls_client_ca_file, check_pem_path),
+        text("ops_listen", h.ops_listen, check_optional_listen)}});
   auto& s = cfg.store;
   out.push_back({"store",
                  {text("url", s.url, check_url), boolean("migrate_on_start", s.migrate_on_start),
@@ -321,7 +340,41 @@ std::vector<section> sections_of(config& cfg) {
   return out;
 }
 
+namespace {
+
+// TLS files: a certificate needs its key and the other way round, a client CA
+// needs TLS, and each named file must be there (its contents are parsed when
+// the listener loads them at start, with an error naming the key too).
+void check_tls(const context& ctx, const http_config& h) {
+  if (!h.tls_cert_file.empty() && h.tls_key_file.empty()) {
+    fail(ctx, 0, "http.tls_key_file", "required when http.tls_cert_file is set");
+  }
+  if (h.tls_cert_file.empty() && !h.tls_key_file.empty()) {
+    fail(ctx, 0, "http.tls_cert_file", "required when http.tls_key_file is set");
+  }
+  if (h.tls_cert_file.empty() && !h.tls_client_ca_file.empty()) {
+    fail(ctx, 0, "http.tls_client_ca_file",
+         "needs TLS: set http.tls_cert_file and http.tls_key_file");
+  }
+  const std::pair<const char*, const std::string*> files[] = {
+      {"http.tls_cert_file", &h.tls_cert_file},
+      {"http.tls_key_file", &h.tls_key_file},
+      {"http.tls_client_ca_file", &h.tls_client_ca_file}};
+  for (const auto& [key, path] : files) {
+    std::error_code ec;
+    if (!path->empty() && !std::filesystem::is_regular_file(*path, ec)) {
+      fail(ctx, 0, key, "no such file: " + *path);
+    }
+  }
+  if (!h.ops_listen.empty() && h.ops_listen == h.listen && !h.listen.ends_with(":0")) {
+    fail(ctx, 0, "http.ops_listen", "must differ from http.listen");
+  }
+}
+
+}  // namespace
+
 void check_cross_settings(const context& ctx, const config& cfg) {
+  check_tls(ctx, cfg.http);
   // A POST of http.max_batch records is one publish call; a broker queue that
   // can never hold it would answer 503 to a request the API accepts.
   if (cfg.broker.max_pending < cfg.http.max_batch) {

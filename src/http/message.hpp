@@ -24,6 +24,10 @@ struct request {
   // forwards its own span), so a handler that continues from the header stays
   // in this trace. The access log line carries its trace_id and span_id.
   observe::trace_context trace;
+  // Over TLS with client certificates (http.tls_client_ca_file): the subject
+  // (RFC 2253, e.g. "CN=ingest-1,O=Example") of the certificate the handshake
+  // verified against the client CA. "" on a plain connection or without one.
+  std::string client_subject;
 
   // The first value of a header (name in lower case), or "" when absent.
   std::string_view header(std::string_view lower_name) const {

@@ -14,6 +14,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +22,8 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
+#include <variant>
 
 #include "http/hardening.hpp"
 #include "http/problem.hpp"
@@ -38,11 +41,27 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
 // One accepted connection. Everything but `conns_` membership is touched only
 // on the connection's strand (the deadline timer's handler runs there too).
 struct connection {
-  explicit connection(tcp::socket s) : stream(std::move(s)), deadline(stream.get_executor()) {}
-  beast::tcp_stream stream;
+  explicit connection(tcp::socket s)
+      : stream(std::in_place_type<plain_stream>, std::move(s)),
+        socket_layer(std::get<plain_stream>(stream)),
+        deadline(socket_layer.get_executor()) {}
+  connection(tcp::socket s, std::shared_ptr<asio::ssl::context> ctx)
+      : tls_context(std::move(ctx)),
+        stream(std::in_place_type<tls_stream>, std::move(s), *tls_context),
+        socket_layer(beast::get_lowest_layer(std::get<tls_stream>(stream))),
+        deadline(socket_layer.get_executor()) {}
+  // The context this connection was accepted with (declared before `stream`,
+  // which refers to it): a certificate reload does not touch open connections.
+  std::shared_ptr<asio::ssl::context> tls_context;
+  std::variant<plain_stream, tls_stream> stream;
+  // The TCP layer of `stream`: timeouts, cancel, executor, the socket.
+  beast::tcp_stream& socket_layer;
   // The whole-request deadline. Not the stream's own expiry: that closes the
   // socket when it fires, and then the 408 could not be sent.
   asio::steady_timer deadline;
@@ -50,6 +69,7 @@ struct connection {
   bool timed_out = false;
   bool busy = false;
   bool limited = false;  // accepted past max_connections: one answer, then closed
+  std::string client_subject;  // TLS: the verified client certificate's subject
 };
 
 // Over-limit connections that may still be served, so probes keep working
@@ -58,6 +78,8 @@ constexpr std::size_t k_probe_reserve = 8;
 // How long an idle keep-alive connection stays open after SIGTERM, for a
 // request already on its way (bounded by the grace period).
 constexpr std::chrono::milliseconds k_stop_linger{1000};
+// How long a closing TLS connection waits for the client's close_notify.
+constexpr std::chrono::milliseconds k_tls_close_wait{1000};
 
 bool is_probe(std::string_view target) {
   auto path = target.substr(0, target.find('?'));
@@ -126,7 +148,25 @@ class server::impl : public std::enable_shared_from_this<impl> {
 
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
 
+  std::optional<std::string> load_tls() {
+    auto loaded = load_tls_context(opt_.tls);
+    if (!loaded.context) return loaded.error;
+    {
+      std::lock_guard lock(mu_);
+      tls_ = std::move(loaded.context);
+    }
+    observe::info("tls certificate loaded",
+                  {{"serial", loaded.serial},
+                   {"subject", loaded.subject},
+                   {"not_after", loaded.not_after},
+                   {"client_certificates", !opt_.tls.client_ca_file.empty()}});
+    return std::nullopt;
+  }
+
   void start() {
+    if (opt_.tls.enabled() && !tls_) {
+      throw std::logic_error("http server: start() before load_tls()");
+    }
     asio::co_spawn(acceptor_.get_executor(), accept_loop(),
                    [](const std::exception_ptr& e) { log_exception(e, "http accept"); });
   }
@@ -143,8 +183,8 @@ class server::impl : public std::enable_shared_from_this<impl> {
     });
     // Idle keep-alive connections switch from the idle timeout to the linger.
     for (const auto& c : conns_) {
-      asio::post(c->stream.get_executor(), [c] {
-        if (!c->busy) c->stream.cancel();
+      asio::post(c->socket_layer.get_executor(), [c] {
+        if (!c->busy) c->socket_layer.cancel();
       });
     }
     grace_.expires_after(grace);
@@ -154,7 +194,7 @@ class server::impl : public std::enable_shared_from_this<impl> {
       if (!self->on_drained_) return;
       observe::warn("shutdown grace period over", {{"connections", self->conns_.size()}});
       for (const auto& c : self->conns_) {
-        asio::post(c->stream.get_executor(), [c] { c->stream.cancel(); });
+        asio::post(c->socket_layer.get_executor(), [c] { c->socket_layer.cancel(); });
       }
       auto cb = std::move(self->on_drained_);
       self->on_drained_ = nullptr;
@@ -178,6 +218,8 @@ class server::impl : public std::enable_shared_from_this<impl> {
   std::function<void()> on_drained_;
   std::size_t limited_ = 0;  // connections in `conns_` accepted past max_connections
   std::chrono::milliseconds linger_{0};  // for idle connections once stopping
+  // New TLS connections use it; replaced whole by load_tls().
+  std::shared_ptr<asio::ssl::context> tls_;
 
   bool is_stopping() {
     std::lock_guard lock(mu_);
@@ -205,10 +247,12 @@ class server::impl : public std::enable_shared_from_this<impl> {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      auto c = std::make_shared<connection>(std::move(socket));
+      std::shared_ptr<connection> c;
       {
         std::lock_guard lock(mu_);
         if (stopping_) continue;  // closes the socket
+        c = tls_ ? std::make_shared<connection>(std::move(socket), tls_)
+                 : std::make_shared<connection>(std::move(socket));
         if (conns_.size() - limited_ >= opt_.max_connections) {
           if (limited_ >= k_probe_reserve) continue;  // closes it: no fd is held for long
           if (limited_++ == 0) {
@@ -218,7 +262,7 @@ class server::impl : public std::enable_shared_from_this<impl> {
         }
         conns_.insert(c);
       }
-      asio::co_spawn(c->stream.get_executor(), session(c),
+      asio::co_spawn(c->socket_layer.get_executor(), session(c),
                      [](const std::exception_ptr& e) { log_exception(e, "http session"); });
     }
   }
@@ -231,19 +275,22 @@ class server::impl : public std::enable_shared_from_this<impl> {
   // Waits for the first byte of the next request under the idle timeout (the
   // only wait it applies to). Once stopping, waits a short linger instead, so
   // that a request already on its way is answered rather than met by a close.
-  asio::awaitable<bool> first_byte(connection& c, beast::flat_buffer& buffer) {
+  template <class Stream>
+  asio::awaitable<bool> first_byte(connection& c, Stream& stream, beast::flat_buffer& buffer) {
     if (buffer.size() > 0) co_return true;  // pipelined
     for (int round = 0; round < 2; ++round) {
       bool stopping_now = is_stopping();
       auto wait = c.limited ? std::min(opt_.idle_timeout, opt_.read_timeout) : opt_.idle_timeout;
       if (stopping_now) {
         boost::system::error_code ec;
-        if (c.stream.socket().available(ec) == 0 && stop_linger().count() == 0) co_return false;
+        if (c.socket_layer.socket().available(ec) == 0 && stop_linger().count() == 0) {
+          co_return false;
+        }
         wait = std::max(stop_linger(), std::chrono::milliseconds(1));
       }
-      c.stream.expires_after(wait);
-      auto [ec, n] = co_await c.stream.async_read_some(buffer.prepare(4096), use_tuple);
-      c.stream.expires_never();
+      c.socket_layer.expires_after(wait);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+      c.socket_layer.expires_never();
       if (!ec) {
         buffer.commit(n);
         co_return true;
@@ -262,7 +309,7 @@ class server::impl : public std::enable_shared_from_this<impl> {
     c->deadline.async_wait([c, gen](boost::system::error_code ec) {
       if (ec || gen != c->deadline_gen) return;
       c->timed_out = true;
-      c->stream.cancel();
+      c->socket_layer.cancel();
     });
   }
 
@@ -272,29 +319,71 @@ class server::impl : public std::enable_shared_from_this<impl> {
   }
 
   // Answers a request whose body was not (fully) read, then the caller closes.
-  asio::awaitable<void> refuse(connection& c, response res, unsigned version, std::string_view method,
-                               const observe::trace_context& trace) {
+  template <class Stream>
+  asio::awaitable<void> refuse(connection& c, Stream& stream, response res, unsigned version,
+                               std::string_view method, const observe::trace_context& trace) {
     if (res.route.empty()) res.route = "(unread)";
-    co_await write(c, res, false, version, method, trace, std::chrono::steady_clock::now());
+    co_await write(c, stream, res, false, version, method, trace, std::chrono::steady_clock::now());
   }
 
   asio::awaitable<void> session(std::shared_ptr<connection> c) {
     auto self = shared_from_this();
+    if (auto* tls = std::get_if<tls_stream>(&c->stream)) {
+      if (co_await handshake(*c, *tls)) {
+        co_await serve(c, *tls);
+        co_await close_tls(*c, *tls);
+      }
+    } else {
+      co_await serve(c, std::get<plain_stream>(c->stream));
+      beast::error_code ignored;
+      c->socket_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    std::unique_lock lock(mu_);
+    conns_.erase(c);
+    if (c->limited) --limited_;
+    drained_if_done(lock);
+  }
+
+  // Bounded by read_timeout like a request; a client that fails it is closed
+  // without an answer (there is no channel to send one on).
+  asio::awaitable<bool> handshake(connection& c, tls_stream& stream) {
+    c.socket_layer.expires_after(opt_.read_timeout);
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+    c.socket_layer.expires_never();
+    if (ec) {
+      observe::debug("tls handshake failed", {{"error", ec.message()}});
+      co_return false;
+    }
+    c.client_subject = verified_peer_subject(stream.native_handle());
+    co_return true;
+  }
+
+  // Sends close_notify and waits a moment for the client's.
+  asio::awaitable<void> close_tls(connection& c, tls_stream& stream) {
+    c.socket_layer.expires_after(std::min(opt_.read_timeout, k_tls_close_wait));
+    co_await stream.async_shutdown(use_tuple);
+    c.socket_layer.expires_never();
+  }
+
+  // The request loop, one per connection, over a plain or a TLS stream.
+  template <class Stream>
+  asio::awaitable<void> serve(std::shared_ptr<connection> c, Stream& stream) {
     beast::flat_buffer buffer;
     for (;;) {
       c->busy = false;
-      if (!co_await first_byte(*c, buffer)) break;
+      if (!co_await first_byte(*c, stream, buffer)) break;
       c->busy = true;
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(opt_.body_limit);
       parser.header_limit(static_cast<std::uint32_t>(opt_.header_limit));
       // One deadline for the whole request, headers and body.
       arm_deadline(c);
-      auto [ec, n] = co_await bhttp::async_read_header(c->stream, buffer, parser, use_tuple);
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
       request req;
       std::optional<response> refused;
       if (!ec) {
         req = to_request(parser.get());
+        req.client_subject = c->client_subject;
         start_span(req);
         refused = check_request_head(req, parser.get().version(), head_limits{opt_.query_limit});
       }
@@ -304,29 +393,32 @@ class server::impl : public std::enable_shared_from_this<impl> {
           ec = bhttp::error::body_limit;
         } else {
           bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-          std::tie(ec, n) = co_await bhttp::async_write(c->stream, cont, use_tuple);
+          std::tie(ec, n) = co_await bhttp::async_write(stream, cont, use_tuple);
         }
       }
       if (!ec && !refused && !parser.is_done()) {
-        std::tie(ec, n) = co_await bhttp::async_read(c->stream, buffer, parser, use_tuple);
+        std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
       }
       disarm_deadline(*c);
       if (req.trace.trace_id.empty()) start_span(req);  // the head was not read
       unsigned version = ec ? 11 : parser.get().version();
       if (c->timed_out) {
-        co_await refuse(*c, problem(408, "the request did not arrive within read_timeout_ms"), version,
+        co_await refuse(*c, stream,
+                        problem(408, "the request did not arrive within read_timeout_ms"), version,
                         "-", req.trace);
         break;
       }
       if (ec) {
         if (ec == asio::error::operation_aborted) break;  // the grace period is over
         // The stream is out of sync with the request: answer, then close.
-        co_await refuse(*c, problem(status_for_read_error(ec), "could not read the request: " + ec.message()),
-                        version, "-", req.trace);
+        co_await refuse(
+            *c, stream,
+            problem(status_for_read_error(ec), "could not read the request: " + ec.message()),
+            version, "-", req.trace);
         break;
       }
       if (refused) {
-        co_await refuse(*c, std::move(*refused), version, req.method, req.trace);
+        co_await refuse(*c, stream, std::move(*refused), version, req.method, req.trace);
         break;
       }
       auto started = std::chrono::steady_clock::now();
@@ -350,19 +442,17 @@ class server::impl : public std::enable_shared_from_this<impl> {
       }
       metrics_.http_active(-1);
       keep_alive = keep_alive && !is_stopping();
-      if (!co_await write(*c, res, keep_alive, version, req.method, req.trace, started)) break;
+      if (!co_await write(*c, stream, res, keep_alive, version, req.method, req.trace, started)) {
+        break;
+      }
       if (!keep_alive) break;
     }
-    beast::error_code ignored;
-    c->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    std::unique_lock lock(mu_);
-    conns_.erase(c);
-    if (c->limited) --limited_;
-    drained_if_done(lock);
   }
 
-  asio::awaitable<bool> write(connection& c, response& res, bool keep_alive, unsigned version,
-                              std::string_view method, const observe::trace_context& trace,
+  template <class Stream>
+  asio::awaitable<bool> write(connection& c, Stream& stream, response& res, bool keep_alive,
+                              unsigned version, std::string_view method,
+                              const observe::trace_context& trace,
                               std::chrono::steady_clock::time_point started) {
     harden(res, trace);  // every answer, the server's own included
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
@@ -377,8 +467,8 @@ class server::impl : public std::enable_shared_from_this<impl> {
       out.body().clear();
       out.content_length(length);
     }
-    c.stream.expires_after(opt_.read_timeout);
-    auto [ec, n] = co_await bhttp::async_write(c.stream, out, use_tuple);
+    c.socket_layer.expires_after(opt_.read_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream, out, use_tuple);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics_.http_request(method, res.route, res.status, seconds);
@@ -403,6 +493,10 @@ server::~server() = default;
 std::error_code server::listen() { return impl_->listen(); }
 
 unsigned short server::port() const { return impl_->port(); }
+
+std::optional<std::string> server::load_tls() {
+  return impl_->load_tls();
+}
 
 void server::start() { impl_->start(); }
 

@@ -5,6 +5,8 @@
 // past max_connections) as problem+json, then the connection is closed when
 // its framing can no longer be trusted; everything else goes to the handler,
 // which always sees an origin-form target. Beast stays inside server.cpp.
+// With TLS (options.tls) the same request loop runs over a TLS stream after a
+// handshake bounded by read_timeout; see tls_context.hpp for the policy.
 
 #include <boost/asio/awaitable.hpp>
 
@@ -12,10 +14,12 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 
 #include "http/message.hpp"
+#include "http/tls_context.hpp"
 #include "observe/metrics.hpp"
 
 namespace boost::asio {
@@ -43,6 +47,9 @@ struct server_options {
   // on a few connections reserved for them.
   std::size_t max_connections = 10'000;
   bool access_log = true;
+  // TLS on this listener when tls.cert_file is set; then load_tls() must
+  // succeed before start().
+  tls_files tls;
 };
 
 class server {
@@ -57,6 +64,12 @@ class server {
   std::error_code listen();
   // The bound port (useful with port 0). REQUIRES: listen() succeeded.
   unsigned short port() const;
+  // Reads options.tls's files now: connections accepted from then on use the
+  // new certificate; connections already open keep the one they started with
+  // (each holds its context). On failure the previous certificate stays and
+  // the reason is returned, naming the configuration key. Logs the loaded
+  // certificate's serial. Thread-safe. REQUIRES: options.tls.enabled().
+  std::optional<std::string> load_tls();
   // Starts accepting on the io_context's threads.
   void start();
   // Stops accepting and lets requests in flight finish; idle keep-alive

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -541,5 +543,58 @@ TEST(config, auth_bad_values_are_refused_naming_the_key) {
             std::string::npos);
 }
 
+// TLS keys (issue 12, TLS on the listener): each file must be there, a
+// certificate needs its key (and back), a client CA needs TLS, the key is a
+// path and never PEM text; errors name the key. Also from the environment.
+class tls_files : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        std::filesystem::temp_directory_path() /
+        ("sluice-config-tls-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    for (const char* f : {"cert.pem", "key.pem", "ca.pem"}) std::ofstream(dir_ / f) << "x";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string file(const char* name) const { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(tls_files, cert_key_and_client_ca_are_read_from_the_file_and_the_environment) {
+  const config c = parse("[http]\ntls_cert_file = \"" + file("cert.pem") + "\"\ntls_key_file = \"" +
+                             file("key.pem") + "\"\nops_listen = \"127.0.0.1:9090\"\n" + k_users,
+                         "x.toml", env_of({{"SLUICE_HTTP_TLS_CLIENT_CA_FILE", file("ca.pem")}}));
+  EXPECT_EQ(c.http.tls_cert_file, file("cert.pem"));
+  EXPECT_EQ(c.http.tls_key_file, file("key.pem"));
+  EXPECT_EQ(c.http.tls_client_ca_file, file("ca.pem"));
+  EXPECT_EQ(c.http.ops_listen, "127.0.0.1:9090");
+  const config plain = parse(k_users, "x.toml", no_env());
+  EXPECT_TRUE(plain.http.tls_cert_file.empty());
+  EXPECT_TRUE(plain.http.ops_listen.empty());
+}
+
+TEST_F(tls_files, refusals_name_the_key) {
+  const std::string cert = "[http]\ntls_cert_file = \"" + file("cert.pem") + "\"\n";
+  EXPECT_EQ(error_of(cert + k_users),
+            "x.toml: http.tls_key_file: required when http.tls_cert_file is set");
+  EXPECT_EQ(error_of("[http]\ntls_key_file = \"" + file("key.pem") + "\"\n" + k_users),
+            "x.toml: http.tls_cert_file: required when http.tls_key_file is set");
+  EXPECT_EQ(
+      error_of("[http]\ntls_client_ca_file = \"" + file("ca.pem") + "\"\n" + k_users),
+      "x.toml: http.tls_client_ca_file: needs TLS: set http.tls_cert_file and http.tls_key_file");
+  EXPECT_EQ(error_of(cert + "tls_key_file = \"" + file("missing.pem") + "\"\n" + k_users),
+            "x.toml: http.tls_key_file: no such file: " + file("missing.pem"));
+  EXPECT_EQ(error_of(k_users, env_of({{"SLUICE_HTTP_TLS_CERT_FILE", file("nope.pem")},
+                                      {"SLUICE_HTTP_TLS_KEY_FILE", file("key.pem")}})),
+            "x.toml: http.tls_cert_file: no such file: " + file("nope.pem"));
+  EXPECT_EQ(error_of(cert + "tls_key_file = \"-----BEGIN PRIVATE KEY-----\"\n" + k_users),
+            "x.toml:3: http.tls_key_file: must be the path of a PEM file, not its contents");
+  EXPECT_EQ(error_of("[http]\nops_listen = \"nowhere\"\n" + k_users),
+            "x.toml:2: http.ops_listen: must be host:port, e.g. 0.0.0.0:8080 or [::1]:8080");
+  EXPECT_EQ(
+      error_of("[http]\nlisten = \"127.0.0.1:8080\"\nops_listen = \"127.0.0.1:8080\"\n" + k_users),
+      "x.toml: http.ops_listen: must differ from http.listen");
+}
 }  // namespace
 }  // namespace sluice::config
