@@ -1,7 +1,5 @@
 #include "store/postgres/pg_schema.hpp"
 
-#include "store/ddl.hpp"
-
 #include <fmt/format.h>
 
 #include <charconv>
@@ -54,37 +52,34 @@ namespace {
 
 const char* sql_type(field_type t) {
   switch (t) {
-    case field_type::integer: return "bigint";
-    case field_type::number: return "double precision";
-    case field_type::boolean: return "boolean";
-    case field_type::timestamp: return "timestamptz";
+    case field_type::integer:
+      return "bigint";
+    case field_type::number:
+      return "double precision";
+    case field_type::boolean:
+      return "boolean";
+    case field_type::timestamp:
+      return "timestamptz";
     case field_type::string:
-    case field_type::email: return "text";
+    case field_type::email:
+      return "text";
   }
   return "text";
 }
 
 }  // namespace
 
-static const store::sql_dialect& dialect() {
-  static const store::sql_dialect d{
+const sluice::store::sql_dialect& dialect() {
+  static const sluice::store::sql_dialect d{
       .column_type = sql_type,
       .length_function = "char_length",
-      .key_columns = "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-                     "message_id uuid NOT NULL UNIQUE, "
-                     "received_at timestamptz NOT NULL, "
-                     "stored_at timestamptz NOT NULL DEFAULT now()",
+      .key_columns =
+          "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+          "message_id uuid NOT NULL UNIQUE, "
+          "received_at timestamptz NOT NULL, "
+          "stored_at timestamptz NOT NULL DEFAULT now()",
   };
   return d;
-}
-
-std::string column_sql(const config::field_def& f, bool for_alter) {
-  return store::column_sql(dialect(), f, for_alter);
-}
-
-std::vector<std::string> create_table_sql(const std::string& table,
-                                          const config::resource_def& r) {
-  return store::create_table_sql(dialect(), table, r);
 }
 
 std::string insert_sql(const std::string& table, const config::resource_def& r) {
@@ -137,7 +132,9 @@ std::string row_json_sql(const config::resource_def& r) {
 void append_array_element(std::string& out, const model::value& v) {
   char buf[64];
   switch (v.index()) {
-    case 0: out += "NULL"; return;
+    case 0:
+      out += "NULL";
+      return;
     case 1: {
       auto r = std::to_chars(buf, buf + sizeof buf, std::get<std::int64_t>(v));
       out.append(buf, r.ptr);
@@ -149,7 +146,9 @@ void append_array_element(std::string& out, const model::value& v) {
       out.append(buf, r.ptr);
       return;
     }
-    case 3: out += std::get<bool>(v) ? 't' : 'f'; return;
+    case 3:
+      out += std::get<bool>(v) ? 't' : 'f';
+      return;
     default: {
       const auto& s = std::get<std::string>(v);
       out += '"';
@@ -165,11 +164,16 @@ void append_array_element(std::string& out, const model::value& v) {
 std::string param_text(const model::value& v) {
   char buf[64];
   switch (v.index()) {
-    case 1: return std::string(buf, std::to_chars(buf, buf + sizeof buf, std::get<std::int64_t>(v)).ptr);
-    case 2: return std::string(buf, std::to_chars(buf, buf + sizeof buf, std::get<double>(v)).ptr);
-    case 3: return std::get<bool>(v) ? "true" : "false";
-    case 4: return std::get<std::string>(v);
-    default: return {};
+    case 1:
+      return std::string(buf, std::to_chars(buf, buf + sizeof buf, std::get<std::int64_t>(v)).ptr);
+    case 2:
+      return std::string(buf, std::to_chars(buf, buf + sizeof buf, std::get<double>(v)).ptr);
+    case 3:
+      return std::get<bool>(v) ? "true" : "false";
+    case 4:
+      return std::get<std::string>(v);
+    default:
+      return {};
   }
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "store/ddl.hpp"
 #include "model/record.hpp"
 
 namespace sluice::store::pg {
@@ -32,12 +33,9 @@ extern const char* const migrate_lock_sql;
 // Two-int keys: a key space apart from migrate_lock_sql's one-bigint key.
 extern const char* const outcome_lock_sql;
 
-// CREATE TABLE IF NOT EXISTS + CREATE INDEX IF NOT EXISTS statements.
-std::vector<std::string> create_table_sql(const std::string& table,
-                                          const config::resource_def& r);
-// The column definition of one field, for CREATE and ALTER TABLE ADD COLUMN
-// (which adds it nullable: old rows have no value).
-std::string column_sql(const config::field_def& f, bool for_alter);
+// How this store's SQL spells a resource's table: store/ddl.hpp writes the
+// CREATE TABLE, CREATE INDEX and ADD COLUMN statements from it.
+const sluice::store::sql_dialect& dialect();
 
 // Multi-row insert of a batch from one array parameter per column (one
 // prepared statement serves any batch size):

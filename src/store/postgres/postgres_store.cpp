@@ -38,11 +38,16 @@ struct catalog {
 const char* cast_of(const config::field_def* f) {
   if (f == nullptr) return "bigint";  // the id
   switch (f->type) {
-    case config::field_type::integer: return "bigint";
-    case config::field_type::number: return "double precision";
-    case config::field_type::boolean: return "boolean";
-    case config::field_type::timestamp: return "timestamptz";
-    default: return "text";
+    case config::field_type::integer:
+      return "bigint";
+    case config::field_type::number:
+      return "double precision";
+    case config::field_type::boolean:
+      return "boolean";
+    case config::field_type::timestamp:
+      return "timestamptz";
+    default:
+      return "text";
   }
 }
 
@@ -63,7 +68,8 @@ class postgres_store final : public store {
     auto r = run([&](connection& c, clock::time_point deadline) -> result<bool> {
       // One transaction under an advisory lock: processes starting together
       // migrate one after the other, and a failure leaves nothing half done.
-      if (!ok(c.exec("BEGIN", deadline).get()) || !ok(c.exec(pg::migrate_lock_sql, deadline).get()) ||
+      if (!ok(c.exec("BEGIN", deadline).get()) ||
+          !ok(c.exec(pg::migrate_lock_sql, deadline).get()) ||
           !ok(c.exec(pg::migrations_ddl, deadline).get())) {
         return errc::unavailable;
       }
@@ -74,8 +80,9 @@ class postgres_store final : public store {
         return ec;
       }
       for (const auto& t : tables) {
-        if (auto ec = apply(c, deadline, t.table, t.table, pg::create_table_sql(t.table, *t.resource),
-                            t.resource)) {
+        if (auto ec =
+                apply(c, deadline, t.table, t.table,
+                      sluice::store::create_table_sql(pg::dialect(), t.table, *t.resource), t.resource)) {
           return ec;
         }
       }
@@ -91,12 +98,14 @@ class postgres_store final : public store {
     std::string status_union;
     int order = 0;
     for (const auto& t : tables) {
-      next->tables.push_back({t.table, t.resource,
+      next->tables.push_back({t.table,
+                              t.resource,
                               {t.resource, pg::insert_sql(t.table, *t.resource),
                                pg::dead_letter_sql(t.table), t.table},
                               pg::row_json_sql(*t.resource)});
-      status_union += fmt::format("{}SELECT {} AS o, '{}' AS t, id FROM {} WHERE message_id = $1::uuid",
-                                  order == 0 ? "" : " UNION ALL ", order, t.table, t.table);
+      status_union +=
+          fmt::format("{}SELECT {} AS o, '{}' AS t, id FROM {} WHERE message_id = $1::uuid",
+                      order == 0 ? "" : " UNION ALL ", order, t.table, t.table);
       ++order;
     }
     if (!status_union.empty()) {
@@ -144,12 +153,14 @@ class postgres_store final : public store {
       page out;
       int rows = PQntuples(r.get());
       std::size_t bytes = 2;
-      for (int i = 0; i < rows; ++i) bytes += static_cast<std::size_t>(PQgetlength(r.get(), i, 1)) + 1;
+      for (int i = 0; i < rows; ++i)
+        bytes += static_cast<std::size_t>(PQgetlength(r.get(), i, 1)) + 1;
       out.json.reserve(bytes);
       out.json = "[";
       for (int i = 0; i < rows; ++i) {
         if (i > 0) out.json += ',';
-        out.json.append(PQgetvalue(r.get(), i, 1), static_cast<std::size_t>(PQgetlength(r.get(), i, 1)));
+        out.json.append(PQgetvalue(r.get(), i, 1),
+                        static_cast<std::size_t>(PQgetlength(r.get(), i, 1)));
       }
       out.json += ']';
       out.count = static_cast<std::size_t>(rows);
@@ -165,12 +176,13 @@ class postgres_store final : public store {
     std::string sql = fmt::format("SELECT {} FROM {} WHERE id = $1", t->row_json, t->table);
     pg::params p;
     p.add(std::to_string(id));
-    return run([&](connection& c, clock::time_point deadline) -> result<std::optional<std::string>> {
-      auto r = c.exec_prepared(sql, p, deadline);
-      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return query_error(r);
-      if (PQntuples(r.get()) == 0) return std::optional<std::string>();
-      return std::optional<std::string>(std::string(PQgetvalue(r.get(), 0, 0)));
-    });
+    return run(
+        [&](connection& c, clock::time_point deadline) -> result<std::optional<std::string>> {
+          auto r = c.exec_prepared(sql, p, deadline);
+          if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return query_error(r);
+          if (PQntuples(r.get()) == 0) return std::optional<std::string>();
+          return std::optional<std::string>(std::string(PQgetvalue(r.get(), 0, 0)));
+        });
   }
 
   result<message_status> status(std::string_view message_id) override {
@@ -262,7 +274,7 @@ class postgres_store final : public store {
     std::string definition;
     for (const auto& s : ddl) definition += s + ";\n";
     for (const auto& f : resource ? resource->fields : std::vector<config::field_def>{}) {
-      definition += "-- column " + pg::column_sql(f, true) + "\n";
+      definition += "-- column " + sluice::store::column_sql(pg::dialect(), f, true) + "\n";
     }
     pg::params key, record;
     key.add(scope);
@@ -303,7 +315,8 @@ class postgres_store final : public store {
     for (int i = 0; i < PQntuples(cols.get()); ++i) have.emplace(PQgetvalue(cols.get(), i, 0));
     for (const auto& f : r.fields) {
       if (have.count(f.name)) continue;
-      auto sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", table, pg::column_sql(f, true));
+      auto sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", table,
+                             sluice::store::column_sql(pg::dialect(), f, true));
       if (!ok(c.exec(sql, deadline).get())) return errc::unavailable;
     }
     return {};

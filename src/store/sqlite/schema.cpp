@@ -1,7 +1,5 @@
 #include "store/sqlite/schema.hpp"
 
-#include "store/ddl.hpp"
-
 #include <fmt/format.h>
 
 #include <charconv>
@@ -32,16 +30,20 @@ namespace {
 const char* sql_type(field_type t) {
   switch (t) {
     case field_type::integer:
-    case field_type::boolean: return "INTEGER";
-    case field_type::number: return "REAL";
-    default: return "TEXT";
+    case field_type::boolean:
+      return "INTEGER";
+    case field_type::number:
+      return "REAL";
+    default:
+      return "TEXT";
   }
 }
 
 // Storage is dynamically typed: the column's type is only an affinity, so the
 // type itself is checked (a NULL passes: the field is optional).
 std::string type_checks(const config::field_def& f) {
-  if (f.type == field_type::boolean) return fmt::format(" CHECK ({0} IS NULL OR {0} IN (0, 1))", f.name);
+  if (f.type == field_type::boolean)
+    return fmt::format(" CHECK ({0} IS NULL OR {0} IN (0, 1))", f.name);
   if (f.type == field_type::integer) {
     return fmt::format(" CHECK ({0} IS NULL OR typeof({0}) = 'integer')", f.name);
   }
@@ -50,27 +52,19 @@ std::string type_checks(const config::field_def& f) {
 
 }  // namespace
 
-static const store::sql_dialect& dialect() {
-  static const store::sql_dialect d{
+const sluice::store::sql_dialect& dialect() {
+  static const sluice::store::sql_dialect d{
       .column_type = sql_type,
       .length_function = "length",
-      .key_columns = "id INTEGER PRIMARY KEY AUTOINCREMENT, "
-                     "message_id TEXT NOT NULL UNIQUE, "
-                     "received_at TEXT NOT NULL, "
-                     "stored_at TEXT NOT NULL",
+      .key_columns =
+          "id INTEGER PRIMARY KEY AUTOINCREMENT, "
+          "message_id TEXT NOT NULL UNIQUE, "
+          "received_at TEXT NOT NULL, "
+          "stored_at TEXT NOT NULL",
       .checks_admit_null = true,
       .type_checks = type_checks,
   };
   return d;
-}
-
-std::string column_sql(const config::field_def& f, bool for_alter) {
-  return store::column_sql(dialect(), f, for_alter);
-}
-
-std::vector<std::string> create_table_sql(const std::string& table,
-                                          const config::resource_def& r) {
-  return store::create_table_sql(dialect(), table, r);
 }
 
 std::string insert_sql(const std::string& table, const config::resource_def& r) {

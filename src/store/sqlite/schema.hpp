@@ -8,15 +8,14 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "store/ddl.hpp"
 #include "sqlite/database.hpp"
 
 namespace sluice::store::sqlite {
 
-// CREATE TABLE IF NOT EXISTS + CREATE INDEX IF NOT EXISTS statements.
-std::vector<std::string> create_table_sql(const std::string& table,
-                                          const config::resource_def& r);
-// The column definition of one field, for CREATE and ALTER TABLE ADD COLUMN.
-std::string column_sql(const config::field_def& f, bool for_alter);
+// How this store's SQL spells a resource's table: store/ddl.hpp writes the
+// CREATE TABLE, CREATE INDEX and ADD COLUMN statements from it.
+const sluice::store::sql_dialect& dialect();
 // INSERT … ON CONFLICT(message_id) DO NOTHING; binds ?1 message_id,
 // ?2 received_at, ?3 subscription (for the dead-letter guard), ?4 stored_at,
 // then the fields in order from ?5.

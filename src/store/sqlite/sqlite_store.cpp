@@ -8,8 +8,8 @@
 #include <set>
 
 #include "core/clock.hpp"
-#include "store/sqlite/schema.hpp"
 #include "sqlite/database.hpp"
+#include "store/sqlite/schema.hpp"
 
 namespace sluice::store {
 namespace {
@@ -77,7 +77,7 @@ class sqlite_store final : public store {
       return errc::unavailable;
     }
     for (const auto& t : tables) {
-      for (const auto& ddl : sqlite::create_table_sql(t.table, *t.resource)) {
+      for (const auto& ddl : sluice::store::create_table_sql(sqlite::dialect(), t.table, *t.resource)) {
         if (c.exec(ddl)) return errc::unavailable;
       }
       if (auto ec = add_missing_columns(c, t)) return ec;
@@ -164,8 +164,8 @@ class sqlite_store final : public store {
       where += fmt::format("{} id {} ?{}", where.empty() ? " WHERE" : " AND",
                            q.descending ? "<" : ">", n++);
     }
-    std::string sql = fmt::format("SELECT id, {} FROM {}{} ORDER BY id {} LIMIT ?{}",
-                                  t->row_json, t->table, where, q.descending ? "DESC" : "ASC", n);
+    std::string sql = fmt::format("SELECT id, {} FROM {}{} ORDER BY id {} LIMIT ?{}", t->row_json,
+                                  t->table, where, q.descending ? "DESC" : "ASC", n);
     return with_reader([&](connection& c) -> result<page> {
       auto s = c.prepare(sql);
       if (!s) return errc::unavailable;
@@ -252,7 +252,8 @@ class sqlite_store final : public store {
   static result<std::int64_t> read_version(connection& c, std::string_view table) {
     static const std::string sql = "SELECT version FROM sluice_versions WHERE tbl = ?1";
     std::int64_t version = 0;
-    auto found = first_row(c, sql, std::string(table), [&](statement& s) { version = s.int64_at(0); });
+    auto found =
+        first_row(c, sql, std::string(table), [&](statement& s) { version = s.int64_at(0); });
     if (!found) return found.error();
     return version;
   }
@@ -262,7 +263,8 @@ class sqlite_store final : public store {
         "INSERT INTO sluice_versions (tbl, version) VALUES (?1, 1) "
         "ON CONFLICT (tbl) DO UPDATE SET version = version + 1 RETURNING version";
     std::int64_t version = 0;
-    auto bumped = first_row(c, sql, std::string(table), [&](statement& s) { version = s.int64_at(0); });
+    auto bumped =
+        first_row(c, sql, std::string(table), [&](statement& s) { version = s.int64_at(0); });
     if (!bumped || !*bumped) return errc::unavailable;
     return version;
   }
@@ -297,7 +299,8 @@ class sqlite_store final : public store {
     }
     for (const auto& f : t.resource->fields) {
       if (have.count(f.name)) continue;
-      auto sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", t.table, sqlite::column_sql(f, true));
+      auto sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", t.table,
+                             sluice::store::column_sql(sqlite::dialect(), f, true));
       if (c.exec(sql)) return errc::unavailable;
     }
     return {};
