@@ -366,11 +366,15 @@ class sqlite_broker final : public broker, private group_sender<message> {
   // `body(now)`, then at most once a second the expiry of kept ids whose
   // duplicate window is over. Returns the error that lost the whole of it.
   // REQUIRES: write_mu_ held.
+  // `fsync` = false: the same at synchronous=NORMAL (acks only, see
+  // commit_changes).
   template <class F>
-  std::error_code commit_full(F body) {
+  std::error_code commit_full(F body, bool fsync = true) {
     // Each transaction sets its own sync level (lease_group lowers it).
     // SQLite applies this pragma when parsing it, so it is not a cached statement.
-    if (auto ec = write_.exec("PRAGMA synchronous = FULL")) return ec;
+    if (auto ec = write_.exec(fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")) {
+      return ec;
+    }
     return transaction([&]() -> std::error_code {
       const auto now = now_us();  // after BEGIN: the wait for the lock is not visible time
       if (auto ec = body(now)) return ec;
@@ -420,9 +424,19 @@ class sqlite_broker final : public broker, private group_sender<message> {
   // The changes in one FULL transaction, one SAVEPOINT each. They commit
   // while the disk is full too, in the room the reserve gave back, so that
   // the backlog drains.
+  //
+  // A group of acks only is committed without its own fsync (NORMAL): a lost
+  // ack means a redelivery, which the store's idempotency turns into no
+  // second row, and the next FULL commit (a publish) appends to the same WAL
+  // and makes it durable anyway. Releases and declares keep FULL. Before the
+  // publish_queue port acks shared the publishes' fsync; this keeps them at
+  // no fsync of their own.
   void commit_changes(std::vector<change_op>& changes) {
     std::vector<std::error_code> changed(changes.size());
     std::error_code lost;
+    const bool acks_only = std::all_of(changes.begin(), changes.end(), [](const change_op& c) {
+      return std::holds_alternative<ack_op>(c.what);
+    });
     {
       std::lock_guard lock(write_mu_);
       lost = commit_full([&](std::int64_t now) -> std::error_code {
@@ -434,7 +448,7 @@ class sqlite_broker final : public broker, private group_sender<message> {
         // next checkpoint), so that the reserve can be allocated again.
         if (storage_.full()) return write_.exec("PRAGMA incremental_vacuum");
         return {};
-      });
+      }, /*fsync=*/!acks_only);
       if (storage_.full() && !lost) return_space();
     }
     // Nothing is reported as done unless the COMMIT succeeded.
