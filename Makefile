@@ -16,7 +16,7 @@ deps:
 	@bash scripts/install-deps.sh build
 
 test-deps:
-	@bash scripts/install-deps.sh test
+	@SLUICE_NPM_DIR=$(abspath $(BUILD_DIR))/npm bash scripts/install-deps.sh test
 
 # Warnings are errors here (Debian 12's g++ 12 is the supported compiler).
 configure: deps

@@ -35,19 +35,45 @@ case "$set_name" in
   *) echo "usage: install-deps.sh [build|test|fuzz]" >&2; exit 2 ;;
 esac
 
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
-    missing+=("$p")
+install_packages() {
+  local missing=() p
+  for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
+      missing+=("$p")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
   fi
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
-  exit 1
-fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The npm tools the tests use (tests/tools/package.json: exact versions, the lock
+# committed), installed into the build directory (SLUICE_NPM_DIR, default
+# build/npm) and reinstalled only when the lock file changes. Node.js itself
+# comes with the machine; Debian's `nodejs` + `npm` are installed if it does not.
+install_npm_tools() {
+  local root dest
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  dest=${SLUICE_NPM_DIR:-$root/build/npm}
+  if ! command -v npm >/dev/null 2>&1; then
+    packages=(nodejs npm)
+    install_packages
+  fi
+  if [ -d "$dest/node_modules" ] && cmp -s "$root/tests/tools/package-lock.json" "$dest/package-lock.json"; then
+    return 0
+  fi
+  echo "install-deps: installing the npm test tools into $dest"
+  mkdir -p "$dest"
+  cp "$root/tests/tools/package.json" "$root/tests/tools/package-lock.json" "$dest/"
+  (cd "$dest" && npm ci --no-audit --no-fund --loglevel=error >npm.log 2>&1) \
+    || { cat "$dest/npm.log" >&2; rm -f "$dest/package-lock.json"; exit 1; }
+}
+
+install_packages
+if [ "$set_name" = test ]; then install_npm_tools; fi
