@@ -179,8 +179,4 @@ strict_json parse_strict_json(std::string_view text, std::size_t max_depth) {
   return out;
 }
 
-std::optional<std::string> first_duplicate_key(std::string_view text) {
-  return parse_strict_json(text, std::size_t(-1) >> 1).duplicate_key;
-}
-
 }  // namespace sluice::api

@@ -42,8 +42,4 @@ struct strict_json {
 };
 strict_json parse_strict_json(std::string_view text, std::size_t max_depth);
 
-// The first key that occurs twice in one object of `text`, a well-formed
-// JSON document.
-std::optional<std::string> first_duplicate_key(std::string_view text);
-
 }  // namespace sluice::api

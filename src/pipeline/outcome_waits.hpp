@@ -51,8 +51,6 @@ class outcome_waits {
   // Never blocks.
   void committed();
 
-  std::size_t waiting() const { return waiting_.load(); }
-
  private:
   struct waker;
   std::chrono::milliseconds round_limit(std::chrono::steady_clock::time_point deadline) const;
@@ -61,7 +59,7 @@ class outcome_waits {
   boost::asio::thread_pool& blocking_;
   const std::size_t max_waiters_;
   const std::chrono::milliseconds store_timeout_;
-  std::atomic<std::size_t> waiting_{0};
+  std::atomic<std::size_t> waiting_{0};  // requests waiting now, at most max_waiters_
   std::mutex mu_;
   std::unordered_set<waker*> wakers_;  // guarded by mu_
 };

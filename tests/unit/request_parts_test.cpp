@@ -79,7 +79,9 @@ TEST(request_parts, duplicate_keys) {
       {R"({})", std::nullopt},
       {R"("text")", std::nullopt},
   };
-  for (const auto& [in, want] : cases) EXPECT_EQ(first_duplicate_key(in), want) << in;
+  for (const auto& [in, want] : cases) {
+    EXPECT_EQ(parse_strict_json(in, 64).duplicate_key, want) << in;
+  }
 }
 
 }  // namespace
