@@ -17,6 +17,7 @@ max_len() {
     record_json) echo 65536 ;;
     list_query) echo 8192 ;;
     config) echo 16384 ;;
+    auth_header) echo 8192 ;;
     *) echo 4096 ;;
   esac
 }
