@@ -8,7 +8,8 @@ CONFIG ?= config/sluice.toml
 # errors. `make test` (and so CI) always builds with it; `make build`/`make run` do not.
 TIDY ?= OFF
 
-.PHONY: all deps test-deps configure build run test unit integration bench lint format clean fuzz
+.PHONY: all deps test-deps configure build run test unit integration bench lint format clean fuzz \
+        sanitize tsan
 
 all: build
 
@@ -67,6 +68,48 @@ fuzz:
 	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS)) \
 	  >$(FUZZ_DIR)/build.log 2>&1 || (cat $(FUZZ_DIR)/build.log; exit 1)
 	@bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Sanitizer builds (issue 12), each in its own build dir, not part of `make
+# test` (too slow for its CI job; CI runs them as jobs of their own). g++ by
+# default (SANITIZE_CXX=clang++-14 works too); -O1 to keep the build short;
+# warnings are not errors here (the normal build checks them; -fsanitize=thread
+# adds -Wtsan notes on code that is correct). scripts/sanitize.sh runs ctest
+# with every report (of the test binaries and of the sluice processes they
+# start) written to <dir>/sanitizer-logs/, and fails when one was written.
+# Suppressions, for third-party libraries only: scripts/sanitizers/.
+SANITIZE_CXX ?= g++
+SANITIZE_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+  -DCMAKE_CXX_COMPILER=$(SANITIZE_CXX) -DSLUICE_WERROR=OFF
+# make sanitize: ASan + UBSan (and LeakSanitizer), the unit, contract and integration suites.
+SANITIZE_DIR ?= build-asan
+SANITIZE_TESTS ?= -L 'unit|contract|integration'
+# Empty: every target. A list (e.g. `sluice auth_test api_test`) builds only
+# those; then narrow SANITIZE_TESTS to them too (-R), or ctest counts the
+# tests of unbuilt binaries as failed.
+SANITIZE_TARGETS ?=
+sanitize:
+	@SLUICE_NPM_DIR=$(abspath $(SANITIZE_DIR))/npm bash scripts/install-deps.sh test
+	@cmake -S . -B $(SANITIZE_DIR) $(SANITIZE_FLAGS) -DSLUICE_SANITIZE=address,undefined \
+	  $(CMAKE_FLAGS) >/dev/null
+	@ASAN_OPTIONS=detect_leaks=0 cmake --build $(SANITIZE_DIR) -j $(JOBS) \
+	  $(if $(SANITIZE_TARGETS),--target $(SANITIZE_TARGETS)) >$(SANITIZE_DIR)/build.log 2>&1 \
+	  || (tail -50 $(SANITIZE_DIR)/build.log; exit 1)
+	@bash scripts/sanitize.sh $(SANITIZE_DIR) asan $(SANITIZE_TESTS)
+# make tsan: ThreadSanitizer over the tests whose code runs on several threads:
+# the publish queue and the brokers (contract + loop), the read cache and its
+# single flight, store deadlines (offload), the subscriber, instruments, rate
+# limits, the HTTP server in-process (TLS) and through the real binary.
+TSAN_DIR ?= build-tsan
+TSAN_TARGETS ?= sluice publish_queue_test sqlite_broker_test broker_contract_test broker_loop_test \
+  page_cache_test store_deadline_test subscriber_fault_test instruments_test rate_limit_test \
+  tls_server_test api_test cache_test http_connections_test auth_api_test delivery_test
+TSAN_TESTS ?= -R '^(publish_queue|SqliteBrokerTest|backends/broker_contract|brokers/broker_loop|page_cache|version_clock|store_deadline|subscriber_fault|family|histogram|instruments|metrics|rate_limit|buckets|tls_server|api|keyed|cache|store_health|http_connections|auth_keys_cli|auth_start|delivery)\.'
+tsan:
+	@SLUICE_NPM_DIR=$(abspath $(TSAN_DIR))/npm bash scripts/install-deps.sh test
+	@cmake -S . -B $(TSAN_DIR) $(SANITIZE_FLAGS) -DSLUICE_SANITIZE=thread $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TARGETS) >$(TSAN_DIR)/build.log 2>&1 \
+	  || (tail -50 $(TSAN_DIR)/build.log; exit 1)
+	@bash scripts/sanitize.sh $(TSAN_DIR) tsan $(TSAN_TESTS)
 
 clean:
 	@rm -rf $(BUILD_DIR)
