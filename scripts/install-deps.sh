@@ -24,6 +24,8 @@ test_packages=(
   prometheus prometheus-alertmanager
   # tools the tests, the quick start and the benchmark use
   curl sqlite3 nginx-light wrk procps openssl
+  # the console's browser tests (label ui): headless Chromium driven by playwright-core
+  chromium
 )
 
 fuzz_packages=(clang-14 libclang-rt-14-dev)

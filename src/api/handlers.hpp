@@ -27,6 +27,8 @@ awaitable<http::response> get_row(context& ctx, const config::resource_def& reso
                                   const http::request& req, std::string_view id);
 // GET /v1/messages/{id}
 awaitable<http::response> message_status(context& ctx, std::string_view id);
+// GET /v1/ops/stats: the stats windows (issue 18)
+awaitable<http::response> ops_stats(context& ctx);
 // GET /healthz, /readyz, /metrics
 http::response healthz();
 awaitable<http::response> readyz(context& ctx);

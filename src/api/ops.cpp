@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/handlers.hpp"
+#include "api/health_probe.hpp"
 #include "cache/metrics_text.hpp"
 #include "core/deadline.hpp"
 #include "store/call_within.hpp"
@@ -17,36 +18,41 @@ http::response healthz() { return json_response(200, R"({"status":"ok"})"); }
 // still refuse every write), the broker answers its ping, and not stopping.
 // Both pings are bounded: a stalled backend holds blocking-pool threads, and
 // the probe must answer anyway.
-awaitable<http::response> readyz(context& ctx) {
+awaitable<health_report> probe_health(context& ctx) {
   const auto limit = ctx.cfg.store.read_timeout;
   auto store_ec = co_await store::call_within(ctx.blocking, limit, &ctx.store_health,
                                               [&s = ctx.store] { return s.ping(); });
   auto broker_ec = co_await offload_within(ctx.blocking, limit,
                                            [&i = ctx.ingest] { return i.broker_health(); });
   const std::string late = "did not answer within " + std::to_string(limit.count()) + " ms";
-  std::optional<std::string> store_down;
+  health_report out;
   if (store_ec == store::errc::timed_out) {
-    store_down = late;
+    out.store_down = late;
   } else if (store_ec) {
-    store_down = store_ec.message();
+    out.store_down = store_ec.message();
   } else {
-    store_down = ctx.store_health.trouble();
+    out.store_down = ctx.store_health.trouble();
   }
-  std::optional<std::string> broker_down;
   if (!broker_ec) {
-    broker_down = late;
+    out.broker_down = late;
   } else if (*broker_ec) {
-    broker_down = broker_ec->message();
+    out.broker_down = broker_ec->message();
   }
-  bool stopping = ctx.stopping.load();
-  bool ready = !store_down && !broker_down && !stopping;
-  auto state = [](const std::optional<std::string>& down) {
-    return down ? "down: " + *down : std::string("up");
-  };
+  out.stopping = ctx.stopping.load();
+  co_return out;
+}
+
+std::string health_text(const std::optional<std::string>& down) {
+  return down ? "down: " + *down : std::string("up");
+}
+
+awaitable<http::response> readyz(context& ctx) {
+  auto h = co_await probe_health(ctx);
+  const bool ready = h.ready();
   boost::json::object body{{"status", ready ? "ready" : "not ready"},
-                           {"store", state(store_down)},
-                           {"broker", state(broker_down)},
-                           {"stopping", stopping}};
+                           {"store", health_text(h.store_down)},
+                           {"broker", health_text(h.broker_down)},
+                           {"stopping", h.stopping}};
   auto r = json_response(ready ? 200 : 503, boost::json::serialize(body));
   if (!ready) r.set("Retry-After", "1");
   co_return r;

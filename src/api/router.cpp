@@ -11,6 +11,7 @@
 #include "api/rate_limits.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/principal.hpp"
+#include "console/serve.hpp"
 #include "http/problem.hpp"
 #include "observe/log.hpp"
 
@@ -21,6 +22,7 @@ namespace {
 struct route_args {
   const config::resource_def* resource = nullptr;  // the {resource} segment
   std::string id;                                  // the {id} segment, decoded
+  std::string version;                             // the {version} segment, decoded
   std::string_view query;                          // encoded, views the request target
   // Who asked: set before the handler runs (anonymous() in mode none, or for
   // a route that needs no scope).
@@ -33,7 +35,7 @@ using route_fn = awaitable<http::response> (*)(context&, const route_args&, http
 using scope_fn = std::string (*)(const route_args&);
 
 // One endpoint: a method on a path template. Template segments are literals,
-// "{resource}" (the name of a configured resource) or "{id}" (any segment,
+// "{resource}" (the name of a configured resource), "{id}" or "{version}" (any segment,
 // even empty). A GET route serves HEAD too. Routes of one path are adjacent,
 // in the order 405's Allow lists them. Per-route policy is a field here: the
 // scope the route needs (issue 12).
@@ -49,6 +51,7 @@ std::string publish_of(const route_args& a) { return auth::publish_scope(a.resou
 std::string read_of(const route_args& a) { return auth::read_scope(a.resource->name); }
 std::string fixed_status(const route_args&) { return "status"; }
 std::string fixed_metrics(const route_args&) { return "metrics"; }
+std::string fixed_admin(const route_args&) { return "admin"; }
 
 // Wraps the non-coroutine handlers so every entry has one shape.
 awaitable<http::response> ready(http::response r) { co_return r; }
@@ -60,6 +63,16 @@ constexpr route k_routes[] = {
     {"GET", "/readyz", no_scope, [](context& ctx, const route_args&, http::request&) { return readyz(ctx); }},
     {"GET", "/metrics", fixed_metrics,
      [](context& ctx, const route_args&, http::request&) { return ready(metrics(ctx)); }},
+    // The console's files need no credential (the login form is one of
+    // them); everything it shows comes from routes that do.
+    {"GET", "/console", no_scope,
+     [](context&, const route_args&, http::request& req) { return ready(console::page(req)); }},
+    {"GET", "/console/{version}/{id}", no_scope,
+     [](context&, const route_args& a, http::request& req) {
+       return ready(console::file(req, a.version, a.id));
+     }},
+    {"GET", "/v1/ops/stats", fixed_admin,
+     [](context& ctx, const route_args&, http::request&) { return ops_stats(ctx); }},
     {"GET", "/v1/messages/{id}", fixed_status,
      [](context& ctx, const route_args& a, http::request&) { return message_status(ctx, a.id); }},
     {"GET", "/v1/{resource}", read_of,
@@ -96,6 +109,9 @@ bool fits(const config::config& cfg, std::string_view path, const std::vector<st
       label += args.resource->name;
     } else if (part == "{id}") {
       args.id = seg;
+      label += part;
+    } else if (part == "{version}") {
+      args.version = seg;
       label += part;
     } else if (part == seg) {
       label += part;

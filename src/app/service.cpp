@@ -135,6 +135,7 @@ int run_service(const config::config& cfg, roles r) {
   }
   const std::size_t open_files = raise_open_files();
   observe::metrics metrics(SLUICE_VERSION);
+  metrics.start_windows(cfg.slo.routes);  // /v1/ops/stats and the console
   // Every call's outcome feeds /readyz (readers' and subscribers' alike).
   store::health store_health;
   auto store = store::health_recording_store(open_store(cfg), store_health);

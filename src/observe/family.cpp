@@ -107,6 +107,12 @@ prometheus::MetricFamily family<T>::collect() const {
   return out;
 }
 
+template <class T>
+void family<T>::each(const visitor& f) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [key, s] : series_) f(s.values, *s.instrument);
+}
+
 template class family<counter>;
 template class family<gauge>;
 template class family<histogram>;

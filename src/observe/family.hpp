@@ -48,6 +48,12 @@ class family final : public family_base {
 
   prometheus::MetricFamily collect() const override;
 
+  // Calls `f(label values, instrument)` for every series, under the family's
+  // mutex (recorders are not held up: they only take it on a first use).
+  // For the stats windows' once-a-second sample (windows.hpp).
+  using visitor = std::function<void(const std::vector<std::string>&, const T&)>;
+  void each(const visitor& f) const;
+
  private:
   struct series {
     std::vector<std::string> values;

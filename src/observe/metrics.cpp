@@ -4,8 +4,14 @@
 #include <prometheus/text_serializer.h>
 
 #include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <map>
 #include <mutex>
+#include <optional>
+#include <regex>
 #include <set>
+#include <thread>
 
 #include "observe/buckets.hpp"
 #include "observe/family.hpp"
@@ -69,6 +75,63 @@ struct metrics::impl {
   std::set<std::string, std::less<>> principals;
 
   gauge& active = http_active.with({});
+
+  // Stats windows: an hour of one-second samples (and the one at start).
+  sample_ring ring{3601};
+  // [slo] routes and what it says of each route label seen (route labels are
+  // bounded by the route table and the configured resources).
+  mutable std::mutex routes_mu;
+  std::optional<std::regex> slo_routes;  // unset: routes under /v1/
+  mutable std::map<std::string, bool, std::less<>> route_counts;
+  std::mutex sampler_mu;
+  std::condition_variable sampler_wake;
+  bool sampler_stop = false;  // guarded by sampler_mu
+  std::thread sampler;
+
+  impl() {
+    sample zero;
+    zero.at_ms = now_ms();
+    ring.push(std::move(zero));
+  }
+  ~impl() {
+    {
+      std::lock_guard lock(sampler_mu);
+      sampler_stop = true;
+    }
+    sampler_wake.notify_all();
+    if (sampler.joinable()) sampler.join();
+  }
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
+
+  static std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  bool counted(const std::string& route) const {
+    std::lock_guard lock(routes_mu);
+    auto it = route_counts.find(route);
+    if (it != route_counts.end()) return it->second;
+    bool yes = slo_routes ? std::regex_match(route, *slo_routes) : route.starts_with("/v1/");
+    route_counts.emplace(route, yes);
+    return yes;
+  }
+
+  void sample_loop() {
+    std::unique_lock lock(sampler_mu);
+    auto next = std::chrono::steady_clock::now();
+    while (!sampler_stop) {
+      next += std::chrono::seconds(1);
+      if (sampler_wake.wait_until(lock, next, [this] { return sampler_stop; })) return;
+      lock.unlock();
+      ring.push(take_sample());
+      lock.lock();
+    }
+  }
+
+  sample take_sample() const;
 
   // Exposition order: as declared.
   std::vector<const family_base*> all() const {
@@ -146,6 +209,93 @@ void metrics::rate_limited(std::string_view principal) {
   }
   impl_->rate_limited.with({principal}).add();
 }
+
+namespace {
+
+void add_to(latency_counts& out, const histogram& h) {
+  // read() gives cumulative counts; the windows keep them per bucket.
+  auto s = h.read();
+  std::uint64_t prev = 0;
+  for (std::size_t i = 0; i < s.cumulative.size() && i < out.buckets.size(); ++i) {
+    out.buckets[i] += s.cumulative[i] - prev;
+    prev = s.cumulative[i];
+  }
+  out.sum += s.sum;
+}
+
+}  // namespace
+
+sample metrics::impl::take_sample() const {
+  sample out;
+  out.at_ms = now_ms();
+  published.each([&](const std::vector<std::string>& v, const counter& c) {
+    const auto& outcome = v.at(1);
+    if (outcome == "accepted") {
+      out.accepted += c.value();
+    } else if (outcome == "rejected") {
+      out.rejected += c.value();
+    } else {
+      out.failed += c.value();
+    }
+  });
+  std::map<std::string, subscription_counts, std::less<>> subs;
+  auto sub = [&subs](const std::string& name) -> subscription_counts& {
+    auto [it, added] = subs.try_emplace(name);
+    if (added) it->second.name = name;
+    return it->second;
+  };
+  deliveries.each([&](const std::vector<std::string>& v, const counter& c) {
+    const auto& outcome = v.at(1);
+    const auto n = c.value();
+    if (outcome == "stored") {
+      out.stored += n;
+      sub(v.at(0)).stored += n;
+    } else if (outcome == "duplicate") {
+      out.duplicate += n;
+    } else if (outcome == "retried") {
+      out.retried += n;
+    } else if (outcome == "dead_lettered") {
+      out.dead_lettered += n;
+      sub(v.at(0)).dead_lettered += n;
+    }
+  });
+  lag.each([&](const std::vector<std::string>& v, const gauge& g) { sub(v.at(0)).lag = g.value(); });
+  for (auto& [name, counts] : subs) out.subscriptions.push_back(std::move(counts));
+  http_duration.each([&](const std::vector<std::string>& v, const histogram& h) {
+    // {method, route, status_code}
+    if (!counted(v.at(1))) return;
+    latency_counts c;
+    add_to(c, h);
+    const auto n = c.count();
+    out.requests += n;
+    if (v.at(2).starts_with('5')) out.errors += n;
+    out.slo += c;
+    if (v.at(0) == "POST") out.post += c;
+    if (v.at(0) == "GET") out.get += c;
+  });
+  e2e.each([&](const std::vector<std::string>&, const histogram& h) { add_to(out.e2e, h); });
+  return out;
+}
+
+void metrics::start_windows(std::string_view slo_routes) {
+  {
+    std::lock_guard lock(impl_->routes_mu);
+    try {
+      impl_->slo_routes.emplace(std::string(slo_routes));
+    } catch (const std::regex_error&) {
+      // config check validates [slo] routes; a pattern std::regex cannot
+      // read falls back to every /v1/ route rather than to none.
+      impl_->slo_routes.reset();
+    }
+    impl_->route_counts.clear();
+  }
+  auto* self = impl_.get();
+  impl_->sampler = std::thread([self] { self->sample_loop(); });
+}
+
+sample metrics::sample_now() const { return impl_->take_sample(); }
+
+const sample_ring& metrics::windows() const { return impl_->ring; }
 
 std::string metrics::scrape() const {
   std::vector<prometheus::MetricFamily> families;

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "observe/windows.hpp"
+
 namespace sluice::observe {
 
 class metrics {
@@ -45,6 +47,17 @@ class metrics {
 
   // The Prometheus text exposition of everything, process metrics included.
   std::string scrape() const;
+
+  // Stats windows (windows.hpp, issue 18). `slo_routes` is [slo] routes (a
+  // regex over the route label, matched whole): the requests that the
+  // request totals and latencies count. Starts a thread that samples once a
+  // second into windows() until the metrics are destroyed. Call once.
+  void start_windows(std::string_view slo_routes);
+  // The totals now (what the sampler pushes once a second).
+  sample sample_now() const;
+  // The last hour of samples, one a second; its first is all zeros at the
+  // time the metrics were made.
+  const sample_ring& windows() const;
 
  private:
   struct impl;

@@ -89,6 +89,7 @@ TEST(router, each_route_declares_its_scope) {
       {"GET", "/readyz", ""},
       {"GET", "/metrics", "metrics"},
       {"GET", "/v1/messages/0190-abc", "status"},
+      {"GET", "/v1/ops/stats", "admin"},
       {"GET", "/v1/users?limit=1", "read:users"},
       {"HEAD", "/v1/users", "read:users"},
       {"POST", "/v1/users", "publish:users"},
