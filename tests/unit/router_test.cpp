@@ -90,6 +90,9 @@ TEST(router, each_route_declares_its_scope) {
       {"GET", "/metrics", "metrics"},
       {"GET", "/v1/messages/0190-abc", "status"},
       {"GET", "/v1/ops/stats", "admin"},
+      // The console's files need none (its sign-in form is one of them).
+      {"GET", "/console", ""},
+      {"GET", "/console/0123abcd/app.js", ""},
       {"GET", "/v1/users?limit=1", "read:users"},
       {"HEAD", "/v1/users", "read:users"},
       {"POST", "/v1/users", "publish:users"},
