@@ -147,8 +147,12 @@ result<credentials> credentials_from(const metadata_reply& reply, std::string_vi
 
 class container_link final : public chain_link {
  public:
-  container_link(environment env, std::string container_host, std::chrono::milliseconds timeout)
-      : env_(std::move(env)), container_host_(std::move(container_host)), timeout_(timeout) {}
+  container_link(environment env, std::string container_host, std::chrono::milliseconds timeout,
+                 std::string ca_file)
+      : env_(std::move(env)),
+        container_host_(std::move(container_host)),
+        timeout_(timeout),
+        ca_file_(std::move(ca_file)) {}
 
   result<credentials> fetch() override {
     const std::string relative = env_.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
@@ -172,7 +176,7 @@ class container_link final : public chain_link {
     auto token = authorization_token();
     if (!token) return token.why();
     if (!token->empty()) headers.emplace_back("Authorization", std::move(*token));
-    auto reply = metadata_call("container endpoint", *url, "GET", headers, timeout_);
+    auto reply = metadata_call("container endpoint", *url, "GET", headers, timeout_, ca_file_);
     if (!headers.empty()) OPENSSL_cleanse(headers[0].second.data(), headers[0].second.size());
     if (!reply) return reply.why();
     return credentials_from(*reply, "container endpoint");
@@ -212,6 +216,7 @@ class container_link final : public chain_link {
   environment env_;
   std::string container_host_;
   std::chrono::milliseconds timeout_;
+  std::string ca_file_;
 };
 
 class imds_link final : public chain_link {
@@ -556,8 +561,8 @@ std::unique_ptr<credentials_source> default_chain(chain_options options) {
   std::vector<std::unique_ptr<chain_link>> links;
   links.push_back(std::make_unique<env_link>(env));
   links.push_back(std::make_unique<file_link>(env, options.home));
-  links.push_back(
-      std::make_unique<container_link>(env, options.container_host, options.http_timeout));
+  links.push_back(std::make_unique<container_link>(env, options.container_host,
+                                                   options.http_timeout, options.ca_file));
   links.push_back(std::make_unique<imds_link>(env, options.http_timeout));
   return std::make_unique<chain_source>(std::move(options), std::move(links));
 }

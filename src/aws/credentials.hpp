@@ -70,6 +70,9 @@ struct chain_options {
   std::chrono::milliseconds expiry_skew{std::chrono::seconds(10)};
   // Now (default: system_clock::now).
   std::function<std::chrono::system_clock::time_point()> clock;
+  // CAs (PEM) an https credentials endpoint's certificate must chain to; empty: the system
+  // trust store (broker.aws_ca_file, for a private CA).
+  std::string ca_file;
   // The host[:port] AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is resolved against (tests change it).
   std::string container_host = "169.254.170.2";
 };

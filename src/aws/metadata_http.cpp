@@ -140,14 +140,24 @@ result<metadata_url> parse_metadata_url(std::string_view url) {
 result<metadata_reply> metadata_call(
     std::string_view what, const metadata_url& url, std::string_view method,
     const std::vector<std::pair<std::string, std::string>>& headers,
-    std::chrono::milliseconds timeout) {
+    std::chrono::milliseconds timeout, const std::string& ca_file) {
   // Declared before the io_context: a call cut short by the deadline leaves
   // its coroutine frame to the io_context's destructor, which must still see them.
   call_state c;
   std::optional<asio::ssl::context> tls;
   if (url.tls) {
     tls.emplace(asio::ssl::context::tls_client);
-    tls->set_default_verify_paths();
+    beast::error_code ec;
+    if (ca_file.empty()) {
+      tls->set_default_verify_paths(ec);
+    } else {
+      tls->load_verify_file(ca_file, ec);
+    }
+    if (ec) {
+      return {credentials_errc::endpoint_failed,
+              std::string(what) + ": cannot load the trusted CAs" +
+                  (ca_file.empty() ? std::string() : " from " + ca_file) + ": " + ec.message()};
+    }
     tls->set_verify_mode(asio::ssl::verify_peer);
   }
   c.url = &url;

@@ -32,10 +32,12 @@ struct metadata_url {
 result<metadata_url> parse_metadata_url(std::string_view url);
 
 // Errors: credentials_errc::endpoint_failed, with a detail naming `what`, the
-// host and the failing step (never a header value or a body).
+// host and the failing step (never a header value or a body). https
+// certificates are verified against `ca_file` (PEM) when given, else the
+// system trust store, and must name the host.
 result<metadata_reply> metadata_call(
     std::string_view what, const metadata_url& url, std::string_view method,
     const std::vector<std::pair<std::string, std::string>>& headers,
-    std::chrono::milliseconds timeout);
+    std::chrono::milliseconds timeout, const std::string& ca_file = {});
 
 }  // namespace sluice::aws

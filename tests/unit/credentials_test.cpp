@@ -22,7 +22,9 @@
 #include <thread>
 
 #include "observe/log.hpp"
+#include "support/server_process.hpp"
 #include "support/stub_http_server.hpp"
+#include "support/tls_files.hpp"
 
 namespace sluice::aws {
 namespace {
@@ -405,6 +407,40 @@ TEST(credentials, an_endpoint_that_never_answers_times_out) {
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error(), credentials_errc::endpoint_failed);
   EXPECT_NE(c.message().find("timed out"), std::string::npos) << c.message();
+}
+
+TEST(credentials, an_https_container_endpoint_is_verified_against_the_ca) {
+  temp_dir dir;
+  ASSERT_TRUE(testing::make_ca(dir.path(), "ca"));
+  ASSERT_TRUE(testing::make_ca(dir.path(), "other"));
+  ASSERT_TRUE(testing::make_leaf(dir.path(), "ca", "server", "/CN=localhost", "1001", true));
+  dir.write("www/creds.json",
+            credentials_json("AKIDTLS", "secret-tls", std::chrono::system_clock::now() + 1h));
+  // openssl's own test web server (-WWW serves files of its working directory).
+  const int port = testing::free_port();
+  testing::server_process server(
+      {{"/usr/bin/openssl", "s_server", "-quiet", "-accept", std::to_string(port), "-cert",
+        (dir.path() / "server.crt").string(), "-key", (dir.path() / "server.key").string(), "-WWW"},
+       {},
+       dir.path() / "s_server.log",
+       "",
+       dir.path() / "www"});
+  ASSERT_TRUE(server.start([&] { return testing::port_open(port); }, 10s)) << server.log();
+
+  chain_options o = with_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                               "https://localhost:" + std::to_string(port) + "/creds.json"}});
+  o.http_timeout = 3s;
+  o.ca_file = (dir.path() / "ca.crt").string();
+  auto c = default_chain(o)->get();
+  ASSERT_TRUE(c) << c.message() << "\n" << server.log();
+  EXPECT_EQ(c->access_key_id, "AKIDTLS");
+
+  // A certificate from a CA we do not trust is refused.
+  o.ca_file = (dir.path() / "other.crt").string();
+  auto refused = default_chain(o)->get();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), credentials_errc::endpoint_failed);
+  EXPECT_NE(refused.message().find("tls handshake"), std::string::npos) << refused.message();
 }
 
 TEST(credentials, imdsv2_token_then_role_then_credentials) {
