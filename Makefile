@@ -9,7 +9,7 @@ CONFIG ?= config/sluice.toml
 TIDY ?= OFF
 
 .PHONY: all deps test-deps configure build run test unit integration bench lint format clean fuzz \
-        sanitize tsan
+        sanitize tsan image deploy-check up down scale-drill
 
 all: build
 
@@ -110,6 +110,32 @@ tsan:
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TARGETS) >$(TSAN_DIR)/build.log 2>&1 \
 	  || (tail -50 $(TSAN_DIR)/build.log; exit 1)
 	@bash scripts/sanitize.sh $(TSAN_DIR) tsan $(TSAN_TESTS)
+
+# Deployment (issue 16). The image: podman + runc, --pull=never on a locally
+# made debian:bookworm-slim (scripts/base-image.sh), --network host.
+IMAGE ?= sluice:latest
+DEPLOY_ENV = CONTAINERS_CONF=$(CURDIR)/deploy/containers.conf IMAGE=$(IMAGE)
+image:
+	@bash scripts/install-deps.sh deploy
+	@$(DEPLOY_ENV) JOBS=$(JOBS) bash scripts/image.sh
+
+# Builds the image, runs `sluice serve` in it, POST -> GET, SIGTERM -> exit 0.
+deploy-check: image
+	@$(DEPLOY_ENV) bash scripts/deploy-check.sh
+
+# deploy/compose.yaml: PostgreSQL, NATS, 2 api, 2 worker, haproxy, Prometheus,
+# Alertmanager, Grafana (needs the image: make image).
+COMPOSE ?= podman-compose
+up:
+	@bash scripts/install-deps.sh deploy
+	@cd deploy && $(DEPLOY_ENV) $(COMPOSE) -f compose.yaml up -d
+down:
+	@cd deploy && $(DEPLOY_ENV) $(COMPOSE) -f compose.yaml down
+
+# 3 NATS nodes (R3 streams), PostgreSQL primary + streaming replica, 2 api behind
+# haproxy, 2 workers, all on 127.0.0.1; nodes killed under load (also ctest -L fault).
+scale-drill: test-deps build
+	@bash tests/deploy/scale_drill.sh $(abspath $(BUILD_DIR))
 
 clean:
 	@rm -rf $(BUILD_DIR)

@@ -88,10 +88,13 @@ wait_port() {  # port [seconds]
 start_sluice() {
   local name=$1; shift
   local port; port=$(free_port)
+  # A worker has no API: it answers on that port as its ops listener.
+  local ops=()
+  [ "${SLUICE_MODE:-serve}" = worker ] && ops=(SLUICE_HTTP_LISTEN=127.0.0.1:0 SLUICE_HTTP_OPS_LISTEN=127.0.0.1:$port)
   mkdir -p "$WORK/$name"
   env SLUICE_HTTP_LISTEN=127.0.0.1:$port SLUICE_LOG_ACCESS_LOG=false SLUICE_LOG_LEVEL=warn \
       SLUICE_STORE_URL=sqlite://$WORK/$name/sluice.db SLUICE_BROKER_URL=sqlite://$WORK/$name/queue.db \
-      "$@" "$SLUICE" "${SLUICE_MODE:-serve}" --config "$BENCH_ROOT/config/sluice.toml" \
+      "$@" "${ops[@]}" "$SLUICE" "${SLUICE_MODE:-serve}" --config "$BENCH_ROOT/config/sluice.toml" \
       >"$WORK/$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")

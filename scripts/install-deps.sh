@@ -3,7 +3,9 @@
 # building and running needs (make run), `install-deps.sh test` (the default)
 # also the servers and tools the tests and the benchmark start on loopback;
 # `install-deps.sh fuzz` what `make fuzz` needs on top of the build set (clang
-# and its libFuzzer/sanitizer runtimes).
+# and its libFuzzer/sanitizer runtimes); `install-deps.sh deploy` what
+# `make image`, `make deploy-check` and `make up` need (podman with runc,
+# debootstrap for the locally made base image, podman-compose).
 # Idempotent: installs only what is missing, and is silent when nothing is.
 set -euo pipefail
 set_name=${1:-test}
@@ -26,15 +28,20 @@ test_packages=(
   curl sqlite3 nginx-light wrk procps openssl
   # the console's browser tests (label ui): headless Chromium driven by playwright-core
   chromium
+  # the scale-out drill's load balancer (tests/deploy/scale_drill.sh)
+  haproxy
 )
 
 fuzz_packages=(clang-14 libclang-rt-14-dev)
+# crun fails on this kind of machine's hybrid cgroups: runc (deploy/containers.conf).
+deploy_packages=(podman runc debootstrap podman-compose curl python3)
 
 case "$set_name" in
   build) packages=("${build_packages[@]}") ;;
   fuzz) packages=("${build_packages[@]}" "${fuzz_packages[@]}") ;;
   test) packages=("${build_packages[@]}" "${test_packages[@]}") ;;
-  *) echo "usage: install-deps.sh [build|test|fuzz]" >&2; exit 2 ;;
+  deploy) packages=("${deploy_packages[@]}") ;;
+  *) echo "usage: install-deps.sh [build|test|fuzz|deploy]" >&2; exit 2 ;;
 esac
 
 install_packages() {

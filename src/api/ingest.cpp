@@ -16,6 +16,7 @@
 #include "api/handlers.hpp"
 #include "api/rate_limits.hpp"
 #include "api/request_parts.hpp"
+#include "api/version_reader.hpp"
 #include "http/problem.hpp"
 #include "observe/log.hpp"
 #include "observe/trace.hpp"
@@ -148,6 +149,11 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
   if (wait) res.set("Preference-Applied", "wait=" + std::to_string(*wait));
   if (out.rows) {
     res.status = 201;
+    // The read-your-writes token: the table's version now that the rows are
+    // committed. A GET sending it as Sluice-Min-Version is served a page at
+    // least this new (from a replica only once it has replayed it).
+    auto version = co_await ctx.version_reads.current(resource.name, ctx.cfg.store.read_timeout);
+    if (version) res.set("Sluice-Version", std::to_string(*version));
     if (single) {
       res.set("Location", "/v1/" + resource.name + "/" + std::to_string(out.rows->front().id));
       res.body = std::move(out.rows->front().json);

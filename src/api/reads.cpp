@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "api/errors.hpp"
@@ -51,6 +52,16 @@ template <class Fn>
 awaitable<std::invoke_result_t<Fn>> store_call(context& ctx, Fn fn) {
   return store::call_within(ctx.blocking, ctx.cfg.store.read_timeout, &ctx.store_health,
                             std::move(fn));
+}
+
+// Sluice-Min-Version: absent = 0; nullopt when it is not a non-negative integer.
+std::optional<std::int64_t> min_version_of(const http::request& req) {
+  auto h = req.header("sluice-min-version");
+  if (h.empty()) return 0;
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(h.data(), h.data() + h.size(), v);
+  if (ec != std::errc{} || p != h.data() + h.size() || v < 0) return std::nullopt;
+  return v;
 }
 
 http::response store_error(const context& ctx, std::error_code ec) {
@@ -126,6 +137,10 @@ awaitable<http::response> list_rows(context& ctx, const config::resource_def& re
   http::field_error error;
   auto parsed = parse_list_query(resource, query, error);
   if (!parsed) co_return http::problem(400, error.pointer + ": " + error.detail, {error});
+  // Read-your-writes across a replica: the page reflects at least the
+  // client's Sluice-Min-Version (a 201's Sluice-Version); see store.read_url.
+  auto wanted = min_version_of(req);
+  if (!wanted) co_return http::problem(400, "Sluice-Min-Version must be a non-negative integer");
 
   // Versioned cache: a hit needs only the (cheap) version read, never the query.
   std::optional<std::int64_t> version;
@@ -135,7 +150,7 @@ awaitable<http::response> list_rows(context& ctx, const config::resource_def& re
     if (!read && read.error() == store::errc::timed_out) co_return store_error(ctx, read.error());
     if (read) version = *read;
     key = cache_key(resource.name, parsed->query);
-    if (version) {
+    if (version && *version >= *wanted) {
       if (auto hit = ctx.pages.get(key, *version)) {
         co_return page_response(**hit, req, ctx.cfg.cache.control);
       }
@@ -144,7 +159,8 @@ awaitable<http::response> list_rows(context& ctx, const config::resource_def& re
 
   // One hop to the blocking pool: the shared cache, else the store (and then
   // the shared cache is filled for the other replicas).
-  cache::shared_pages* shared = version ? ctx.shared_pages : nullptr;
+  cache::shared_pages* shared = version && *version >= *wanted ? ctx.shared_pages : nullptr;
+  parsed->query.min_version = std::max(version.value_or(0), *wanted);
   // `shared` and the store belong to app/, which joins the pool before
   // destroying them; the rest is copied.
   auto build = [&store = ctx.store, shared, key, version, table = resource.name, q = *parsed] {

@@ -13,6 +13,7 @@
 #include "broker/sqlite/sqlite_broker.hpp"
 #include "cache/redis/redis_pages.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/replica_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace sluice::app {
@@ -228,7 +229,17 @@ std::unique_ptr<broker::broker> open_broker(const config::config& cfg) {
 }
 
 std::unique_ptr<store::store> open_store(const config::config& cfg) {
-  return open_from<store::store>(k_stores, cfg, "store.url", cfg.store.url);
+  auto primary = open_from<store::store>(k_stores, cfg, "store.url", cfg.store.url);
+  if (cfg.store.read_url.empty()) return primary;
+  // store.read_url: a replica of a PostgreSQL store.url, with its password.
+  if (scheme_of(cfg.store.url) == "sqlite" || scheme_of(cfg.store.read_url) == "sqlite") {
+    throw config::config_error(cfg.source.string() +
+                               ": store.read_url: only for a PostgreSQL store.url (a replica of it)");
+  }
+  config::config replica_cfg = cfg;
+  replica_cfg.store.url = cfg.store.read_url;
+  auto replica = open_from<store::store>(k_stores, replica_cfg, "store.read_url", cfg.store.read_url);
+  return std::make_unique<store::replica_routing_store>(std::move(primary), std::move(replica));
 }
 
 std::unique_ptr<cache::shared_pages> open_shared_pages(const config::config& cfg) {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <functional>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "api/ops_listener.hpp"
@@ -132,7 +133,12 @@ int run_service(const config::config& cfg, roles r) {
   if (r.api) {
     authn = make_authenticator(cfg);
     if (authn.reload) signals.on_reload(authn.reload);
+  } else {
+    authn.authenticator = auth::make_open_authenticator();  // the ops listener needs none
   }
+  // A worker alone serves http.ops_listen (probes, /metrics: its lag gauges)
+  // when it is set, and no API.
+  const bool serve_http = r.api || !cfg.http.ops_listen.empty();
   const std::size_t open_files = raise_open_files();
   observe::metrics metrics(SLUICE_VERSION);
   metrics.start_windows(cfg.slo.routes);  // /v1/ops/stats and the console
@@ -178,7 +184,7 @@ int run_service(const config::config& cfg, roles r) {
     broker->close();                        // completes publishes already accepted
   };
   std::atomic<bool> stopping{false};
-  if (r.api) {
+  if (serve_http) {
     asio::io_context io;
     asio::thread_pool blocking(std::max(2u, cfg.store.read_threads));
     cache::page_cache pages(cfg.cache.enabled ? cfg.cache.max_bytes : 0);
@@ -202,22 +208,25 @@ int run_service(const config::config& cfg, roles r) {
     // The ops listener: plain HTTP, probes and metrics only, same limits.
     http::server_options ops_so = so;
     so.tls = {cfg.http.tls_cert_file, cfg.http.tls_key_file, cfg.http.tls_client_ca_file};
-    http::server server(io, so, api::make_handler(ctx), metrics);
-    if (so.tls.enabled()) {
-      if (auto why = server.load_tls()) {
+    std::unique_ptr<http::server> server;
+    if (r.api) server = std::make_unique<http::server>(io, so, api::make_handler(ctx), metrics);
+    if (server && so.tls.enabled()) {
+      if (auto why = server->load_tls()) {
         observe::error("cannot load the TLS certificate", {{"error", *why}});
         return 1;
       }
       // A failed reload keeps the certificate in use (load_tls's contract).
       signals.on_reload([&server] {
-        if (auto why = server.load_tls()) {
+        if (auto why = server->load_tls()) {
           observe::error("TLS reload failed; the previous certificate stays", {{"error", *why}});
         }
       });
     }
-    if (auto ec = server.listen()) {
-      observe::error("cannot listen", {{"listen", cfg.http.listen}, {"error", ec.message()}});
-      return 1;
+    if (server) {
+      if (auto ec = server->listen()) {
+        observe::error("cannot listen", {{"listen", cfg.http.listen}, {"error", ec.message()}});
+        return 1;
+      }
     }
     std::unique_ptr<http::server> ops;
     if (!cfg.http.ops_listen.empty()) {
@@ -233,24 +242,34 @@ int run_service(const config::config& cfg, roles r) {
                                       {"port", ops->port()},
                                       {"serves", "/healthz /readyz /metrics"}});
     }
-    server.start();
+    if (server) server->start();
     auto work = asio::make_work_guard(io);
     std::vector<std::thread> threads;
-    for (unsigned i = 0; i < io_threads(cfg); ++i) threads.emplace_back([&io] { io.run(); });
-    observe::info("listening", {{"address", so.host},
-                                {"port", server.port()},
-                                {"tls", so.tls.enabled()},
-                                {"io_threads", threads.size()},
-                                {"max_connections", so.max_connections},
-                                {"store", mask_password(cfg.store.url)},
-                                {"broker", mask_password(cfg.broker.url)},
-                                {"workers", subscribers.size()},
-                                {"auth", cfg.auth.mode == config::auth_mode::none ? "none" : "required"}});
+    const unsigned n_threads = server ? io_threads(cfg) : 1;
+    for (unsigned i = 0; i < n_threads; ++i) threads.emplace_back([&io] { io.run(); });
+    if (!server) {
+      observe::info("worker running", {{"store", mask_password(cfg.store.url)},
+                                       {"broker", mask_password(cfg.broker.url)},
+                                       {"workers", subscribers.size()}});
+    } else {
+      observe::info("listening",
+                    {{"address", so.host},
+                     {"port", server->port()},
+                     {"tls", so.tls.enabled()},
+                     {"io_threads", threads.size()},
+                     {"max_connections", so.max_connections},
+                     {"store", mask_password(cfg.store.url)},
+                     {"broker", mask_password(cfg.broker.url)},
+                     {"workers", subscribers.size()},
+                     {"auth", cfg.auth.mode == config::auth_mode::none ? "none" : "required"}});
+    }
     signals.wait();
     stopping = true;
-    std::promise<void> drained;
-    server.shutdown(cfg.http.shutdown_grace, [&drained] { drained.set_value(); });
-    drained.get_future().wait();
+    if (server) {
+      std::promise<void> drained;
+      server->shutdown(cfg.http.shutdown_grace, [&drained] { drained.set_value(); });
+      drained.get_future().wait();
+    }
     if (ops) {
       // Probes were answered until the API drained (readyz says "stopping").
       std::promise<void> ops_drained;

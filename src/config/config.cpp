@@ -120,6 +120,12 @@ config build(const toml::table& root, const context& ctx, const env_lookup& env)
          "must not contain a password; use SLUICE_STORE_PASSWORD, PGPASSWORD, PGPASSFILE or "
          "store.password_file");
   }
+  if (url_has_password(cfg.store.read_url)) {
+    const toml::node* url = root["store"]["read_url"].node();
+    fail(ctx, url ? line_of(*url) : 0, "store.read_url",
+         "must not contain a password; it uses store.url's (SLUICE_STORE_PASSWORD, PGPASSWORD, "
+         "PGPASSFILE or store.password_file)");
+  }
   detail::apply_env(cfg, env);
   detail::check_cross_settings(ctx, cfg);
   return cfg;

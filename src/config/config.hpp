@@ -84,6 +84,11 @@ struct http_config {
 
 struct store_config {
   std::string url = "sqlite://data/sluice.db";
+  // PostgreSQL: a streaming replica (or Aurora reader endpoint) that serves
+  // GET pages once it has replayed the version the request needs (the
+  // table's version, or the client's Sluice-Min-Version); "" = none.
+  // Same password as url.
+  std::string read_url;
   bool migrate_on_start = true;
   unsigned read_threads = 4;  // threads that run blocking store reads
   // PostgreSQL: a file holding the password (its first line). The password

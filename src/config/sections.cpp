@@ -283,7 +283,8 @@ std::vector<section> sections_of(config& cfg) {
         text("ops_listen", h.ops_listen, check_optional_listen)}});
   auto& s = cfg.store;
   out.push_back({"store",
-                 {text("url", s.url, check_url), boolean("migrate_on_start", s.migrate_on_start),
+                 {text("url", s.url, check_url), text("read_url", s.read_url, check_optional_url),
+                  boolean("migrate_on_start", s.migrate_on_start),
                   integer("read_threads", s.read_threads, 1, 256),
                   text("password_file", s.password_file, check_any),
                   integer("pool_size", s.pool_size, 1, 1000),

@@ -97,6 +97,10 @@ struct page_query {
   bool descending = false;            // order=id.desc
   std::optional<std::int64_t> after;  // keyset cursor: rows past this id
   std::size_t limit = 100;
+  // The page must reflect at least this version() of the table: a store
+  // that reads from a replica (replica_store.hpp) uses the replica only once
+  // it has replayed it. 0 = any.
+  std::int64_t min_version = 0;
 };
 
 struct page {
