@@ -9,7 +9,7 @@ CONFIG ?= config/sluice.toml
 TIDY ?= OFF
 
 .PHONY: all deps test-deps configure build run test unit integration bench lint format clean fuzz \
-        sanitize tsan image deploy-check up down scale-drill
+        sanitize tsan image deploy-check up down scale-drill faults
 
 all: build
 
@@ -45,6 +45,13 @@ integration: build
 
 bench: test-deps build
 	@bash bench/run.sh
+
+# Fault drills (issue 15, tests/faults/): every drill in its full version,
+# bench/results/faults.md written; FAULTS=regex runs the matching ones only
+# (e.g. FAULTS=postgres, FAULTS=drill_kill). ≤ 20 min on a 2-core machine.
+FAULTS ?=
+faults: test-deps build
+	@bash scripts/faults.sh $(BUILD_DIR) "$(FAULTS)"
 
 # The same checks as the build's, over every file of src/ at once.
 lint: configure

@@ -30,6 +30,9 @@ test_packages=(
   chromium
   # the scale-out drill's load balancer (tests/deploy/scale_drill.sh)
   haproxy
+  # fault drills (make faults, tests/faults/): syscall fault injection, slow
+  # clients, clock offsets on one process
+  strace slowhttptest faketime
 )
 
 fuzz_packages=(clang-14 libclang-rt-14-dev)

@@ -6,57 +6,18 @@
 // drain has given the space back. Needs permission to mount (root in the
 // test container); skipped otherwise.
 
-#include <sys/mount.h>
-
-#include <cerrno>
-#include <cstring>
 #include <future>
 #include <set>
 
 #include "broker/sqlite/sqlite_broker.hpp"
 #include "support/fixtures.hpp"
+#include "support/small_tmpfs.hpp"
 
 namespace sluice::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-// A tmpfs of `bytes` mounted on a fresh directory, unmounted on destruction.
-class small_tmpfs {
- public:
-  explicit small_tmpfs(std::uint64_t bytes) {
-    path_ = fs::temp_directory_path() / ("sluice-tmpfs-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(counter_++));
-    fs::create_directories(path_);
-    const std::string opts = "size=" + std::to_string(bytes) + ",mode=0700";
-    if (::mount("tmpfs", path_.c_str(), "tmpfs", 0, opts.c_str()) == 0) {
-      mounted_ = true;
-    } else {
-      why_ = std::strerror(errno);
-    }
-  }
-  ~small_tmpfs() {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  small_tmpfs(const small_tmpfs&) = delete;
-  small_tmpfs& operator=(const small_tmpfs&) = delete;
-
-  bool mounted() const { return mounted_; }
-  const std::string& why() const { return why_; }
-  const fs::path& path() const { return path_; }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-  bool mounted_ = false;
-  std::string why_;
-};
-
-#define REQUIRE_TMPFS(t)                                                   \
-  if (!(t).mounted()) GTEST_SKIP() << "cannot mount a tmpfs: " << (t).why()
 
 std::error_code publish_sync(broker::broker& b, std::vector<broker::message> messages) {
   std::promise<std::error_code> done;
@@ -96,7 +57,8 @@ TEST(disk_full, embedded_queue_refuses_publishes_drains_and_resumes) {
   for (int i = 0; i < 1000 && !refused; ++i) {
     auto msgs = batch("m" + std::to_string(i), 100);
     refused = publish_sync(b, msgs);
-    if (!refused) for (const auto& m : msgs) accepted.insert(m.id);
+    if (!refused)
+      for (const auto& m : msgs) accepted.insert(m.id);
   }
   ASSERT_EQ(refused, broker::errc::storage_full) << refused.message();
   ASSERT_GT(accepted.size(), 1000u);
@@ -180,15 +142,20 @@ TEST(disk_full, api_names_storage_full_and_a_worker_drains_the_backlog) {
   ASSERT_TRUE(worker.start()) << worker.log();
   auto rows = [&] { return sqlite_int(api.store_path(), "SELECT count(*) FROM users"); };
   EXPECT_TRUE(eventually([&] { return rows() >= accepted; }, 120s))
-      << rows() << " of " << accepted << "\n" << worker.log();
+      << rows() << " of " << accepted << "\n"
+      << worker.log();
   EXPECT_EQ(rows(), accepted);
 
   // Space is back: POSTs are accepted and stored again, /readyz recovers.
   int status = 0;
-  EXPECT_TRUE(eventually([&] {
-    status = c.post("/v1/users", users_array(1'000'000, 10)).status;
-    return status == 202;
-  }, 60s)) << status << "\n" << api.log();
+  EXPECT_TRUE(eventually(
+      [&] {
+        status = c.post("/v1/users", users_array(1'000'000, 10)).status;
+        return status == 202;
+      },
+      60s))
+      << status << "\n"
+      << api.log();
   EXPECT_TRUE(eventually([&] { return rows() == accepted + 10; }, 60s)) << worker.log();
   EXPECT_EQ(c.get("/readyz").status, 200);
   EXPECT_EQ(sqlite_int(api.store_path(), "SELECT count(*) FROM sluice_dead_letters"), 0);

@@ -48,7 +48,9 @@ sluice_process::sluice_process(std::string mode, std::filesystem::path config,
       data_dir_(std::move(data_dir)),
       env_(std::move(env)) {}
 
-sluice_process::~sluice_process() { kill9(); }
+sluice_process::~sluice_process() {
+  kill9();
+}
 
 bool sluice_process::start() {
   log_path_ = data_dir_ / ("sluice-" + mode_ + "-" + std::to_string(++starts_) + ".log");
@@ -72,13 +74,17 @@ bool sluice_process::start() {
   envp.push_back(nullptr);
 
   std::string bin = SLUICE_BINARY, config = config_.string();
-  std::vector<char*> argv = {bin.data(), mode_.data(), const_cast<char*>("--config"),
-                             config.data(), nullptr};
+  std::vector<std::string> args = wrapper_;
+  for (std::string a : {bin, mode_, std::string("--config"), config}) args.push_back(a);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string exe = args.front();
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  int rc = posix_spawn(&pid_, bin.c_str(), &fa, nullptr, argv.data(), envp.data());
+  int rc = posix_spawn(&pid_, exe.c_str(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return false;
 
@@ -102,9 +108,18 @@ bool sluice_process::start() {
   return false;
 }
 
+pid_t sluice_process::target_pid() const {
+  if (wrapper_.empty() || pid_ <= 0) return pid_;
+  // The wrapper's (first) child: /proc/PID/task/PID/children.
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) + "/children");
+  pid_t child = -1;
+  if (in >> child) return child;
+  return pid_;
+}
+
 int sluice_process::stop() {
   if (pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
+  ::kill(target_pid(), SIGTERM);
   for (int i = 0; i < 600; ++i) {  // ≤ 30 s
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -119,6 +134,8 @@ int sluice_process::stop() {
 
 void sluice_process::kill9() {
   if (pid_ <= 0) return;
+  const pid_t target = target_pid();
+  if (target != pid_) ::kill(target, SIGKILL);
   ::kill(pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);

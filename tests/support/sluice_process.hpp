@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace sluice::testing {
 
@@ -40,12 +41,17 @@ class sluice_process {
   sluice_process(const sluice_process&) = delete;
   sluice_process& operator=(const sluice_process&) = delete;
 
+  // Runs the binary under another program (e.g. strace -f … --): its argv,
+  // the sluice command line appended. Signals then go to the wrapper's child.
+  void set_wrapper(std::vector<std::string> argv) { wrapper_ = std::move(argv); }
   // Starts and waits (≤ 20 s) until it serves (or, for a worker, runs).
   bool start();
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   // SIGTERM, then waits ≤ 30 s; returns the exit status (-1 if it had to be killed).
   int stop();
+  // The PID that signals go to: the sluice process itself, under a wrapper too.
+  pid_t target_pid() const;
   // SIGKILL and reap: a crash.
   void kill9();
   std::string log() const;
@@ -55,6 +61,7 @@ class sluice_process {
   std::string mode_;
   std::filesystem::path config_, data_dir_, log_path_;
   std::map<std::string, std::string> env_;
+  std::vector<std::string> wrapper_;
   pid_t pid_ = -1;
   int port_ = 0;
   int starts_ = 0;

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make faults (issue 15): runs the fault drills of tests/faults/ in their full
+# version (SLUICE_FAULTS_FULL=1) — or only those whose name matches FAULTS —
+# and writes bench/results/faults.md: one row per drill and backend with the
+# ledger checker's columns, the fault window and the recovery time.
+# Usage: scripts/faults.sh BUILD_DIR [FAULTS regex]
+set -uo pipefail
+build=${1:-build}
+filter=${2:-}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "$build" && pwd)
+out=$root/bench/results/faults.md
+rows=$build/faults-rows.md
+ledgers=$build/faults-ledgers
+rm -f "$rows"
+rm -rf "$ledgers" && mkdir -p "$ledgers" "$(dirname "$out")"
+start=$(date +%s)
+args=(-L drill --output-on-failure --timeout 1200 -j 1)
+[ -n "$filter" ] && args+=(-R "$filter")
+(cd "$build" && SLUICE_FAULTS_FULL=1 SLUICE_FAULTS_RESULTS="$rows" SLUICE_FAULTS_LEDGERS="$ledgers" \
+  ctest "${args[@]}") | tee "$build/faults.log"
+status=${PIPESTATUS[0]}
+elapsed=$(( $(date +%s) - start ))
+{
+  echo "# Fault drills (make faults)"
+  echo
+  echo "Commit $(git -C "$root" rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores;"
+  echo "run time $((elapsed / 60)) min $((elapsed % 60)) s${filter:+, FAULTS=$filter}; ctest exit $status."
+  echo "Columns: requests sent; accepted records (202/201); lost (202'd, no row, no dead letter);"
+  echo "doubled (two rows, or row + dead letter); phantom (a row for a refused request);"
+  echo "indeterminate records (timeout, broken connection, outcome unknown: 0 or 1 row, never 2);"
+  echo "dead-lettered accepted records; 5xx answers without Retry-After / all 5xx; the longest"
+  echo "time with no successful POST; the fault window; the recovery time (to the first success"
+  echo "after the fault, unless the row says otherwise). Ledgers: $(basename "$build")/faults-ledgers/."
+  echo
+  echo "| drill | queue/store | requests | accepted | lost | doubled | phantom | indeterminate | dead letters | 5xx no Retry-After / 5xx | longest gap | fault window | recovery | verdict |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  [ -f "$rows" ] && cat "$rows"
+  echo
+  echo "Failed drills (ctest): $(grep -E '^\s+[0-9]+ - ' "$build/faults.log" | sed -E 's/^\s+[0-9]+ - //' | tr '\n' ' ')"
+} > "$out"
+echo "faults: wrote $out"
+exit "$status"
