@@ -39,7 +39,7 @@ elapsed=$(( $(date +%s) - start ))
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   [ -f "$rows" ] && cat "$rows"
   echo
-  echo "Failed drills (ctest): $(grep -E '^\s+[0-9]+ - ' "$build/faults.log" | sed -E 's/^\s+[0-9]+ - //' | tr '\n' ' ')"
+  echo "Not run or failed (ctest; \"Skipped\" = make faults only): $(grep -E '^\s+[0-9]+ - ' "$build/faults.log" | sed -E 's/^\s+[0-9]+ - //' | tr '\n' ' ')"
 } > "$out"
 echo "faults: wrote $out"
 exit "$status"
