@@ -248,6 +248,28 @@ start_redis() {
   printf -v "${name}_URL" '%s' "redis://127.0.0.1:$port"
 }
 
+# start_fauxqs NAME: the SNS/SQS emulator fauxqs (npm, installed by `make
+# test-deps` under $BUILD_DIR/npm) on 127.0.0.1, ready when GET /health
+# answers. Sets NAME_PORT, NAME_PID, NAME_ENDPOINT (http://127.0.0.1:PORT).
+# It keeps everything in memory.
+start_fauxqs() {
+  local name=$1 dir=$WORK/$1 port pid i
+  mkdir -p "$dir"
+  port=$(free_port)
+  FAUXQS_PORT=$port FAUXQS_HOST=127.0.0.1 FAUXQS_LOGGER=false \
+      node "$BUILD_DIR/npm/node_modules/fauxqs/dist/cli.js" >"$dir/fauxqs.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  for ((i = 0; i < 300; i++)); do
+    curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 || { tail -20 "$dir/fauxqs.log" >&2; return 1; }
+  printf -v "${name}_PORT" '%s' "$port"
+  printf -v "${name}_PID" '%s' "$pid"
+  printf -v "${name}_ENDPOINT" '%s' "http://127.0.0.1:$port"
+}
+
 # start_nats NAME: nats-server with JetStream (file store in $WORK/NAME).
 # Sets NAME_PORT, NAME_PID, NAME_URL (nats://127.0.0.1:PORT).
 start_nats() {

@@ -47,6 +47,12 @@ http::response refusal_response(const pipeline::refusal& r, std::size_t max_batc
     case kind::empty: return http::problem(422, "no records in the request");
     case kind::too_many:
       return http::problem(413, "at most " + std::to_string(max_batch) + " records per request");
+    case kind::too_large: {
+      std::vector<http::field_error> errors;
+      errors.reserve(r.problems.size());
+      for (const auto& p : r.problems) errors.push_back({p.pointer, p.detail});
+      return http::problem(413, "a record is larger than the broker takes in one message", errors);
+    }
     case kind::conflict:
       return http::problem(409, "this Idempotency-Key was already used with a different request");
     case kind::overloaded: return unavailable("the queue is full; nothing was accepted, retry later");

@@ -10,6 +10,7 @@
 #include "broker/nats/nats_broker.hpp"
 #include "broker/rabbitmq/rabbitmq_broker.hpp"
 #include "broker/redis/redis_broker.hpp"
+#include "broker/snssqs/snssqs_broker.hpp"
 #include "broker/sqlite/sqlite_broker.hpp"
 #include "cache/redis/redis_pages.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -118,6 +119,19 @@ std::unique_ptr<broker::broker> open_sqlite_broker(const config::config& cfg) {
   return opened(broker::make_redis_broker(o), cfg, "broker.url", o.url);
 }
 
+// sns+sqs://REGION: an SNS topic per topic and an SQS queue per subscription,
+// named under broker.namespace; broker.aws_endpoint/aws_ca_file/fifo/
+// message_group_field; credentials from the standard AWS chain.
+[[maybe_unused]] std::unique_ptr<broker::broker> open_snssqs_broker(const config::config& cfg) {
+  auto o = broker_options<broker::snssqs_broker_options>(cfg);
+  o.endpoint = cfg.broker.aws_endpoint;
+  o.ca_file = cfg.broker.aws_ca_file;
+  o.fifo = cfg.broker.fifo;
+  o.group_field = cfg.broker.message_group_field;
+  o.max_receives = std::clamp<std::size_t>((cfg.pipeline.batch_size + 9) / 10, 1, 50);
+  return opened(broker::make_snssqs_broker(o), cfg, "broker.url", o.url);
+}
+
 // ---- stores -----------------------------------------------------------------
 
 std::unique_ptr<store::store> open_sqlite_store(const config::config& cfg) {
@@ -186,6 +200,9 @@ const std::vector<backend<broker::broker>> k_brokers = {
 #endif
 #ifdef SLUICE_WITH_RABBITMQ
     {"amqp", "amqp://USER:PASS@HOST:PORT/VHOST", open_rabbitmq_broker},
+#endif
+#ifdef SLUICE_WITH_SNSSQS
+    {"sns+sqs", "sns+sqs://REGION", open_snssqs_broker},
 #endif
 };
 

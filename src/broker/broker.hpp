@@ -116,6 +116,12 @@ class broker {
   // {} when the broker is reachable and writable.
   virtual std::error_code ping() = 0;
 
+  // The largest record this broker takes in one message, counted as its
+  // body plus its headers' names and values; 0: no limit of its own (the
+  // API's http.body_limit still applies). Bigger records are refused with
+  // 413 before anything is published.
+  virtual std::size_t max_record_bytes() const { return 0; }
+
   // Completes publishes already accepted, then fails new calls with
   // errc::closed and wakes blocked pulls. Idempotent.
   virtual void close() = 0;

@@ -120,6 +120,14 @@ struct broker_config {
   // Embedded queue: disk space kept in "<queue file>-reserve" so that a full
   // disk still lets the backlog drain; 0 disables it.
   std::size_t reserve_bytes = 32 * 1024 * 1024;
+  // SNS+SQS (sns+sqs://REGION): one endpoint for both services instead of
+  // AWS's (an emulator, a VPC endpoint); a CA file (PEM) that alone is
+  // trusted for it; FIFO topics and queues; the record field whose value is
+  // a FIFO message's MessageGroupId ("" = the resource: one ordered group).
+  std::string aws_endpoint;
+  std::string aws_ca_file;
+  bool fifo = false;
+  std::string message_group_field;
 };
 
 struct pipeline_config {

@@ -187,6 +187,31 @@ std::optional<std::string> check_optional_url(const std::string& s) {
   return s.empty() ? std::nullopt : check_url(s);
 }
 
+// broker.aws_endpoint: "" or http(s)://host[:port] without a path.
+std::optional<std::string> check_aws_endpoint(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  const char* why = "must be http://HOST[:PORT] or https://HOST[:PORT] without a path";
+  std::string_view rest = s;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return why;
+  }
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.empty() || rest.find_first_of("/?#@ ") != std::string_view::npos) return why;
+  return std::nullopt;
+}
+
+// broker.message_group_field: "" or a field name.
+std::optional<std::string> check_optional_field(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  bool ok = s.size() <= 63 && s[0] >= 'a' && s[0] <= 'z';
+  for (char c : s) ok = ok && ((c >= 'a' && c <= 'z') || is_digit(c) || c == '_');
+  return ok ? std::nullopt : std::optional<std::string>("must be empty or match [a-z][a-z0-9_]{0,62}");
+}
+
 // Goes into an HTTP header as it is.
 std::optional<std::string> check_header_value(const std::string& s) {
   for (char c : s) {
@@ -300,7 +325,10 @@ std::vector<section> sections_of(config& cfg) {
         millis("dedup_window_ms", b.dedup_window, 1),
         text("namespace", b.name_space, check_namespace),
         integer("replicas", b.replicas, 1, 5),
-        integer("reserve_bytes", b.reserve_bytes, 0, k_no_limit)}});
+        integer("reserve_bytes", b.reserve_bytes, 0, k_no_limit),
+        text("aws_endpoint", b.aws_endpoint, check_aws_endpoint),
+        text("aws_ca_file", b.aws_ca_file, check_pem_path), boolean("fifo", b.fifo),
+        text("message_group_field", b.message_group_field, check_optional_field)}});
   auto& p = cfg.pipeline;
   out.push_back({"pipeline",
                  {integer("batch_size", p.batch_size, 1, 10'000),
@@ -380,6 +408,25 @@ void check_cross_settings(const context& ctx, const config& cfg) {
   // can never hold it would answer 503 to a request the API accepts.
   if (cfg.broker.max_pending < cfg.http.max_batch) {
     fail(ctx, 0, "broker.max_pending", "must be at least http.max_batch");
+  }
+  if (cfg.broker.url.starts_with("sns+sqs://")) {
+    // SQS's VisibilityTimeout is whole seconds up to 12 hours.
+    if (cfg.broker.visibility_timeout > std::chrono::hours(12)) {
+      fail(ctx, 0, "broker.visibility_timeout_ms", "must be at most 43200000 (12 h) on SQS");
+    }
+    std::error_code ec;
+    if (!cfg.broker.aws_ca_file.empty() && !std::filesystem::is_regular_file(cfg.broker.aws_ca_file, ec)) {
+      fail(ctx, 0, "broker.aws_ca_file", "no such file: " + cfg.broker.aws_ca_file);
+    }
+    if (cfg.broker.aws_endpoint.starts_with("http://") && !cfg.broker.aws_ca_file.empty()) {
+      fail(ctx, 0, "broker.aws_ca_file", "needs an https:// broker.aws_endpoint");
+    }
+  } else if (!cfg.broker.message_group_field.empty() || cfg.broker.fifo) {
+    fail(ctx, 0, cfg.broker.fifo ? "broker.fifo" : "broker.message_group_field",
+         "only applies to an sns+sqs:// broker.url");
+  }
+  if (!cfg.broker.message_group_field.empty() && !cfg.broker.fifo) {
+    fail(ctx, 0, "broker.message_group_field", "needs broker.fifo = true");
   }
   if (cfg.pipeline.retry_min > cfg.pipeline.retry_max) {
     fail(ctx, 0, "pipeline.retry_min_ms", "must not exceed pipeline.retry_max_ms");

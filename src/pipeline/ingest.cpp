@@ -56,7 +56,8 @@ std::string_view outcome_label(refusal_kind k) {
     case refusal_kind::conflict:
     case refusal_kind::invalid:
     case refusal_kind::empty:
-    case refusal_kind::too_many: return "rejected";
+    case refusal_kind::too_many:
+    case refusal_kind::too_large: return "rejected";
     default: return "failed";
   }
 }
@@ -108,6 +109,21 @@ asio::awaitable<ingest_result> ingest::accept(ingest_request req) {
   if (!problems.empty()) {
     if (problems.size() > max_reported_problems) problems.resize(max_reported_problems);
     co_return reject({.kind = refusal_kind::invalid, .problems = std::move(problems)});
+  }
+  // The broker's own message size limit (e.g. SNS's 256 KiB), before publishing.
+  if (const auto limit = broker_.max_record_bytes(); limit > 0) {
+    for (std::size_t i = 0; i < msgs.size() && problems.size() < max_reported_problems; ++i) {
+      std::size_t size = msgs[i].body.size();
+      for (const auto& [name, value] : msgs[i].headers) size += name.size() + value.size();
+      if (size > limit) {
+        problems.push_back({req.single ? "" : "/" + std::to_string(i),
+                            "the record takes " + std::to_string(size) +
+                                " bytes; the broker takes at most " + std::to_string(limit)});
+      }
+    }
+    if (!problems.empty()) {
+      co_return reject({.kind = refusal_kind::too_large, .problems = std::move(problems)});
+    }
   }
 
   std::vector<std::string> ids;

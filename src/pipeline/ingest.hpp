@@ -46,6 +46,7 @@ enum class refusal_kind {
   invalid,          // records failed validation (problems says where)
   empty,            // no records
   too_many,         // more than http.max_batch records
+  too_large,        // a record over the broker's max_record_bytes (problems says which)
   conflict,         // the Idempotency-Key was used with another request
   overloaded,       // the publish queue is full
   closed,           // shutting down

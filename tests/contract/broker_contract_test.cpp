@@ -104,11 +104,16 @@ TEST_P(broker_contract, every_subscription_gets_every_message) {
   for (int i = 0; i < 20; ++i) msgs.push_back(make("f-" + std::to_string(i), topic_));
   ASSERT_FALSE(publish_sync(b(), msgs));
   for (const auto& sub : {s1, s2}) {
-    auto got = pull_n(b(), sub, 20);
+    // Acked as they come: a FIFO queue hands out no more of a group while
+    // some of it is in flight.
     std::set<std::string> ids;
-    for (const auto& d : got) ids.insert(d.msg.id);
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (ids.size() < 20 && std::chrono::steady_clock::now() < deadline) {
+      auto got = pull_n(b(), sub, 20 - ids.size(), 1s);
+      for (const auto& d : got) ids.insert(d.msg.id);
+      EXPECT_FALSE(b().ack(got));
+    }
     EXPECT_EQ(ids.size(), 20u) << sub;
-    EXPECT_FALSE(b().ack(got));
   }
 }
 
@@ -129,6 +134,9 @@ TEST_P(broker_contract, a_consumer_that_dies_without_acking_gets_its_messages_re
 }
 
 TEST_P(broker_contract, attempts_are_counted_for_dead_lettering_while_the_rest_flow) {
+  if (backend_->ordered_groups()) {
+    GTEST_SKIP() << "FIFO: a failing message holds its group back by design";
+  }
   auto sub = declare("s");
   ASSERT_FALSE(publish_sync(b(), {make("poison", topic_)}));
   std::uint32_t last_attempt = 0;
@@ -218,15 +226,22 @@ TEST_P(broker_contract, a_publish_sent_but_never_confirmed_has_an_unknown_outcom
     if (retried) std::this_thread::sleep_for(1s);
   }
   EXPECT_FALSE(retried) << retried.message();
+  // Acked as they come (a FIFO group hands out no more while some is in flight).
   std::set<std::string> ids;
-  for (const auto& d : pull_n(b(), sub, 2, 10s)) {
-    ids.insert(d.msg.id);
-    EXPECT_FALSE(b().ack(std::span(&d, 1)));
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!ids.count("unconfirmed") && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& d : pull_n(b(), sub, 2, 1s)) {
+      ids.insert(d.msg.id);
+      EXPECT_FALSE(b().ack(std::span(&d, 1)));
+    }
   }
   EXPECT_TRUE(ids.count("unconfirmed")) << "the retry was not delivered";
 }
 
 TEST_P(broker_contract, acknowledged_messages_survive_a_broker_restart) {
+  if (!backend_->keeps_messages_on_restart()) {
+    GTEST_SKIP() << "an in-memory emulator: its restart loses everything by design";
+  }
   auto sub = declare("s");
   ASSERT_FALSE(publish_sync(b(), {make("before-term", topic_)}));
   ASSERT_TRUE(backend_->restart(false));

@@ -8,7 +8,9 @@
 #include "broker/nats/nats_broker.hpp"
 #include "broker/rabbitmq/rabbitmq_broker.hpp"
 #include "broker/redis/redis_broker.hpp"
+#include "broker/snssqs/snssqs_broker.hpp"
 #include "broker/sqlite/sqlite_broker.hpp"
+#include "support/fauxqs_server.hpp"
 #include "support/nats_server.hpp"
 #include "support/rabbitmq_server.hpp"
 #include "support/redis_server.hpp"
@@ -69,6 +71,20 @@ class server_backend final : public broker_backend {
     server_.signal(on ? SIGSTOP : SIGCONT);
     return true;
   }
+  bool ordered_groups() const override {
+    if constexpr (requires { options_.fifo; }) {
+      return options_.fifo;
+    } else {
+      return false;
+    }
+  }
+  bool keeps_messages_on_restart() const override {
+    if constexpr (requires { Server::in_memory; }) {
+      return !Server::in_memory;
+    } else {
+      return true;
+    }
+  }
 
  private:
   bool reachable() {
@@ -92,11 +108,6 @@ std::unique_ptr<broker_backend> open_backend(Server* server, Options options,
   auto b = std::make_unique<server_backend<Server, Options>>(*server, std::move(options), make);
   if (!b->open()) return nullptr;
   return b;
-}
-
-template <class Server>
-std::string url_of(Server* server) {
-  return server ? server->url() : "";
 }
 
 std::unique_ptr<broker_backend> open_sqlite(const broker_backend_options& options) {
@@ -125,24 +136,52 @@ std::unique_ptr<broker_backend> open_sqlite(const broker_backend_options& option
   return open_backend(redis_server::shared(), o, &broker::make_redis_broker);
 }
 
+[[maybe_unused]] std::unique_ptr<broker_backend> open_snssqs(const broker_backend_options& options,
+                                                              bool fifo) {
+  auto* server = fauxqs_server::shared();
+  broker::snssqs_broker_options o;
+  o.endpoint = server ? server->endpoint() : "";
+  o.fifo = fifo;
+  o.visibility_timeout = options.visibility_timeout;
+  o.request_timeout = std::chrono::milliseconds(3000);
+  o.min_wait = std::chrono::seconds(0);  // pulls end by their wait (the suite relies on it)
+  return open_backend(server, o, &broker::make_snssqs_broker);
+}
+
+template <class Server>
+std::map<std::string, std::string> url_env(Server* server) {
+  if (server == nullptr) return {};
+  return {{"SLUICE_BROKER_URL", server->url()}};
+}
+
+[[maybe_unused]] std::map<std::string, std::string> snssqs_env(bool fifo) {
+  auto* server = fauxqs_server::shared();
+  return server ? server->sluice_env(fifo) : std::map<std::string, std::string>{};
+}
+
 // The backends under test, one line each (mirrors app/backends.cpp).
 struct entry {
   const char* name;
-  std::string (*url)();  // for `sluice` under test; "" for the embedded queue
+  // For `sluice` under test: its environment (SLUICE_BROKER_URL…); empty for the embedded queue.
+  std::map<std::string, std::string> (*env)();
   std::unique_ptr<broker_backend> (*open)(const broker_backend_options&);
 };
 
 const std::vector<entry>& registry() {
   static const std::vector<entry> table = {
-      {"sqlite", [] { return std::string(); }, open_sqlite},
+      {"sqlite", [] { return std::map<std::string, std::string>{}; }, open_sqlite},
 #if SLUICE_WITH_NATS
-      {"nats", [] { return url_of(nats_server::shared()); }, open_nats},
+      {"nats", [] { return url_env(nats_server::shared()); }, open_nats},
 #endif
 #if SLUICE_WITH_RABBITMQ
-      {"rabbitmq", [] { return url_of(rabbitmq_server::shared()); }, open_rabbitmq},
+      {"rabbitmq", [] { return url_env(rabbitmq_server::shared()); }, open_rabbitmq},
 #endif
 #if SLUICE_WITH_REDIS
-      {"redis", [] { return url_of(redis_server::shared()); }, open_redis},
+      {"redis", [] { return url_env(redis_server::shared()); }, open_redis},
+#endif
+#if SLUICE_WITH_SNSSQS
+      {"snssqs", [] { return snssqs_env(false); }, [](const broker_backend_options& o) { return open_snssqs(o, false); }},
+      {"snssqs_fifo", [] { return snssqs_env(true); }, [](const broker_backend_options& o) { return open_snssqs(o, true); }},
 #endif
   };
   return table;
@@ -164,8 +203,13 @@ std::vector<std::string> broker_backend_names() {
 }
 
 std::string broker_url_for_tests(const std::string& name) {
+  auto env = broker_env_for_tests(name);
+  return env.count("SLUICE_BROKER_URL") ? env["SLUICE_BROKER_URL"] : "";
+}
+
+std::map<std::string, std::string> broker_env_for_tests(const std::string& name) {
   const auto* e = find(name);
-  return e ? e->url() : "";
+  return e ? e->env() : std::map<std::string, std::string>{};
 }
 
 std::unique_ptr<broker_backend> make_broker_backend(const std::string& name,

@@ -4,6 +4,7 @@
 // unique topic and subscription names, so they never see each other's messages.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,12 @@ class broker_backend {
   // embedded queue is local and transactional: it never leaves an outcome
   // unknown).
   virtual bool freeze(bool) { return false; }
+  // False where a restart loses the broker's state by design (an in-memory
+  // emulator): durability across a broker restart is then not tested.
+  virtual bool keeps_messages_on_restart() const { return true; }
+  // True for FIFO queues: a message in flight (or failing) holds back the
+  // rest of its group, by design, so "the rest flow beside it" cannot hold.
+  virtual bool ordered_groups() const { return false; }
 };
 
 std::vector<std::string> broker_backend_names();
@@ -40,6 +47,10 @@ std::vector<std::string> broker_backend_names();
 // the URL `sluice` should be given (SLUICE_BROKER_URL). Empty for the
 // embedded queue, whose file lives in each test's data dir.
 std::string broker_url_for_tests(const std::string& name);
+// All the environment `sluice` needs for that broker: SLUICE_BROKER_URL (when
+// not the embedded queue) and what else the backend takes (endpoint,
+// credentials, FIFO…).
+std::map<std::string, std::string> broker_env_for_tests(const std::string& name);
 // nullptr when the backend cannot be started here (the test then fails).
 std::unique_ptr<broker_backend> make_broker_backend(const std::string& name,
                                                     const broker_backend_options& options);

@@ -9,7 +9,7 @@
 
 #include "broker/broker.hpp"
 #if SLUICE_WITH_RABBITMQ
-#include "broker/rabbitmq/dedup_cache.hpp"
+#include "broker/dedup_cache.hpp"
 #endif
 #if SLUICE_WITH_NATS
 #include "broker/nats/codec.hpp"
@@ -32,10 +32,10 @@ message keyed(std::string fingerprint, std::string body = "{\"a\":1}") {
 }
 
 #if SLUICE_WITH_RABBITMQ
-using verdict = rabbitmq::dedup_cache::verdict;
+using verdict = dedup_cache::verdict;
 
 TEST(rabbitmq_dedup_cache, the_same_request_is_a_duplicate_another_is_a_conflict) {
-  rabbitmq::dedup_cache cache(1h, 100);
+  dedup_cache cache(1h, 100);
   EXPECT_EQ(cache.check(keyed("A")), verdict::fresh);
   cache.remember(keyed("A"));
   EXPECT_EQ(cache.check(keyed("A")), verdict::duplicate);
@@ -45,7 +45,7 @@ TEST(rabbitmq_dedup_cache, the_same_request_is_a_duplicate_another_is_a_conflict
 }
 
 TEST(rabbitmq_dedup_cache, without_a_fingerprint_the_body_decides) {
-  rabbitmq::dedup_cache cache(1h, 100);
+  dedup_cache cache(1h, 100);
   cache.remember(keyed(""));
   EXPECT_EQ(cache.check(keyed("")), verdict::duplicate);
   EXPECT_EQ(cache.check(keyed("", "{\"a\":2}")), verdict::conflict);
@@ -54,7 +54,7 @@ TEST(rabbitmq_dedup_cache, without_a_fingerprint_the_body_decides) {
 // Issue 11 #27: after an unconfirmed publish the id is claimed by its
 // request (another conflicts) but its retry must be sent again.
 TEST(rabbitmq_dedup_cache, an_unconfirmed_id_is_claimed_but_not_done) {
-  rabbitmq::dedup_cache cache(1h, 100);
+  dedup_cache cache(1h, 100);
   cache.remember(keyed("A"), /*confirmed=*/false);
   EXPECT_EQ(cache.check(keyed("A")), verdict::fresh);
   EXPECT_EQ(cache.check(keyed("B")), verdict::conflict);

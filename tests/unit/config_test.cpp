@@ -330,6 +330,34 @@ TEST(config, max_pending_below_max_batch_is_refused_naming_both_keys) {
   EXPECT_EQ(error_of("[http]\nmax_batch = 50\n[broker]\nmax_pending = 50\n" + k_users), "");
 }
 
+// Issue 13: the SNS+SQS keys, read and checked.
+TEST(config, snssqs_keys_are_read_and_checked) {
+  const config c = parse(
+      "[broker]\nurl = \"sns+sqs://eu-west-1\"\naws_endpoint = \"http://127.0.0.1:4566\"\n"
+      "fifo = true\nmessage_group_field = \"email\"\n" + k_users,
+      "x.toml", no_env());
+  EXPECT_EQ(c.broker.aws_endpoint, "http://127.0.0.1:4566");
+  EXPECT_TRUE(c.broker.fifo);
+  EXPECT_EQ(c.broker.message_group_field, "email");
+  const std::string sqs = "[broker]\nurl = \"sns+sqs://us-east-1\"\n";
+  EXPECT_NE(error_of(sqs + "aws_endpoint = \"ftp://x\"\n" + k_users).find("broker.aws_endpoint"),
+            std::string::npos);
+  EXPECT_NE(error_of(sqs + "aws_endpoint = \"http://h:1/path\"\n" + k_users).find("without a path"),
+            std::string::npos);
+  EXPECT_NE(error_of(sqs + "aws_ca_file = \"/no/such.pem\"\n" + k_users).find("broker.aws_ca_file"),
+            std::string::npos);
+  EXPECT_NE(error_of(sqs + "message_group_field = \"email\"\n" + k_users).find("needs broker.fifo"),
+            std::string::npos);
+  EXPECT_NE(error_of(sqs + "fifo = true\nmessage_group_field = \"E-mail\"\n" + k_users)
+                .find("broker.message_group_field"),
+            std::string::npos);
+  EXPECT_NE(error_of(sqs + "visibility_timeout_ms = 43200001\n" + k_users).find("12 h"),
+            std::string::npos);
+  EXPECT_NE(error_of("[broker]\nfifo = true\n" + k_users).find("only applies to an sns+sqs"),
+            std::string::npos);
+  EXPECT_EQ(error_of(sqs + "fifo = true\n" + k_users), "");
+}
+
 struct env_case {
   const char* name;
   std::string var;

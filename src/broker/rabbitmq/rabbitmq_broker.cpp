@@ -12,7 +12,7 @@
 
 #include "broker/rabbitmq/amqp_session.hpp"
 #include "broker/rabbitmq/consumer.hpp"
-#include "broker/rabbitmq/dedup_cache.hpp"
+#include "broker/dedup_cache.hpp"
 #include "broker/rabbitmq/publisher.hpp"
 #include "observe/log.hpp"
 
@@ -57,8 +57,8 @@ class rabbitmq_broker final : public broker {
     for (auto& m : messages) {
       if (m.deduplicate) {
         auto v = dedup_.check(m);
-        if (v == rabbitmq::dedup_cache::verdict::conflict) return done(errc::conflict);
-        if (v == rabbitmq::dedup_cache::verdict::duplicate) continue;
+        if (v == dedup_cache::verdict::conflict) return done(errc::conflict);
+        if (v == dedup_cache::verdict::duplicate) continue;
         keyed.push_back(m);
       }
       std::string exchange = name(m.topic);
@@ -250,7 +250,7 @@ class rabbitmq_broker final : public broker {
   const rabbitmq_broker_options options_;
   const rabbitmq::endpoint where_;
   std::atomic<bool> closed_{false};
-  rabbitmq::dedup_cache dedup_;
+  dedup_cache dedup_;
   rabbitmq::publisher publisher_;
 
   std::mutex control_mu_;  // guards control_

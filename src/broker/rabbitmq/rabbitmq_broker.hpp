@@ -27,7 +27,7 @@
 //  - Attempts: x-delivery-count + 1 on quorum queues; on classic queues only
 //    "redelivered" is known, so attempts stop at 2 (dead-lettering by
 //    max_deliveries then needs quorum queues).
-//  - deduplicate: no broker-side dedup; see dedup_cache.hpp (this process,
+//  - deduplicate: no broker-side dedup; see broker/dedup_cache.hpp (this process,
 //    for dedup_window) — the store's unique message id covers the rest.
 //  - holds(): nullopt. depth(): ready messages + those leased by this process.
 

@@ -1,9 +1,9 @@
-#include "broker/rabbitmq/dedup_cache.hpp"
+#include "broker/dedup_cache.hpp"
 
 #include <functional>
 #include <string_view>
 
-namespace sluice::broker::rabbitmq {
+namespace sluice::broker {
 
 std::string dedup_cache::identity_of(const message& m) {
   // The fingerprint is itself a digest: kept whole, so that two requests are
@@ -41,4 +41,4 @@ void dedup_cache::remember(const message& m, bool confirmed) {
   expire(now);
 }
 
-}  // namespace sluice::broker::rabbitmq
+}  // namespace sluice::broker

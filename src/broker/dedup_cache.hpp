@@ -1,14 +1,13 @@
 #pragma once
-// Recently published Idempotency-Key ids, in this process only. Private to
-// src/broker/rabbitmq/.
-//
-// RabbitMQ has no publish-side deduplication. This cache makes a retried
+// Recently published Idempotency-Key ids, in this process only, for brokers
+// without a publish-side duplicate window that can tell a conflict
+// (RabbitMQ; SNS/SQS, whose FIFO window is 5 minutes and silent). This cache makes a retried
 // POST that reaches the same Sluice process within the window a no-op (same
 // topic and fingerprint — or body, for a message without a fingerprint) or
 // errc::conflict (another request, even with the same body). A retry that reaches
 // another process, or one after a restart, is published again: the store's
 // unique message id makes that duplicate harmless (one row), but a reused key
-// with a different body is then not detected on this broker.
+// with a different body is then not detected on such a broker.
 
 #include <chrono>
 #include <cstddef>
@@ -19,7 +18,7 @@
 
 #include "broker/broker.hpp"
 
-namespace sluice::broker::rabbitmq {
+namespace sluice::broker {
 
 class dedup_cache {
  public:
@@ -52,4 +51,4 @@ class dedup_cache {
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> order_;
 };
 
-}  // namespace sluice::broker::rabbitmq
+}  // namespace sluice::broker
