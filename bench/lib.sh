@@ -323,9 +323,13 @@ start_rabbitmq() {
   printf -v "${name}_URL" '%s' "amqp://guest:guest@127.0.0.1:$port/%2f"
 }
 
-# write_post_lua FILE RECORDS: a wrk script POSTing unique users to /v1/users,
-# one object per request (RECORDS = 1) or an array of RECORDS objects.
+# write_post_lua FILE RECORDS [HEADER VALUE]: a wrk script POSTing unique
+# users to /v1/users, one object per request (RECORDS = 1) or an array of
+# RECORDS objects; with HEADER and VALUE (e.g. Authorization "Bearer …"),
+# every request carries that header too.
 write_post_lua() {
+  local extra=""
+  [ $# -ge 4 ] && extra="[\"$3\"] = \"$4\","
   cat >"$1" <<LUA
 local n = 0
 local records = $2
@@ -336,7 +340,7 @@ request = function()
     items[i] = '{"name":"Bench","email":"w' .. n .. '-' .. i .. '-' .. math.random(1, 1e9) .. '@bench.test"}'
   end
   local body = records == 1 and items[1] or ('[' .. table.concat(items, ',') .. ']')
-  return wrk.format("POST", "/v1/users", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/v1/users", {$extra ["Content-Type"] = "application/json"}, body)
 end
 LUA
 }
