@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
       });
       lock.lock();
     }
-    cv.wait(lock, [&] { return running < inflight || (sent >= count && running == 0); });
+    cv.wait(lock, [&] { return (sent < count && running < inflight) || running == 0; });
   }
   lock.unlock();
   const double secs =
