@@ -16,7 +16,7 @@ build_packages=(
   # libraries (Boost 1.81 replaces Debian's default 1.74 -dev packages)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  prometheus-cpp-dev libgtest-dev libssl-dev
+  prometheus-cpp-dev libgtest-dev libssl-dev zlib1g-dev
   # real backends: client libraries
   libpq-dev libnats-dev libhiredis-dev librabbitmq-dev
 )

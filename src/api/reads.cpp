@@ -6,6 +6,7 @@
 // expression: GCC 12 destroys a temporary with a non-trivial destructor
 // there twice (a double free, seen in store_deadline_test).
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -195,9 +196,19 @@ awaitable<http::response> get_row(context& ctx, const config::resource_def& reso
 awaitable<http::response> message_status(context& ctx, std::string_view id) {
   if (!model::is_uuid(id)) co_return http::problem(404, "no such message: ids are UUIDs");
   std::string mid(id);
-  auto look = [&ingest = ctx.ingest, mid] { return ingest.locate(mid); };
-  auto found = co_await store_call(ctx, std::move(look));
-  if (!found) co_return store_error(ctx, found.error());
+  auto look = [&ingest = ctx.ingest, &store = ctx.store,
+               mid]() -> result<std::pair<pipeline::message_lookup, std::vector<store::message_event>>> {
+    auto where = ingest.locate(mid);
+    if (!where) return where.error();
+    // The story so far (dead-lettered, redriven, stored…); a backend
+    // without it has none to tell.
+    auto story = store.history(mid);
+    if (!story && story.error() != store::errc::unsupported) return story.error();
+    return std::pair{std::move(*where), story ? std::move(*story) : std::vector<store::message_event>{}};
+  };
+  auto looked = co_await store_call(ctx, std::move(look));
+  if (!looked) co_return store_error(ctx, looked.error());
+  auto* found = &looked->first;
   if (found->unknown) co_return http::problem(404, "no such message: " + mid);
   const auto& st = found->status;
   using state = store::message_status::state;
@@ -213,9 +224,30 @@ awaitable<http::response> message_status(context& ctx, std::string_view id) {
       body["reason"] = observe::valid_utf8(st.reason);
       body["attempts"] = st.attempts;
       break;
+    case state::redriven:  // re-published, its new outcome not in yet
     case state::unknown:
       body["status"] = "pending";
       break;
+    case state::discarded:
+      body["status"] = "discarded";
+      body["subscription"] = st.subscription;
+      body["reason"] = observe::valid_utf8(st.reason);
+      body["attempts"] = st.attempts;
+      break;
+  }
+  if (!looked->second.empty()) {
+    boost::json::array history;
+    for (const auto& e : looked->second) {
+      boost::json::object item{{"event", e.event}, {"at", e.at}};
+      if (!e.subscription.empty()) item["subscription"] = e.subscription;
+      if (!e.table.empty()) item["table"] = e.table;
+      if (e.event == "dead_lettered") {
+        item["reason"] = observe::valid_utf8(e.reason);
+        item["attempts"] = e.attempts;
+      }
+      history.push_back(std::move(item));
+    }
+    body["history"] = std::move(history);
   }
   co_return json_response(200, boost::json::serialize(body));
 }

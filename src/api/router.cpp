@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/cors.hpp"
+#include "api/dead_letters.hpp"
 #include "api/handlers.hpp"
 #include "api/rate_limits.hpp"
 #include "auth/authenticator.hpp"
@@ -56,7 +57,8 @@ std::string fixed_admin(const route_args&) { return "admin"; }
 // Wraps the non-coroutine handlers so every entry has one shape.
 awaitable<http::response> ready(http::response r) { co_return r; }
 
-// First match wins: /v1/messages/{id} before a resource that could be named so.
+// First match wins: /v1/messages/{id} and /v1/dead-letters… before a resource
+// that could be named so (resource names cannot hold '-' or ':' anyway).
 constexpr route k_routes[] = {
     {"GET", "/healthz", no_scope,
      [](context&, const route_args&, http::request&) { return ready(healthz()); }},
@@ -75,6 +77,26 @@ constexpr route k_routes[] = {
      [](context& ctx, const route_args&, http::request&) { return ops_stats(ctx); }},
     {"GET", "/v1/messages/{id}", fixed_status,
      [](context& ctx, const route_args& a, http::request&) { return message_status(ctx, a.id); }},
+    {"GET", "/v1/dead-letters", fixed_admin,
+     [](context& ctx, const route_args& a, http::request& req) {
+       return list_dead_letters(ctx, req, a.query);
+     }},
+    {"POST", "/v1/dead-letters:redrive", fixed_admin,
+     [](context& ctx, const route_args& a, http::request& req) {
+       return redrive_dead_letters(ctx, req, a.query);
+     }},
+    {"GET", "/v1/dead-letters/{id}", fixed_admin,
+     [](context& ctx, const route_args& a, http::request&) {
+       return get_dead_letter(ctx, a.id, a.query);
+     }},
+    {"DELETE", "/v1/dead-letters/{id}", fixed_admin,
+     [](context& ctx, const route_args& a, http::request&) {
+       return discard_dead_letter(ctx, a.id, a.query);
+     }},
+    {"POST", "/v1/dead-letters/{id}/redrive", fixed_admin,
+     [](context& ctx, const route_args& a, http::request& req) {
+       return redrive_dead_letter(ctx, req, a.id, a.query);
+     }},
     {"GET", "/v1/{resource}", read_of,
      [](context& ctx, const route_args& a, http::request& req) {
        return list_rows(ctx, *a.resource, req, a.query);

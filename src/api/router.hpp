@@ -3,7 +3,9 @@
 //   POST /v1/{resource}          validate → publish → 202 (201 with Prefer: wait)
 //   GET  /v1/{resource}          rows, filters, keyset pages, ETag
 //   GET  /v1/{resource}/{id}     one row
-//   GET  /v1/messages/{id}       delivery status of one message
+//   GET  /v1/messages/{id}       delivery status of one message (and its history)
+//   GET, POST, DELETE /v1/dead-letters…   dead letters: list, inspect, redrive,
+//                                discard (scope admin; api/dead_letters.cpp)
 //   GET  /healthz, /readyz, /metrics
 // All of it is one route table in router.cpp: dispatch, 405's Allow, the
 // `route` label of metrics and logs and the scope each route needs (issue 12)

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "app/bench_command.hpp"
+#include "app/export_command.hpp"
 #include "app/keys_command.hpp"
 #include "app/service.hpp"
 #include "app/url_mask.hpp"
@@ -94,6 +95,18 @@ int main_cli(int argc, char** argv) {
                   "also hold the run to the [slo] throughput band");
   bench->add_option("--plot", bench_req.load.plot_file, "write an SVG latency plot to FILE");
 
+  export_request export_req;
+  auto* exp = add("export", "stream a resource's rows (received_at range, id order) as CSV or NDJSON");
+  exp->add_option("--resource", export_req.resource, "the resource whose table to export")
+      ->required();
+  exp->add_option("--since", export_req.since, "RFC 3339: rows received at or after")->required();
+  exp->add_option("--until", export_req.until, "RFC 3339: rows received before")->required();
+  exp->add_option("--format", export_req.format, "csv (RFC 4180, with a header) or ndjson")
+      ->capture_default_str();
+  exp->add_option("--out", export_req.out, "output file, - for stdout")->capture_default_str();
+  exp->add_flag("--gzip", export_req.gzip, "gzip the output (zlib)");
+  exp->add_option("--after", export_req.after, "resume: only rows with an id above this");
+
   keys_request keys_req;
   std::optional<double> key_rate;
   auto* keys = cli.add_subcommand("keys", "manage the API keys of auth.keys_file");
@@ -158,6 +171,10 @@ int main_cli(int argc, char** argv) {
       }
       std::cout << slo::prometheus_rules(cfg.slo);
       return std::cout.flush() ? 0 : 1;
+    }
+    if (exp->parsed()) {
+      observe::set_level("off");  // the log goes to stdout, which may be the data
+      return run_export(cfg, export_req, std::cerr);
     }
     observe::set_level(cfg.log.level);
     if (migrate->parsed()) return run_migrate(cfg);

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 
 #include "model/validate.hpp"
 
@@ -110,6 +111,20 @@ bool normalize_timestamp(std::string_view s, std::string& out) {
                 static_cast<int>(t.seconds().count()), micros);
   out = buf;
   return true;
+}
+
+std::optional<std::int64_t> timestamp_micros(std::string_view s) {
+  std::string norm;  // 2026-12-02T06:00:00.123456Z
+  if (!normalize_timestamp(s, norm)) return std::nullopt;
+  std::tm tm{};
+  long frac = 0;
+  if (std::sscanf(norm.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6ldZ", &tm.tm_year, &tm.tm_mon,
+                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &frac) != 7) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1'000'000 + frac;
 }
 
 }  // namespace sluice::model

@@ -4,6 +4,8 @@
 // within their length rules, emails must look like addr-spec, numbers within
 // range, timestamps RFC 3339.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +41,9 @@ bool is_valid_email(std::string_view s);
 // Parses RFC 3339 (e.g. 2026-11-29T09:00:00Z, offsets and fractions allowed)
 // and returns it normalised to UTC with microseconds: 2026-11-29T09:00:00.000000Z.
 bool normalize_timestamp(std::string_view s, std::string& out);
+// An RFC 3339 timestamp as microseconds since the Unix epoch (UTC), or
+// nullopt when normalize_timestamp refuses it.
+std::optional<std::int64_t> timestamp_micros(std::string_view s);
 
 // Converts a query-string literal to a field's value (for filters such as
 // ?email=eq.a@b.c). Returns false with `error` set when it does not parse.

@@ -64,6 +64,13 @@ struct metrics::impl {
                         buckets(latency_buckets_seconds)};
   family<gauge> lag{"sluice_subscription_lag_messages", "Messages waiting in a subscription.",
                     {"subscription"}};
+  family<gauge> dead_letter_backlog{"sluice_dead_letters",
+                                    "Dead letters not yet redriven or discarded.",
+                                    {"subscription"}};
+  family<counter> redrives{"sluice_dead_letter_redrives_total",
+                           "Dead letters redriven by operators.", {"subscription"}};
+  family<counter> discards{"sluice_dead_letter_discards_total",
+                           "Dead letters discarded by operators.", {"subscription"}};
   family<gauge> build_info{"sluice_build_info", "Build information; value is 1.", {"version"}};
   family<counter> rate_limited{"sluice_rate_limited_requests_total",
                                "Requests refused with 429 by the per-principal rate limit.",
@@ -137,7 +144,7 @@ struct metrics::impl {
   std::vector<const family_base*> all() const {
     return {&http_duration, &http_active, &published, &deliveries, &dead_letters,
             &batch_rows,    &write_duration, &e2e,    &lag,        &build_info,
-            &rate_limited};
+            &rate_limited, &dead_letter_backlog, &redrives, &discards};
   }
 };
 
@@ -194,6 +201,18 @@ void metrics::end_to_end(std::string_view subscription, double seconds) {
 
 void metrics::lag(std::string_view subscription, std::uint64_t messages) {
   impl_->lag.with({subscription}).set(static_cast<std::int64_t>(messages));
+}
+
+void metrics::dead_letters(std::string_view subscription, std::uint64_t entries) {
+  impl_->dead_letter_backlog.with({subscription}).set(static_cast<std::int64_t>(entries));
+}
+
+void metrics::redriven(std::string_view subscription, std::size_t n) {
+  impl_->redrives.with({subscription}).add(n);
+}
+
+void metrics::discarded(std::string_view subscription, std::size_t n) {
+  impl_->discards.with({subscription}).add(n);
 }
 
 void metrics::rate_limited(std::string_view principal) {

@@ -37,6 +37,12 @@ class metrics {
   void sink_batch(std::string_view subscription, std::size_t rows, double write_seconds);
   void end_to_end(std::string_view subscription, double seconds);
   void lag(std::string_view subscription, std::uint64_t messages);
+  // Dead letters (issue 14): the entries of a subscription still dead
+  // (sluice_dead_letters, sampled by its subscriber), and operators' actions
+  // on them: sluice_dead_letter_redrives_total / _discards_total.
+  void dead_letters(std::string_view subscription, std::uint64_t entries);
+  void redriven(std::string_view subscription, std::size_t n);
+  void discarded(std::string_view subscription, std::size_t n);
 
   // Rate limits (issue 12): a request refused with 429, counted in
   // sluice_rate_limited_requests_total{principal}. `principal` is a

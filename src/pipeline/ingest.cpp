@@ -222,6 +222,28 @@ result<message_lookup> ingest::locate(const std::string& id) {
   return message_lookup{*again, again->status == store::message_status::state::unknown};
 }
 
+asio::awaitable<std::error_code> ingest::republish(std::vector<republish_item> items,
+                                                   std::string traceparent) {
+  if (items.empty()) co_return std::error_code{};
+  std::vector<broker::message> msgs;
+  msgs.reserve(items.size());
+  const auto now = now_us();
+  for (auto& item : items) {
+    broker::message m;
+    m.id = model::uuid_v7();
+    m.topic = std::move(item.topic);
+    m.body = std::move(item.body);
+    m.accepted_at_us = now;
+    m.headers = {{"content-type", "application/json"},
+                 {"traceparent", traceparent},
+                 {std::string(redrive_header), std::move(item.message_id)}};
+    msgs.push_back(std::move(m));
+  }
+  auto ec = co_await publish_durably(broker_, std::move(msgs));
+  if (ec) observe::warn("redrive publish failed", {{"error", ec.message()}});
+  co_return ec;
+}
+
 std::error_code ingest::broker_health() { return broker_.ping(); }
 
 void ingest::committed(const std::string& /*table*/) { waits_.committed(); }

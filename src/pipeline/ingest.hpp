@@ -96,6 +96,17 @@ struct message_lookup {
 
 inline constexpr std::size_t max_reported_problems = 100;
 
+// The header a redrive's message carries: the id of the message it
+// re-publishes (the subscriber writes the row or dead letter under it).
+inline constexpr std::string_view redrive_header = "sluice-redrive-of";
+
+// One dead letter to publish again (its message id, topic and body).
+struct republish_item {
+  std::string message_id;
+  std::string topic;
+  std::string body;
+};
+
 class ingest {
  public:
   // The references must outlive the ingest.
@@ -106,6 +117,12 @@ class ingest {
 
   // Blocking (store and broker calls): run it on the blocking pool.
   result<message_lookup> locate(const std::string& message_id);
+
+  // Publishes dead letters again, durably, each under a fresh broker id with
+  // redrive_header naming its message id: a new delivery (attempt 1) that no
+  // broker's duplicate window mistakes for the original. {} once durable.
+  boost::asio::awaitable<std::error_code> republish(std::vector<republish_item> items,
+                                                    std::string traceparent);
 
   // Blocking. {} when the broker is reachable and writable.
   std::error_code broker_health();

@@ -78,7 +78,8 @@ asio::awaitable<std::optional<std::vector<store::message_status>>> outcome_waits
     if (!looked || !*looked) co_return std::nullopt;  // deadline, or the store failed
     auto& statuses = **looked;
     const bool all_final = std::none_of(statuses.begin(), statuses.end(), [](const auto& s) {
-      return s.status == store::message_status::state::unknown;
+      return s.status == store::message_status::state::unknown ||
+             s.status == store::message_status::state::redriven;
     });
     if (all_final) co_return std::move(statuses);
     const auto now = clock::now();

@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "model/validate.hpp"
+#include "pipeline/ingest.hpp"
 #include "observe/log.hpp"
 
 namespace sluice::pipeline {
@@ -81,6 +82,15 @@ void subscriber::sample_lag() {
   while (!stopping_) {
     lock.unlock();
     if (auto depth = broker_.depth(sub_.name)) metrics_.lag(sub_.name, *depth);
+    // The dead-letter backlog, from the store (a backend without dead-letter
+    // operations answers unsupported: no gauge).
+    if (auto counts = store_.dead_letter_counts()) {
+      std::uint64_t mine = 0;
+      for (const auto& [name, n] : *counts) {
+        if (name == sub_.name) mine = n;
+      }
+      metrics_.dead_letters(sub_.name, mine);
+    }
     lock.lock();
     wake_.wait_for(lock, options_.lag_interval, [this] { return stopping_; });
   }
@@ -119,18 +129,23 @@ result<batch_report> subscriber::run_once(std::chrono::milliseconds wait) {
   store::batch b{sub_.table, sub_.name, sub_.resource, {}, {}};
   std::vector<const broker::delivery*> row_of;  // delivery of each b.rows entry
   for (const auto& d : deliveries) {
+    // A redrive re-publishes a dead letter under a fresh broker id (so no
+    // broker's duplicate window swallows it) that names the original one:
+    // the row, the dead letter and the status all keep the original id.
+    const auto original = header_of(d.msg, redrive_header);
+    const std::string id = original.empty() ? d.msg.id : std::string(original);
     std::string reason;
     model::record rec;
     if (d.attempt > options_.max_deliveries) {
       reason = "exceeded max deliveries (" + std::to_string(options_.max_deliveries) + ")";
     } else if (decode(resource_, d.msg.body, options_.json_depth, rec, reason)) {
-      b.rows.push_back({d.msg.id, d.msg.accepted_at_us, std::move(rec), d.msg.body, d.attempt});
+      b.rows.push_back({id, d.msg.accepted_at_us, std::move(rec), d.msg.body, d.attempt});
       row_of.push_back(&d);
       continue;
     }
-    b.dead_letters.push_back({d.msg.id, sub_.name, sub_.resource, reason, d.attempt, d.msg.body});
+    b.dead_letters.push_back({id, sub_.name, sub_.resource, reason, d.attempt, d.msg.body});
     observe::warn("message dead-lettered", {{"subscription", sub_.name},
-                                            {"message_id", d.msg.id},
+                                            {"message_id", id},
                                             {"trace_id", trace_id_of(d.msg)},
                                             {"reason", reason}});
   }
@@ -157,7 +172,7 @@ result<batch_report> subscriber::run_once(std::chrono::milliseconds wait) {
         metrics_.end_to_end(sub_.name, seconds_since_us(d.msg.accepted_at_us));
         if (observe::enabled(observe::level::debug)) {
           observe::debug("row stored", {{"subscription", sub_.name},
-                                        {"message_id", d.msg.id},
+                                        {"message_id", b.rows[i].message_id},
                                         {"trace_id", trace_id_of(d.msg)}});
         }
         break;
@@ -165,7 +180,7 @@ result<batch_report> subscriber::run_once(std::chrono::milliseconds wait) {
       case store::outcome::dead_lettered:
         ++report.dead_lettered;
         observe::warn("message dead-lettered", {{"subscription", sub_.name},
-                                                {"message_id", d.msg.id},
+                                                {"message_id", b.rows[i].message_id},
                                                 {"trace_id", trace_id_of(d.msg)},
                                                 {"reason", outcome.reason}});
         break;

@@ -253,6 +253,19 @@ std::string prometheus_rules(const config::slo_config& o) {
            "Sluice dead-lettered messages on {{ $labels.subscription }}",
            "Messages were dead-lettered in the last 10 minutes; the subscriber's warn logs name "
            "each with its reason and trace id."});
+  // The dead-letter backlog (the sluice_dead_letters gauge, entries not yet
+  // redriven or discarded) is larger than half an hour ago, and has been for
+  // 15 minutes: dead letters are piling up and nobody is working them off.
+  // max, not sum: every worker reports the same store's count.
+  w.alert({"SluiceDeadLetterBacklogGrowing",
+           fmt::format("max by (subscription) (sluice_dead_letters{{job=\"{0}\"}})\n- max by "
+                       "(subscription) (sluice_dead_letters{{job=\"{0}\"}} offset 30m) > 0",
+                       o.job),
+           "15m",
+           {{"severity", "ticket"}},
+           "Sluice dead-letter backlog growing on {{ $labels.subscription }}",
+           "The subscription holds more dead letters than 30 minutes ago; inspect them "
+           "(GET /v1/dead-letters?subscription=…), then redrive or discard."});
   w.alert({"SluiceTargetDown", fmt::format("up{{job=\"{}\"}} == 0", o.job), "2m",
            {{"severity", "page"}},
            "Sluice instance {{ $labels.instance }} is down",

@@ -57,7 +57,44 @@ class recording_store final : public store {
     return read(inner_->version(table));
   }
 
+  // Dead letters: operators' calls; reads and writes count as such.
+  result<dead_letter_page> dead_letters(const dead_letter_query& q) override {
+    return read(inner_->dead_letters(q));
+  }
+  result<std::vector<dead_letter_entry>> dead_letters_of(std::string_view message_id) override {
+    return read(inner_->dead_letters_of(message_id));
+  }
+  result<std::vector<dead_letter_entry>> mark_redriven(
+      std::string_view message_id, const std::optional<std::string>& subscription) override {
+    return wrote(inner_->mark_redriven(message_id, subscription));
+  }
+  result<std::vector<dead_letter_entry>> mark_redriven_matching(
+      const dead_letter_query& q) override {
+    return wrote(inner_->mark_redriven_matching(q));
+  }
+  std::error_code unmark_redriven(std::string_view message_id,
+                                  std::string_view subscription) override {
+    auto ec = inner_->unmark_redriven(message_id, subscription);
+    health_.record(health::side::writes, ec);
+    return ec;
+  }
+  result<std::vector<dead_letter_entry>> discard(
+      std::string_view message_id, const std::optional<std::string>& subscription) override {
+    return wrote(inner_->discard(message_id, subscription));
+  }
+  result<std::vector<message_event>> history(std::string_view message_id) override {
+    return read(inner_->history(message_id));
+  }
+  result<std::vector<std::pair<std::string, std::uint64_t>>> dead_letter_counts() override {
+    return read(inner_->dead_letter_counts());
+  }
+
  private:
+  template <class T>
+  result<T> wrote(result<T> r) {
+    health_.record(health::side::writes, error_of(r));
+    return r;
+  }
   template <class T>
   result<T> read(result<T> r) {
     health_.record(health::side::reads, error_of(r));

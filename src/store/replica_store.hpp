@@ -37,6 +37,38 @@ class replica_routing_store : public store {
   result<std::vector<message_status>> statuses(std::span<const std::string> message_ids) override;
   std::error_code ping() override;
   result<std::int64_t> version(std::string_view table) override;
+  // Dead letters and exports: always the primary (issue 14).
+  result<dead_letter_page> dead_letters(const dead_letter_query& q) override {
+    return primary_->dead_letters(q);
+  }
+  result<std::vector<dead_letter_entry>> dead_letters_of(std::string_view message_id) override {
+    return primary_->dead_letters_of(message_id);
+  }
+  result<std::vector<dead_letter_entry>> mark_redriven(
+      std::string_view message_id, const std::optional<std::string>& subscription) override {
+    return primary_->mark_redriven(message_id, subscription);
+  }
+  result<std::vector<dead_letter_entry>> mark_redriven_matching(
+      const dead_letter_query& q) override {
+    return primary_->mark_redriven_matching(q);
+  }
+  std::error_code unmark_redriven(std::string_view message_id,
+                                  std::string_view subscription) override {
+    return primary_->unmark_redriven(message_id, subscription);
+  }
+  result<std::vector<dead_letter_entry>> discard(
+      std::string_view message_id, const std::optional<std::string>& subscription) override {
+    return primary_->discard(message_id, subscription);
+  }
+  result<std::vector<message_event>> history(std::string_view message_id) override {
+    return primary_->history(message_id);
+  }
+  result<std::vector<std::pair<std::string, std::uint64_t>>> dead_letter_counts() override {
+    return primary_->dead_letter_counts();
+  }
+  result<export_result> export_rows(const export_query& q, const export_sink& sink) override {
+    return primary_->export_rows(q, sink);
+  }
 
   replica_stats stats() const;
 

@@ -8,12 +8,14 @@
 // Thread safety: all methods may be called concurrently.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "config/config.hpp"
@@ -110,13 +112,83 @@ struct page {
 };
 
 struct message_status {
-  enum class state { unknown, stored, dead_lettered } status = state::unknown;
+  // redriven: an operator re-published its dead letter and no new outcome is
+  // in yet (it reads as pending); discarded: an operator dropped the dead
+  // letter for good.
+  enum class state { unknown, stored, dead_lettered, redriven, discarded } status = state::unknown;
   std::string table;        // stored: where the row is
   std::int64_t row_id = 0;  // stored
   std::string subscription; // dead_lettered
   std::string reason;       // dead_lettered
   std::uint32_t attempts = 0;
 };
+
+// Dead letters as operators see them (GET /v1/dead-letters). One entry per
+// (message, subscription). Its state:
+//   dead      — the outcome of the message in that subscription;
+//   redriven  — re-published; the subscriber's next outcome (a row, or a
+//               dead letter again, which makes the entry `dead` once more)
+//               replaces it;
+//   discarded — dropped by an operator; the message's final outcome.
+// Only a `redriven` entry lets a row in: a `dead` or `discarded` one keeps
+// every redelivery out, so a message has one outcome in each subscription.
+enum class dead_letter_state { dead, redriven, discarded };
+std::string_view to_string(dead_letter_state s);
+
+struct dead_letter_entry {
+  std::string message_id;
+  std::string subscription;
+  std::string topic;
+  std::string reason;
+  std::uint32_t attempts = 0;
+  std::string body;
+  dead_letter_state state = dead_letter_state::dead;
+  std::string first_failed_at;  // RFC 3339, UTC: the first time it was dead-lettered
+  std::string last_failed_at;   // the latest time
+  std::uint32_t redrives = 0;   // how often it was redriven
+};
+
+// Which dead letters: every set field must match. Only `dead` entries are
+// listed. Keyset pages by (message_id, subscription).
+struct dead_letter_query {
+  std::optional<std::string> subscription;
+  std::optional<std::string> topic;
+  std::optional<std::int64_t> since_us;  // last failure at or after
+  // Past this entry (the cursor of the previous page's last entry).
+  std::optional<std::pair<std::string, std::string>> after;
+  std::size_t limit = 100;
+};
+
+struct dead_letter_page {
+  std::vector<dead_letter_entry> entries;
+};
+
+// One step of a message's story (GET /v1/messages/{id}), oldest first.
+struct message_event {
+  std::string at;     // RFC 3339, UTC
+  std::string event;  // dead_lettered | redriven | discarded | stored
+  std::string subscription;  // dead letters and operator actions
+  std::string table;         // stored
+  std::string reason;        // dead_lettered
+  std::uint32_t attempts = 0;
+};
+
+// A warehouse export (sluice export): rows whose received_at is in
+// [since, until), past `after`, in id order.
+enum class export_format { csv, ndjson };
+struct export_query {
+  std::string table;
+  std::int64_t since_us = 0;
+  std::int64_t until_us = 0;
+  std::optional<std::int64_t> after;  // resume: only ids above it
+  export_format format = export_format::csv;
+};
+struct export_result {
+  std::uint64_t rows = 0;
+  std::optional<std::int64_t> last_id;  // the id of the last row written
+};
+// Takes a chunk of whole lines; false stops the export (the sink's write failed).
+using export_sink = std::function<bool(std::string_view)>;
 
 class store {
  public:
@@ -167,6 +239,75 @@ class store {
   // A backend without versions answers errc::unsupported: pages are then
   // served uncached.
   virtual result<std::int64_t> version(std::string_view /*table*/) { return errc::unsupported; }
+
+  // Streams the rows `q` selects to `sink` with constant memory, in id
+  // order. CSV (RFC 4180, what PostgreSQL's COPY FROM … (FORMAT csv, HEADER)
+  // loads): a header line of the column names (id, message_id, received_at,
+  // stored_at, then the fields), CRLF-free values quoted when they hold a
+  // comma, quote or line break, "" for an empty text and nothing for NULL,
+  // timestamps RFC 3339 UTC with microseconds, booleans true/false. NDJSON:
+  // one row object per line, as GET serves it. Blocking, unbounded in time
+  // (no store deadline): for the CLI, not for requests.
+  virtual result<export_result> export_rows(const export_query& /*q*/,
+                                            const export_sink& /*sink*/) {
+    return errc::unsupported;
+  }
+
+  // ---- Dead letters (operators, scope admin). A backend without them
+  // answers errc::unsupported.
+
+  // A page of `dead` entries matching `q`.
+  virtual result<dead_letter_page> dead_letters(const dead_letter_query& /*q*/) {
+    return errc::unsupported;
+  }
+
+  // Every entry of a message (any state), by subscription.
+  virtual result<std::vector<dead_letter_entry>> dead_letters_of(std::string_view /*message_id*/) {
+    return errc::unsupported;
+  }
+
+  // Marks the message's `dead` and `redriven` entries (of `subscription`
+  // only, when set) redriven, in one transaction that records the history
+  // ("dead_lettered" as it was, then "redriven"), and returns them as they
+  // were (state, body and topic: what to re-publish). Marking a `redriven`
+  // entry again is allowed: its re-publish may have been lost; the row stays
+  // one, since rows are unique by message id. `discarded` entries are left.
+  virtual result<std::vector<dead_letter_entry>> mark_redriven(
+      std::string_view /*message_id*/, const std::optional<std::string>& /*subscription*/) {
+    return errc::unsupported;
+  }
+
+  // mark_redriven of up to q.limit `dead` entries matching `q`.
+  virtual result<std::vector<dead_letter_entry>> mark_redriven_matching(
+      const dead_letter_query& /*q*/) {
+    return errc::unsupported;
+  }
+
+  // Undoes mark_redriven of one entry whose re-publish failed: `redriven` →
+  // `dead` again (unless an outcome arrived meanwhile), recorded as
+  // "redrive_failed".
+  virtual std::error_code unmark_redriven(std::string_view /*message_id*/,
+                                          std::string_view /*subscription*/) {
+    return errc::unsupported;
+  }
+
+  // Marks the message's `dead` entries (of `subscription` only, when set)
+  // discarded, recorded in the history; returns the entries changed.
+  virtual result<std::vector<dead_letter_entry>> discard(
+      std::string_view /*message_id*/, const std::optional<std::string>& /*subscription*/) {
+    return errc::unsupported;
+  }
+
+  // The message's history, oldest first: recorded operator actions, the
+  // current dead letters and the row, if any.
+  virtual result<std::vector<message_event>> history(std::string_view /*message_id*/) {
+    return errc::unsupported;
+  }
+
+  // The number of `dead` entries per subscription (sluice_dead_letters).
+  virtual result<std::vector<std::pair<std::string, std::uint64_t>>> dead_letter_counts() {
+    return errc::unsupported;
+  }
 };
 
 }  // namespace sluice::store

@@ -29,6 +29,25 @@ const char* const dead_letters_ddl =
     " dead_at timestamptz NOT NULL DEFAULT now(),"
     " PRIMARY KEY (message_id, subscription))";
 
+// Operators' dead-letter actions (issue 14): each statement idempotent, so the
+// migration record may apply them again.
+const std::vector<std::string>& dead_letters_upgrade() {
+  // One literal per statement (adjacent literals in a list read as a missing comma).
+  static const std::vector<std::string> ddl = {
+      dead_letters_ddl,
+      "ALTER TABLE sluice_dead_letters ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'dead'",
+      "ALTER TABLE sluice_dead_letters ADD COLUMN IF NOT EXISTS redrives integer NOT NULL DEFAULT 0",
+      "CREATE INDEX IF NOT EXISTS sluice_dead_letters_subscription ON sluice_dead_letters (subscription, state)",
+      std::string("CREATE TABLE IF NOT EXISTS sluice_message_events (") +
+          " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY," +
+          " message_id text NOT NULL, subscription text NOT NULL, event text NOT NULL," +
+          " at timestamptz NOT NULL, reason text NOT NULL DEFAULT ''," +
+          " attempts integer NOT NULL DEFAULT 0)",
+      "CREATE INDEX IF NOT EXISTS sluice_message_events_message ON sluice_message_events (message_id, seq)",
+  };
+  return ddl;
+}
+
 const char* const versions_ddl =
     "CREATE TABLE IF NOT EXISTS sluice_versions ("
     " tbl text PRIMARY KEY,"
@@ -93,13 +112,14 @@ std::string insert_sql(const std::string& table, const config::resource_def& r) 
   }
   // unnest keeps one statement (prepared once) for every batch size. The
   // NOT EXISTS guard keeps a message that was dead-lettered from also getting
-  // a row on a later redelivery: one outcome per message.
+  // a row on a later redelivery: one outcome per message. A redriven dead
+  // letter lets the redrive's delivery in.
   return fmt::format(
       "INSERT INTO {0} (message_id, received_at{1}) "
       "SELECT u.message_id, timestamptz 'epoch' + u.received_us * interval '1 microsecond'{2} "
       "FROM unnest($1::uuid[], $2::bigint[]{3}) AS u(message_id, received_us{4}) "
       "WHERE NOT EXISTS (SELECT 1 FROM sluice_dead_letters d "
-      "WHERE d.message_id = u.message_id::text AND d.subscription = $3) "
+      "WHERE d.message_id = u.message_id::text AND d.subscription = $3 AND d.state <> 'redriven') "
       "ON CONFLICT (message_id) DO NOTHING RETURNING message_id::text",
       table, names, selects, arrays, aliases);
 }
@@ -109,7 +129,9 @@ std::string dead_letter_sql(const std::string& table) {
       "INSERT INTO sluice_dead_letters (message_id, subscription, topic, reason, attempts, body) "
       "SELECT $1, $2, $3, $4, $5, $6 "
       "WHERE NOT EXISTS (SELECT 1 FROM {} WHERE message_id = $7::uuid) "
-      "ON CONFLICT (message_id, subscription) DO NOTHING",
+      "ON CONFLICT (message_id, subscription) DO UPDATE SET state = 'dead', "
+      "reason = EXCLUDED.reason, attempts = EXCLUDED.attempts, body = EXCLUDED.body, "
+      "dead_at = now() WHERE sluice_dead_letters.state = 'redriven'",
       table);
 }
 

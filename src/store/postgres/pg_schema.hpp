@@ -15,6 +15,9 @@ namespace sluice::store::pg {
 // The store-wide tables (migration record, dead letters), in order.
 extern const char* const migrations_ddl;
 extern const char* const dead_letters_ddl;
+// dead_letters_ddl and what dead-letter operations added since (state,
+// redrives, the events table): the dead letters' migration.
+const std::vector<std::string>& dead_letters_upgrade();
 // Per-table versions for the read cache (store.hpp version()).
 extern const char* const versions_ddl;
 // Raises a table's version ($1 = table) and returns it; run inside the

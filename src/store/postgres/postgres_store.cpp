@@ -6,6 +6,8 @@
 #include <mutex>
 #include <set>
 
+#include "store/postgres/pg_dead_letters.hpp"
+#include "store/postgres/pg_export.hpp"
 #include "store/postgres/pg_pool.hpp"
 #include "store/postgres/pg_schema.hpp"
 #include "store/postgres/pg_writer.hpp"
@@ -73,7 +75,7 @@ class postgres_store final : public store {
           !ok(c.exec(pg::migrations_ddl, deadline).get())) {
         return errc::unavailable;
       }
-      if (auto ec = apply(c, deadline, "sluice", "sluice_dead_letters", {pg::dead_letters_ddl})) {
+      if (auto ec = apply(c, deadline, "sluice", "sluice_dead_letters", pg::dead_letters_upgrade())) {
         return ec;
       }
       if (auto ec = apply(c, deadline, "sluice_versions", "sluice_versions", {pg::versions_ddl})) {
@@ -206,13 +208,18 @@ class postgres_store final : public store {
       }
       pg::params p;
       p.add(pg::looks_like_uuid(id) ? lower(id) : id);
+      // A dead one first, then a redriven one (pending again), then discarded.
       auto r = c.exec_prepared(
-          "SELECT subscription, reason, attempts FROM sluice_dead_letters "
-          "WHERE message_id = $1 ORDER BY subscription LIMIT 1",
+          "SELECT subscription, reason, attempts, state FROM sluice_dead_letters "
+          "WHERE message_id = $1 ORDER BY CASE state WHEN 'dead' THEN 0 WHEN 'redriven' "
+          "THEN 1 ELSE 2 END, subscription LIMIT 1",
           p, deadline);
       if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return errc::unavailable;
       if (PQntuples(r.get()) == 1) {
-        st.status = message_status::state::dead_lettered;
+        const std::string_view state = PQgetvalue(r.get(), 0, 3);
+        st.status = state == "dead"       ? message_status::state::dead_lettered
+                    : state == "redriven" ? message_status::state::redriven
+                                          : message_status::state::discarded;
         st.subscription = PQgetvalue(r.get(), 0, 0);
         st.reason = PQgetvalue(r.get(), 0, 1);
         st.attempts = static_cast<std::uint32_t>(std::stoul(PQgetvalue(r.get(), 0, 2)));
@@ -230,6 +237,71 @@ class postgres_store final : public store {
       if (PQntuples(r.get()) == 0) return std::int64_t{0};
       return static_cast<std::int64_t>(std::stoll(PQgetvalue(r.get(), 0, 0)));
     });
+  }
+
+  // sluice export: one COPY on a connection of its own, without the
+  // statement timeout (an export takes as long as its rows), discarded after
+  // (it leaves the session changed). Never retried: rows may have been
+  // written already.
+  result<export_result> export_rows(const export_query& q, const export_sink& sink) override {
+    auto cat = snapshot();
+    const table_info* t = cat->find(q.table);
+    if (t == nullptr) return errc::unknown_table;
+    std::string why;
+    auto lease = pool_.acquire(why);
+    if (lease == nullptr) return errc::unavailable;
+    connection& c = **lease;
+    result<export_result> r = errc::unavailable;
+    if (ok(c.exec("SET statement_timeout = 0", clock::now() + budget_).get())) {
+      r = pg::copy_out(c, pg::export_sql(t->table, *t->resource, t->row_json, q),
+                       q.format == export_format::ndjson, sink);
+    }
+    c.discard();
+    return r;
+  }
+
+  // Dead letters (store/postgres/pg_dead_letters.cpp).
+  result<dead_letter_page> dead_letters(const dead_letter_query& q) override {
+    return run([&](connection& c, clock::time_point d) { return pg::list_dead_letters(c, q, d); });
+  }
+  result<std::vector<dead_letter_entry>> dead_letters_of(std::string_view message_id) override {
+    return run(
+        [&](connection& c, clock::time_point d) { return pg::dead_letters_of(c, message_id, d); });
+  }
+  result<std::vector<dead_letter_entry>> mark_redriven(
+      std::string_view message_id, const std::optional<std::string>& subscription) override {
+    return run([&](connection& c, clock::time_point d) {
+      return pg::mark_redriven(c, message_id, subscription, d);
+    });
+  }
+  result<std::vector<dead_letter_entry>> mark_redriven_matching(
+      const dead_letter_query& q) override {
+    return run(
+        [&](connection& c, clock::time_point d) { return pg::mark_redriven_matching(c, q, d); });
+  }
+  std::error_code unmark_redriven(std::string_view message_id,
+                                  std::string_view subscription) override {
+    auto r = run([&](connection& c, clock::time_point d) {
+      return pg::unmark_redriven(c, message_id, subscription, d);
+    });
+    return r ? std::error_code{} : r.error();
+  }
+  result<std::vector<dead_letter_entry>> discard(
+      std::string_view message_id, const std::optional<std::string>& subscription) override {
+    return run([&](connection& c, clock::time_point d) {
+      return pg::discard(c, message_id, subscription, d);
+    });
+  }
+  result<std::vector<message_event>> history(std::string_view message_id) override {
+    auto cat = snapshot();
+    std::vector<std::string> names;
+    for (const auto& t : cat->tables) names.push_back(t.table);
+    return run([&](connection& c, clock::time_point d) {
+      return pg::history(c, message_id, names, d);
+    });
+  }
+  result<std::vector<std::pair<std::string, std::uint64_t>>> dead_letter_counts() override {
+    return run([](connection& c, clock::time_point d) { return pg::dead_letter_counts(c, d); });
   }
 
   std::error_code ping() override {

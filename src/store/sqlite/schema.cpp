@@ -74,13 +74,14 @@ std::string insert_sql(const std::string& table, const config::resource_def& r) 
     names += ", " + f.name;
     params += fmt::format(", ?{}", n++);
   }
-  // The NOT EXISTS guard keeps a message that was dead-lettered from also
-  // getting a row on a later redelivery: one outcome per message.
+  // The NOT EXISTS guard keeps a message that was dead-lettered (or
+  // discarded) from also getting a row on a later redelivery: one outcome per
+  // message. A redriven dead letter lets the redrive's delivery in.
   return fmt::format(
       "INSERT INTO {0} (message_id, received_at, stored_at{1}) "
       "SELECT ?1, ?2, ?4{2} "
       "WHERE NOT EXISTS (SELECT 1 FROM sluice_dead_letters "
-      "WHERE message_id = ?1 AND subscription = ?3) "
+      "WHERE message_id = ?1 AND subscription = ?3 AND state <> 'redriven') "
       "ON CONFLICT (message_id) DO NOTHING",
       table, names, params);
 }

@@ -9,6 +9,8 @@
 
 #include "core/clock.hpp"
 #include "sqlite/database.hpp"
+#include "store/sqlite/dead_letters.hpp"
+#include "store/sqlite/export.hpp"
 #include "store/sqlite/schema.hpp"
 
 namespace sluice::store {
@@ -73,7 +75,8 @@ class sqlite_store final : public store {
     std::lock_guard lock(writer_.mu);
     connection& c = *writer_.conn;
     db::transaction tx(c);
-    if (tx.begin() || c.exec(sqlite::dead_letters_ddl) || c.exec(sqlite::versions_ddl)) {
+    if (tx.begin() || c.exec(sqlite::dead_letters_ddl) || c.exec(sqlite::versions_ddl) ||
+        sqlite::migrate_dead_letters(c)) {
       return errc::unavailable;
     }
     for (const auto& t : tables) {
@@ -219,11 +222,16 @@ class sqlite_store final : public store {
         if (!stored) return stored.error();
         if (*stored) return st;
       }
+      // A dead one first, then a redriven one (pending again), then discarded.
       static const std::string dead_sql =
-          "SELECT subscription, reason, attempts FROM sluice_dead_letters "
-          "WHERE message_id = ?1 ORDER BY subscription LIMIT 1";
+          "SELECT subscription, reason, attempts, state FROM sluice_dead_letters "
+          "WHERE message_id = ?1 ORDER BY CASE state WHEN 'dead' THEN 0 WHEN 'redriven' "
+          "THEN 1 ELSE 2 END, subscription LIMIT 1";
       auto dead = first_row(c, dead_sql, key, [&](statement& s) {
-        st.status = message_status::state::dead_lettered;
+        const auto state = s.text_view_at(3);
+        st.status = state == "dead"       ? message_status::state::dead_lettered
+                    : state == "redriven" ? message_status::state::redriven
+                                          : message_status::state::discarded;
         st.subscription = s.text_at(0);
         st.reason = s.text_at(1);
         st.attempts = static_cast<std::uint32_t>(s.int64_at(2));
@@ -246,6 +254,54 @@ class sqlite_store final : public store {
 
   result<std::int64_t> version(std::string_view table) override {
     return with_reader([&](connection& c) { return read_version(c, table); });
+  }
+
+  // sluice export: a stepping cursor on one reader, held for the export.
+  result<export_result> export_rows(const export_query& q, const export_sink& sink) override {
+    const table_info* t = find(q.table);
+    if (t == nullptr) return errc::unknown_table;
+    return with_reader([&](connection& c) {
+      return sqlite::export_rows(c, t->table, *t->resource, t->row_json, q, sink);
+    });
+  }
+
+  // Dead letters (store/sqlite/dead_letters.cpp): changes on the writer.
+  result<dead_letter_page> dead_letters(const dead_letter_query& q) override {
+    return with_reader([&](connection& c) { return sqlite::list_dead_letters(c, q); });
+  }
+  result<std::vector<dead_letter_entry>> dead_letters_of(std::string_view message_id) override {
+    return with_reader([&](connection& c) { return sqlite::dead_letters_of(c, message_id); });
+  }
+  result<std::vector<dead_letter_entry>> mark_redriven(
+      std::string_view message_id, const std::optional<std::string>& subscription) override {
+    std::lock_guard lock(writer_.mu);
+    return sqlite::mark_redriven(*writer_.conn, message_id, subscription);
+  }
+  result<std::vector<dead_letter_entry>> mark_redriven_matching(
+      const dead_letter_query& q) override {
+    std::lock_guard lock(writer_.mu);
+    return sqlite::mark_redriven_matching(*writer_.conn, q);
+  }
+  std::error_code unmark_redriven(std::string_view message_id,
+                                  std::string_view subscription) override {
+    std::lock_guard lock(writer_.mu);
+    return sqlite::unmark_redriven(*writer_.conn, message_id, subscription);
+  }
+  result<std::vector<dead_letter_entry>> discard(
+      std::string_view message_id, const std::optional<std::string>& subscription) override {
+    std::lock_guard lock(writer_.mu);
+    return sqlite::discard(*writer_.conn, message_id, subscription);
+  }
+  result<std::vector<message_event>> history(std::string_view message_id) override {
+    std::vector<std::string> names;
+    {
+      std::lock_guard tl(tables_mu_);
+      for (const auto& t : tables_) names.push_back(t.table);
+    }
+    return with_reader([&](connection& c) { return sqlite::history(c, message_id, names); });
+  }
+  result<std::vector<std::pair<std::string, std::uint64_t>>> dead_letter_counts() override {
+    return with_reader([](connection& c) { return sqlite::dead_letter_counts(c); });
   }
 
  private:
@@ -306,14 +362,18 @@ class sqlite_store final : public store {
     return {};
   }
 
-  // Inserts a dead letter unless the message already has a row in this table.
+  // Inserts a dead letter unless the message already has a row in this table;
+  // a redriven entry that failed again becomes dead again (a new last failure).
   static std::error_code insert_dead_letter(connection& c, const table_info& t,
                                             const dead_letter& dl) {
     auto s = c.prepare(fmt::format(
-        "INSERT INTO sluice_dead_letters (message_id, subscription, topic, reason, attempts, body) "
-        "SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
+        "INSERT INTO sluice_dead_letters (message_id, subscription, topic, reason, attempts, body, "
+        "dead_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 "
         "WHERE NOT EXISTS (SELECT 1 FROM {} WHERE message_id = ?1) "
-        "ON CONFLICT (message_id, subscription) DO NOTHING",
+        "ON CONFLICT (message_id, subscription) DO UPDATE SET state = 'dead', "
+        "reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, "
+        "dead_at = excluded.dead_at "
+        "WHERE sluice_dead_letters.state = 'redriven'",
         t.table));
     if (!s) return errc::unavailable;
     s->bind_text(1, dl.message_id);
@@ -322,6 +382,9 @@ class sqlite_store final : public store {
     s->bind_text(4, dl.reason);
     s->bind(5, static_cast<std::int64_t>(dl.attempts));
     s->bind_text(6, dl.body);
+    // Microseconds, as the history's events: a failure right after a
+    // redrive sorts after it.
+    s->bind_text(7, format_rfc3339_us(now_us()));
     return s->run() ? make_error_code(errc::unavailable) : std::error_code{};
   }
 
