@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -8,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -15,9 +18,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-
-#include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <mutex>
 #include <optional>
@@ -28,6 +28,7 @@
 #include "http/hardening.hpp"
 #include "http/problem.hpp"
 #include "http/request_head.hpp"
+#include "http/wire.hpp"
 #include "observe/log.hpp"
 #include "observe/trace.hpp"
 
@@ -68,7 +69,7 @@ struct connection {
   std::uint64_t deadline_gen = 0;  // a fired handler of an older arming does nothing
   bool timed_out = false;
   bool busy = false;
-  bool limited = false;  // accepted past max_connections: one answer, then closed
+  bool limited = false;        // accepted past max_connections: one answer, then closed
   std::string client_subject;  // TLS: the verified client certificate's subject
 };
 
@@ -216,7 +217,7 @@ class server::impl : public std::enable_shared_from_this<impl> {
   std::set<std::shared_ptr<connection>> conns_;
   bool stopping_ = false;
   std::function<void()> on_drained_;
-  std::size_t limited_ = 0;  // connections in `conns_` accepted past max_connections
+  std::size_t limited_ = 0;              // connections in `conns_` accepted past max_connections
   std::chrono::milliseconds linger_{0};  // for idle connections once stopping
   // New TLS connections use it; replaced whole by load_tls().
   std::shared_ptr<asio::ssl::context> tls_;
@@ -455,20 +456,10 @@ class server::impl : public std::enable_shared_from_this<impl> {
                               const observe::trace_context& trace,
                               std::chrono::steady_clock::time_point started) {
     harden(res, trace);  // every answer, the server's own included
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
-    out.set(bhttp::field::server, "sluice");  // never a version
-    for (auto& [k, v] : res.headers) out.insert(k, v);
-    out.body() = std::move(res.body);
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
-    if (method == "HEAD") {
-      // The headers a GET would send, without its body (RFC 9110 §9.3.2).
-      auto length = out.body().size();
-      out.body().clear();
-      out.content_length(length);
-    }
+    const auto bytes =
+        serialize(res, {.version = version, .keep_alive = keep_alive, .head = method == "HEAD"});
     c.socket_layer.expires_after(opt_.read_timeout);
-    auto [ec, n] = co_await bhttp::async_write(stream, out, use_tuple);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(bytes), use_tuple);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics_.http_request(method, res.route, res.status, seconds);
@@ -490,15 +481,21 @@ server::server(asio::io_context& io, server_options options, handler h, observe:
 
 server::~server() = default;
 
-std::error_code server::listen() { return impl_->listen(); }
+std::error_code server::listen() {
+  return impl_->listen();
+}
 
-unsigned short server::port() const { return impl_->port(); }
+unsigned short server::port() const {
+  return impl_->port();
+}
 
 std::optional<std::string> server::load_tls() {
   return impl_->load_tls();
 }
 
-void server::start() { impl_->start(); }
+void server::start() {
+  impl_->start();
+}
 
 void server::shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
   impl_->shutdown(grace, std::move(done));
