@@ -20,6 +20,7 @@
 
 #include "auth/base64url.hpp"
 #include "auth/principal.hpp"
+#include "core/hex.hpp"
 
 namespace sluice::auth {
 namespace {
@@ -31,16 +32,6 @@ constexpr std::size_t k_id_bytes = 8;
 constexpr std::size_t k_secret_bytes = 32;
 constexpr std::size_t k_min_pepper = 16;
 constexpr std::size_t k_max_file = 16 * 1024 * 1024;
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = digits[p[i] >> 4];
-    out[2 * i + 1] = digits[p[i] & 0xf];
-  }
-  return out;
-}
 
 bool is_lower_hex(std::string_view s, std::size_t size) {
   if (s.size() != size) return false;
@@ -127,7 +118,7 @@ new_key generate_key() {
   random_bytes(id.data(), id.size());
   random_bytes(secret.data(), secret.size());
   new_key k;
-  k.id = hex(id.data(), id.size());
+  k.id = to_hex(id.data(), id.size());
   k.key = std::string(k_prefix) + k.id + "_" +
           base64url_encode(std::string_view(reinterpret_cast<const char*>(secret.data()), secret.size()));
   OPENSSL_cleanse(secret.data(), secret.size());
@@ -141,7 +132,7 @@ std::string key_hmac(std::string_view pepper, std::string_view key) {
             reinterpret_cast<const unsigned char*>(key.data()), key.size(), mac.data(), &n)) {
     throw keys_error("HMAC-SHA-256 failed");
   }
-  return hex(mac.data(), n);
+  return to_hex(mac.data(), n);
 }
 
 bool key_matches(const key_entry& entry, std::string_view pepper, std::string_view key) {

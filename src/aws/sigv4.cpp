@@ -11,22 +11,14 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/hex.hpp"
+
 namespace sluice::aws {
 namespace {
 
 constexpr std::string_view k_algorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view k_terminator = "aws4_request";
 constexpr char k_hex_upper[] = "0123456789ABCDEF";
-constexpr char k_hex_lower[] = "0123456789abcdef";
-
-std::string to_hex(const unsigned char* p, std::size_t n) {
-  std::string out(n * 2, '\0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = k_hex_lower[p[i] >> 4];
-    out[2 * i + 1] = k_hex_lower[p[i] & 0xf];
-  }
-  return out;
-}
 
 signing_key_bytes hmac(std::string_view key, std::string_view data) {
   signing_key_bytes out{};

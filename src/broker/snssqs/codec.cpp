@@ -4,7 +4,9 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
+#include "aws/sigv4.hpp"
 #include "broker/snssqs/names.hpp"
+#include "core/hex.hpp"
 
 namespace sluice::broker::snssqs {
 namespace {
@@ -13,17 +15,6 @@ namespace json = boost::json;
 
 constexpr std::size_t k_max_attributes = 10;
 constexpr std::string_view k_prefix = "sluice-";
-
-std::string hex(std::string_view bytes) {
-  static constexpr char k_digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += k_digits[c >> 4];
-    out += k_digits[c & 15];
-  }
-  return out;
-}
 
 std::string unhex(std::string_view s) {
   auto nibble = [](char c) -> int {
@@ -140,7 +131,9 @@ std::vector<attribute> attributes_of(const message& m, std::uint32_t spent, std:
   out.push_back({"sluice-id", "String", m.id});
   out.push_back({"sluice-topic", "String", m.topic});
   out.push_back({"sluice-accepted-at", "Number", std::to_string(m.accepted_at_us)});
-  if (!m.fingerprint.empty()) out.push_back({"sluice-fingerprint", "String", hex(m.fingerprint)});
+  if (!m.fingerprint.empty()) {
+    out.push_back({"sluice-fingerprint", "String", to_hex(m.fingerprint)});
+  }
   if (copy > 0) {
     out.push_back({"sluice-spent", "Number", std::to_string(spent)});
     out.push_back({"sluice-copy", "Number", std::to_string(copy)});
@@ -175,24 +168,13 @@ std::string group_of(const message& m, const std::string& field) {
 }
 
 std::string form_encode(const params& p) {
-  static constexpr char k_digits[] = "0123456789ABCDEF";
+  // Form values in the RFC 3986 encoding the signer uses (aws/sigv4.hpp).
   std::string out;
   for (const auto& [k, v] : p) {
     if (!out.empty()) out += '&';
-    for (const auto* s : {&k, &v}) {
-      for (unsigned char c : *s) {
-        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == '~';
-        if (keep) {
-          out += static_cast<char>(c);
-        } else {
-          out += '%';
-          out += k_digits[c >> 4];
-          out += k_digits[c & 15];
-        }
-      }
-      if (s == &k) out += '=';
-    }
+    out += aws::uri_encode(k);
+    out += '=';
+    out += aws::uri_encode(v);
   }
   return out;
 }
