@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "support/nats_server.hpp"
+#include "support/server_process.hpp"
 
 namespace sluice::testing {
 namespace {
@@ -247,6 +248,23 @@ TEST(nats_broker_streams, declare_keeps_the_settings_an_operator_changed) {
   EXPECT_FALSE((*b)->ack(*got));
   jsCtx_Destroy(js);
   natsConnection_Destroy(conn);
+}
+
+// Issue 16: broker.url lists a cluster's seeds. With the first one down the
+// broker connects to the next, declares and publishes (before, the whole
+// list went to natsOptions_SetURL as one address and nothing ever connected).
+TEST(nats_broker_servers, a_seed_list_whose_first_server_is_down_still_connects) {
+  auto* server = nats_server::shared();
+  ASSERT_TRUE(server);
+  broker::nats_broker_options o;
+  o.url = "nats://127.0.0.1:" + std::to_string(free_port()) + ", " + server->url();
+  o.name_space = "seeds" + std::to_string(getpid());
+  auto b = broker::make_nats_broker(o);
+  ASSERT_TRUE(b) << b.message();
+  ASSERT_TRUE(eventually_reachable(**b));
+  broker::topology t[] = {{"s", "t"}};
+  ASSERT_FALSE((*b)->declare(t));
+  EXPECT_FALSE(publish_timed(**b, {make("seed-1", "t")}).first);
 }
 
 }  // namespace

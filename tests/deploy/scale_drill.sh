@@ -58,11 +58,10 @@ start_nats() {
   pid[nats$i]=$!
 }
 for i in 1 2 3; do start_nats $i; done
-# Each Sluice process talks to one node (api1 and worker1 to the node killed
-# first): with a comma-separated list of the three, declaring the streams
-# timed out here (libnats 3.3 + nats-server 2.9), so the list is not used.
-nats_url() { echo "nats://127.0.0.1:${nats_port[$1]}"; }
-broker_url=$(nats_url 2)
+# Every Sluice process gets the three nodes as its seed list (broker.url,
+# comma-separated): libnats connects to one at random and fails over to the
+# others when it dies.
+broker_url="nats://127.0.0.1:${nats_port[1]},nats://127.0.0.1:${nats_port[2]},nats://127.0.0.1:${nats_port[3]}"
 
 # ---- PostgreSQL primary + streaming replica --------------------------------
 pg_port=$(free_port); rep_port=$(free_port)
@@ -98,12 +97,11 @@ for _ in $(seq 1 20); do  # the cluster needs its JetStream meta leader first
 done
 [ -n "$migrated" ] || { echo "scale-drill: sluice migrate failed" >&2; cat "$work/migrate.log" >&2; exit 1; }
 declare -A port ops
-declare -A node=([api1]=1 [api2]=2 [worker1]=1 [worker2]=3)
 start_sluice() {  # name role
   local n=$1 role=$2
   [ -n "${port[$n]:-}" ] || { port[$n]=$(free_port); ops[$n]=$(free_port); }
   SLUICE_HTTP_LISTEN=127.0.0.1:${port[$n]} SLUICE_HTTP_OPS_LISTEN=127.0.0.1:${ops[$n]} \
-  SLUICE_STORE_READ_URL="postgres://sluice@127.0.0.1:$rep_port/sluice" SLUICE_BROKER_URL=$(nats_url "${node[$n]}") \
+  SLUICE_STORE_READ_URL="postgres://sluice@127.0.0.1:$rep_port/sluice" \
     "$sluice" "$role" --config "$cfg" >>"$work/$n.log" 2>&1 &
   pid[$n]=$!
 }

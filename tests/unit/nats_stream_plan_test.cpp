@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "broker/nats/link.hpp"
 #include "broker/nats/stream_plan.hpp"
 
 namespace sluice::broker::nats {
@@ -49,3 +50,15 @@ TEST(nats_stream_plan, the_duplicate_window_stays_within_max_age) {
 
 }  // namespace
 }  // namespace sluice::broker::nats
+
+// Issue 16: a broker.url may list a cluster's seeds; each becomes one server
+// for libnats (natsOptions_SetURL would take the whole list as one address).
+TEST(nats_server_urls, a_comma_separated_list_is_one_url_per_server) {
+  using sluice::broker::nats::server_urls;
+  EXPECT_EQ(server_urls("nats://127.0.0.1:4222"),
+            std::vector<std::string>{"nats://127.0.0.1:4222"});
+  EXPECT_EQ(server_urls("nats://a:1, nats://b:2 ,nats://c:3"),
+            (std::vector<std::string>{"nats://a:1", "nats://b:2", "nats://c:3"}));
+  EXPECT_EQ(server_urls(" ,nats://u:p@a:1,,"), std::vector<std::string>{"nats://u:p@a:1"});
+  EXPECT_TRUE(server_urls(" , ").empty());
+}

@@ -5,12 +5,36 @@
 
 namespace sluice::broker::nats {
 
+std::vector<std::string> server_urls(std::string_view url_list) {
+  std::vector<std::string> out;
+  while (!url_list.empty()) {
+    auto comma = url_list.find(',');
+    auto item = url_list.substr(0, comma);
+    url_list = comma == std::string_view::npos ? std::string_view() : url_list.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+  }
+  return out;
+}
+
 result<std::unique_ptr<link>> link::open(const link_options& options) {
   std::unique_ptr<link> l(new link(options));
   natsOptions* raw = nullptr;
   if (natsOptions_Create(&raw) != NATS_OK) return errc::unavailable;
   l->opts_.reset(raw);
-  natsStatus s = natsOptions_SetURL(raw, options.url.c_str());
+  // natsOptions_SetURL takes exactly one URL: a comma-separated list given to
+  // it is one malformed address, and the connection never comes up (the
+  // scale drill's 3-node broker.url timed out declaring its streams). A list
+  // goes to natsOptions_SetServers, as natsConnection_ConnectTo does.
+  auto urls = server_urls(options.url);
+  if (urls.empty()) return errc::unavailable;
+  std::vector<const char*> servers;
+  servers.reserve(urls.size());
+  for (const auto& u : urls) servers.push_back(u.c_str());
+  natsStatus s = urls.size() == 1 ? natsOptions_SetURL(raw, servers[0])
+                                  : natsOptions_SetServers(raw, servers.data(),
+                                                           static_cast<int>(servers.size()));
   if (s == NATS_OK) s = natsOptions_SetName(raw, "sluice");
   if (s == NATS_OK) s = natsOptions_SetTimeout(raw, 2000);
   if (s == NATS_OK) s = natsOptions_SetPingInterval(raw, 5000);

@@ -17,6 +17,8 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "broker/broker.hpp"
 #include "broker/nats/handles.hpp"
@@ -24,11 +26,18 @@
 namespace sluice::broker::nats {
 
 struct link_options {
+  // One server URL or a comma-separated list of them (a cluster's seeds);
+  // libnats tries them in random order and learns the rest of the cluster
+  // from whichever answers.
   std::string url;
   std::chrono::milliseconds request_timeout{5000};
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{2000};
 };
+
+// The server URLs of a broker.url: split on commas, blanks around each
+// trimmed, empty entries dropped ("nats://a:1, nats://b:2" → two).
+std::vector<std::string> server_urls(std::string_view url_list);
 
 class link {
  public:
