@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   auto arn = ensure_topic(**l, name, false, timeout);
   auto q = arn ? ensure_queue(**l, name, false, std::chrono::seconds(30), timeout)
                : result<queue_ref>(arn.why());
-  if (!arn || !q || ensure_subscription(**l, *arn, *q, timeout)) {
+  if (!arn || !q || ensure_subscription(**l, *arn, *q, timeout).code) {
     std::fprintf(stderr, "topology: %s\n",
                  arn ? (q ? "subscribe failed" : q.message().c_str()) : arn.message().c_str());
     return 1;

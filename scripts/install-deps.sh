@@ -25,7 +25,7 @@ test_packages=(
   postgresql-15 postgresql-client-15 nats-server redis-server rabbitmq-server
   prometheus prometheus-alertmanager
   # tools the tests, the quick start and the benchmark use
-  curl sqlite3 nginx-light wrk procps openssl
+  curl sqlite3 nginx-light libnginx-mod-stream wrk procps openssl
   # the console's browser tests (label ui): headless Chromium driven by playwright-core
   chromium
   # the scale-out drill's load balancer (tests/deploy/scale_drill.sh)

@@ -5,6 +5,8 @@
 #include "aws/client.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <array>
@@ -87,9 +89,29 @@ struct call_state {
 // The outcome of one attempt.
 struct attempt_result {
   std::error_code ec;  // transport failure, or {} with `answer`
+  std::string detail;  // with ec: the library's words (OpenSSL's, the resolver's, the socket's)
   response answer;
   bool wrote = false;  // some of the request reached the socket
 };
+
+// A connection for an attempt, or why there is none.
+struct acquired {
+  std::error_code ec;
+  std::string detail;
+  std::unique_ptr<connection> conn;
+};
+
+// OpenSSL's words for a failed handshake: the SSL error ("certificate verify
+// failed", "wrong version number", …) and, when the peer's certificate was
+// refused, the verification's reason ("unable to get local issuer
+// certificate", "hostname mismatch", "certificate has expired", …).
+std::string tls_failure(SSL* ssl, const boost::system::error_code& ec, const endpoint& e) {
+  std::string why = "TLS handshake with " + e.authority() + " failed: " + ec.message();
+  if (const long v = SSL_get_verify_result(ssl); v != X509_V_OK) {
+    why += " (certificate verification: " + std::string(X509_verify_cert_error_string(v)) + ")";
+  }
+  return why;
+}
 
 bool is_ip(const std::string& host) {
   boost::system::error_code ec;
@@ -246,14 +268,20 @@ class client_impl final : public client {
     }
     live_.erase(st.get());
     result<response> out = errc::not_sent;
+    // The last attempt's words (OpenSSL's reason, the socket's), when it has any.
+    auto failed = [&last](std::error_code ec) {
+      return last.detail.empty() ? result<response>(ec) : result<response>(ec, last.detail);
+    };
     if (!last.ec) {
       last.answer.uncertain = maybe;
       out = std::move(last.answer);
-    } else if (last.ec == errc::closed || last.ec == errc::tls || last.ec == errc::bad_endpoint) {
+    } else if (last.ec == errc::closed) {
       out = maybe ? make_error_code(errc::no_answer) : last.ec;
+    } else if (last.ec == errc::tls || last.ec == errc::bad_endpoint) {
+      out = failed(maybe ? make_error_code(errc::no_answer) : last.ec);
     } else {
-      out =
-          maybe || last.wrote ? make_error_code(errc::no_answer) : make_error_code(errc::not_sent);
+      out = failed(maybe || last.wrote ? make_error_code(errc::no_answer)
+                                       : make_error_code(errc::not_sent));
     }
     auto done = std::move(st->done);
     finished();
@@ -266,29 +294,39 @@ class client_impl final : public client {
 
   // A connected (and TLS-verified) connection to `e`: reused from the pool
   // (`reused` set) or new.
-  asio::awaitable<std::pair<std::error_code, std::unique_ptr<connection>>> acquire(
-      const endpoint& e, steady::time_point deadline, bool fresh, bool& reused, call_state& st) {
+  asio::awaitable<acquired> acquire(const endpoint& e, steady::time_point deadline, bool fresh,
+                                    bool& reused, call_state& st) {
     auto& idle = pools_[pool_key(e)];
     if (!fresh && !idle.empty()) {
-      auto c = std::move(idle.back());
+      acquired out{{}, {}, std::move(idle.back())};
       idle.pop_back();
       reused = true;
-      co_return std::make_pair(std::error_code{}, std::move(c));
+      co_return out;
     }
     reused = false;
     auto c = std::make_unique<connection>();
     tcp::resolver resolver(io_);
     auto [rec, endpoints] =
         co_await resolver.async_resolve(e.host, std::to_string(e.port), k_tuple);
-    if (rec) co_return std::make_pair(make_error_code(errc::not_sent), nullptr);
+    if (rec) {
+      co_return acquired{make_error_code(errc::not_sent),
+                         "resolving " + e.host + " failed: " + rec.message(), nullptr};
+    }
     if (e.tls) {
       c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io_, tls_);
-      if (!is_ip(e.host)) {
+      SSL* ssl = c->secure->native_handle();
+      // OpenSSL checks the name (or address) itself, so that a mismatch has
+      // its own reason ("hostname mismatch", "IP address mismatch").
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      if (is_ip(e.host)) {
+        (void)X509_VERIFY_PARAM_set1_ip_asc(param, e.host.c_str());
+      } else {
         // SNI: the name the server must present a certificate for.
-        (void)SSL_set_tlsext_host_name(c->secure->native_handle(), e.host.c_str());
+        (void)SSL_set_tlsext_host_name(ssl, e.host.c_str());
+        (void)X509_VERIFY_PARAM_set1_host(param, e.host.c_str(), e.host.size());
       }
       c->secure->set_verify_mode(ssl::verify_peer);
-      c->secure->set_verify_callback(ssl::host_name_verification(e.host));
     } else {
       c->plain = std::make_unique<beast::tcp_stream>(io_);
     }
@@ -298,16 +336,18 @@ class client_impl final : public client {
     (void)ep;
     if (cec) {
       st.conn = nullptr;
-      co_return std::make_pair(make_error_code(errc::not_sent), nullptr);
+      co_return acquired{make_error_code(errc::not_sent),
+                         "connecting to " + e.authority() + " failed: " + cec.message(), nullptr};
     }
     if (c->secure) {
       auto [hec] = co_await c->secure->async_handshake(ssl::stream_base::client, k_tuple);
       if (hec) {
         st.conn = nullptr;
-        co_return std::make_pair(make_error_code(errc::tls), nullptr);
+        co_return acquired{make_error_code(errc::tls),
+                           tls_failure(c->secure->native_handle(), hec, e), nullptr};
       }
     }
-    co_return std::make_pair(std::error_code{}, std::move(c));
+    co_return acquired{{}, {}, std::move(c)};
   }
 
   template <class Stream>
@@ -349,11 +389,13 @@ class client_impl final : public client {
     // once more on a new one (the server never read the request).
     for (bool fresh = false;; fresh = true) {
       bool reused = false;
-      auto [cec, conn] = co_await acquire(e, deadline, fresh, reused, st);
-      if (cec) {
-        out.ec = cec;
+      auto got = co_await acquire(e, deadline, fresh, reused, st);
+      if (got.ec) {
+        out.ec = got.ec;
+        out.detail = std::move(got.detail);
         co_return out;
       }
+      auto conn = std::move(got.conn);
       st.conn = conn.get();
       conn->lowest().expires_at(deadline);
       bhttp::response_parser<bhttp::string_body> parser;
@@ -372,6 +414,7 @@ class client_impl final : public client {
                             ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
         if (stale) continue;
         out.ec = errc::no_answer;
+        out.detail = "no answer from " + e.authority() + ": " + ec.message();
         out.wrote = wrote;
         co_return out;
       }

@@ -5,12 +5,15 @@
 //    /readyz names the broker; started again (empty: it keeps nothing), the
 //    same Sluice process recovers without a restart (it declares its topics
 //    and queues again) and rows flow;
-//  - TLS: nginx terminating TLS with a test CA in front of the emulator,
-//    Sluice trusting that CA alone (broker.aws_ca_file); with another CA the
-//    endpoint is refused.
+//  - TLS: nginx's stream (TCP) proxy terminating TLS with a test CA in front
+//    of the emulator, Sluice trusting that CA alone (broker.aws_ca_file);
+//    another CA, a host the certificate does not name and a server that does
+//    not speak TLS are refused at start-up, and the log says why in
+//    OpenSSL's words.
 // A record over SNS's 256 KiB is refused with 413 before publishing.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -99,25 +102,27 @@ TEST(snssqs, a_record_over_256_kib_is_413_before_publishing) {
   EXPECT_EQ(sqlite_int(p.store_path(), "SELECT count(*) FROM notes"), 1);
 }
 
-// nginx (http module, TLS) proxying to the emulator on 127.0.0.1:`to`.
+// nginx's stream module (TCP) terminating TLS in front of the emulator on
+// 127.0.0.1:`to`, listening on 127.0.0.1 and 127.0.0.2 (the certificate names
+// localhost and 127.0.0.1 only: the second address is a wrong host).
+constexpr const char* k_stream_module = "/usr/lib/nginx/modules/ngx_stream_module.so";
+
 class tls_proxy {
  public:
   tls_proxy(const temp_dir& dir, int to) : port_(free_port()) {
     auto d = dir.path();
     std::ofstream conf(d / "nginx.conf");
-    conf << "daemon off;\nmaster_process off;\npid " << (d / "nginx.pid").string() << ";\n"
+    conf << "load_module " << k_stream_module << ";\n"
+         << "daemon off;\nmaster_process off;\npid " << (d / "nginx.pid").string() << ";\n"
          << "error_log " << (d / "nginx-error.log").string() << " warn;\n"
          << "events { worker_connections 256; }\n"
-         << "http {\n  access_log off;\n"
-         << "  client_body_temp_path " << (d / "body").string() << ";\n"
-         << "  proxy_temp_path " << (d / "proxy").string() << ";\n"
-         << "  client_max_body_size 2m;\n"
+         << "stream {\n"
          << "  server {\n    listen 127.0.0.1:" << port_ << " ssl;\n"
+         << "    listen 127.0.0.2:" << port_ << " ssl;\n"
          << "    ssl_certificate " << (d / "server.crt").string() << ";\n"
          << "    ssl_certificate_key " << (d / "server.key").string() << ";\n"
-         << "    location / {\n      proxy_pass http://127.0.0.1:" << to << ";\n"
-         << "      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n"
-         << "      proxy_read_timeout 60s;\n    }\n  }\n}\n";
+         << "    proxy_pass 127.0.0.1:" << to << ";\n"
+         << "    proxy_timeout 60s;\n  }\n}\n";
     conf.close();
     server_process::options o;
     o.argv = {"/usr/sbin/nginx", "-p", d.string(), "-c", (d / "nginx.conf").string()};
@@ -136,7 +141,27 @@ class tls_proxy {
   std::unique_ptr<server_process> proc_;
 };
 
-TEST(snssqs, tls_to_the_endpoint_with_the_test_ca_and_a_wrong_ca_refused) {
+// `sluice serve` that cannot start over TLS to `endpoint`: its log must say
+// why in OpenSSL's words, not only "broker unavailable".
+void refused_at_start(const fauxqs_server& emulator, const std::string& endpoint,
+                      const std::filesystem::path& ca, const std::vector<std::string>& words) {
+  temp_dir dir;
+  auto e = env_for(emulator, dir);
+  e["SLUICE_BROKER_AWS_ENDPOINT"] = endpoint;
+  e["SLUICE_BROKER_AWS_CA_FILE"] = ca.string();
+  sluice_process p("serve", default_config(), dir.path(), e);
+  // The broker cannot be declared over a connection it does not trust: no start.
+  EXPECT_FALSE(p.start()) << endpoint;
+  const auto log = p.log();
+  EXPECT_NE(log.find("declaring subscriptions failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("sns/sqs topology could not be declared"), std::string::npos) << log;
+  EXPECT_NE(log.find("TLS handshake with"), std::string::npos) << log;
+  for (const auto& w : words) EXPECT_NE(log.find(w), std::string::npos) << w << "\n" << log;
+}
+
+TEST(snssqs, tls_to_the_endpoint_with_the_test_ca_and_refusals_in_openssl_words) {
+  ASSERT_EQ(::access(k_stream_module, R_OK), 0)
+      << k_stream_module << " is missing: install libnginx-mod-stream (scripts/install-deps.sh)";
   auto* emulator = fauxqs_server::shared();
   ASSERT_TRUE(emulator);
   temp_dir certs;
@@ -145,11 +170,12 @@ TEST(snssqs, tls_to_the_endpoint_with_the_test_ca_and_a_wrong_ca_refused) {
   ASSERT_TRUE(make_leaf(certs.path(), "ca", "server", "/CN=localhost", "0a", true));
   tls_proxy proxy(certs, emulator->port());
   ASSERT_TRUE(proxy.ok()) << proxy.log();
+  const auto port = std::to_string(proxy.port());
 
   {
     temp_dir dir;
     auto e = env_for(*emulator, dir);
-    e["SLUICE_BROKER_AWS_ENDPOINT"] = "https://localhost:" + std::to_string(proxy.port());
+    e["SLUICE_BROKER_AWS_ENDPOINT"] = "https://localhost:" + port;
     e["SLUICE_BROKER_AWS_CA_FILE"] = (certs.path() / "ca.crt").string();
     sluice_process p("serve", default_config(), dir.path(), e);
     ASSERT_TRUE(p.start()) << p.log();
@@ -158,16 +184,15 @@ TEST(snssqs, tls_to_the_endpoint_with_the_test_ca_and_a_wrong_ca_refused) {
     EXPECT_EQ(r.status, 201) << r.body << p.log();
     EXPECT_EQ(p.stop(), 0);
   }
-  {
-    temp_dir dir;
-    auto e = env_for(*emulator, dir);
-    e["SLUICE_BROKER_AWS_ENDPOINT"] = "https://localhost:" + std::to_string(proxy.port());
-    e["SLUICE_BROKER_AWS_CA_FILE"] = (certs.path() / "other.crt").string();
-    sluice_process p("serve", default_config(), dir.path(), e);
-    // The broker cannot be declared over a connection it does not trust: no start.
-    EXPECT_FALSE(p.start());
-    EXPECT_NE(p.log().find("declaring subscriptions failed"), std::string::npos) << p.log();
-  }
+  // Another CA: the chain does not verify.
+  refused_at_start(*emulator, "https://localhost:" + port, certs.path() / "other.crt",
+                   {"certificate verify failed", "unable to get local issuer certificate"});
+  // The right CA, a host the certificate does not name.
+  refused_at_start(*emulator, "https://127.0.0.2:" + port, certs.path() / "ca.crt",
+                   {"certificate verify failed", "IP address mismatch"});
+  // Not TLS at all (the emulator's plain HTTP port): the handshake itself fails.
+  refused_at_start(*emulator, "https://localhost:" + std::to_string(emulator->port()),
+                   certs.path() / "ca.crt", {"(SSL routines)"});
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <boost/json/serialize.hpp>
 #include <future>
 
+#include "observe/log.hpp"
+
 namespace sluice::broker::snssqs {
 
 result<std::unique_ptr<link>> link::open(const link_options& o,
@@ -31,7 +33,10 @@ aws::callback link::watched(aws::callback done) {
     if (r) {
       if (down_.exchange(false)) ++recoveries_;
     } else if (!aws::maybe_processed(r.error()) && r.error() != aws::errc::closed) {
-      down_ = true;
+      // Once per outage, with the library's words (OpenSSL's reason for a
+      // refused certificate, the socket's for a refused connection).
+      if (!down_.exchange(true))
+        observe::warn("sns/sqs endpoint unreachable", {{"error", r.message()}});
     }
     done(std::move(r));
   };

@@ -23,6 +23,7 @@
 #include "broker/snssqs/names.hpp"
 #include "broker/snssqs/publisher.hpp"
 #include "broker/snssqs/topology.hpp"
+#include "observe/log.hpp"
 
 namespace sluice::broker {
 namespace {
@@ -113,20 +114,29 @@ class snssqs_broker final : public broker {
         if (!known) declared_.push_back(t);
       }
     }
-    return ensure(subscriptions);
+    auto failed = ensure(subscriptions);
+    if (failed.code && failed.code != errc::closed) {
+      // The interface carries only the code ("broker unavailable"): the
+      // call and the AWS or TLS words go to the log here.
+      observe::error("sns/sqs topology could not be declared", {{"error", failed.message()}});
+    }
+    return failed.code;
   }
 
-  // What declare() creates (idempotent).
-  std::error_code ensure(std::span<const topology> subscriptions) {
+  // What declare() creates (idempotent); a failure with the words of the
+  // call that failed (code {} on success).
+  failure ensure(std::span<const topology> subscriptions) {
     const auto visibility =
         std::chrono::seconds(whole_seconds(options_.visibility_timeout, k_max_visibility_s));
     for (const auto& t : subscriptions) {
       auto arn = publisher_.create_topic(t.topic);
-      if (!arn) return arn.error();
+      if (!arn) return arn.why();
       auto q = ensure_queue(*link_, queue_name(ns(), t.subscription, options_.fifo), options_.fifo,
                             visibility, options_.request_timeout);
-      if (!q) return q.error();
-      if (auto ec = ensure_subscription(*link_, *arn, *q, options_.request_timeout)) return ec;
+      if (!q) return q.why();
+      if (auto f = ensure_subscription(*link_, *arn, *q, options_.request_timeout); f.code) {
+        return f;
+      }
       std::lock_guard lock(mu_);
       queues_[t.subscription] = q->url;
       topics_[t.subscription] = t.topic;
@@ -285,7 +295,7 @@ class snssqs_broker final : public broker {
       std::lock_guard lock(mu_);
       all = declared_;
     }
-    if (!ensure(all)) healed_ = n;  // else: tried again on the next call
+    if (!ensure(all).code) healed_ = n;  // else: tried again on the next call
   }
 
   static json::object receive(const std::string& url, std::size_t n, std::int64_t wait_s) {

@@ -75,8 +75,8 @@ result<queue_ref> ensure_queue(link& l, const std::string& name, bool fifo,
   return queue_ref{url, arn};
 }
 
-std::error_code ensure_subscription(link& l, const std::string& topic_arn, const queue_ref& q,
-                                    std::chrono::milliseconds timeout) {
+failure ensure_subscription(link& l, const std::string& topic_arn, const queue_ref& q,
+                            std::chrono::milliseconds timeout) {
   json::object statement{
       {"Sid", "sluice-sns-to-sqs"},
       {"Effect", "Allow"},
@@ -88,7 +88,7 @@ std::error_code ensure_subscription(link& l, const std::string& topic_arn, const
   json::object set{{"QueueUrl", q.url},
                    {"Attributes", json::object{{"Policy", json::serialize(policy)}}}};
   auto r = l.sqs_sync("SetQueueAttributes", set, timeout);
-  if (!r || !r->ok()) return failure_of(r, "SQS SetQueueAttributes Policy").code;
+  if (!r || !r->ok()) return failure_of(r, "SQS SetQueueAttributes Policy");
   params p = {{"Action", "Subscribe"},
               {"Version", "2010-03-31"},
               {"TopicArn", topic_arn},
@@ -98,7 +98,7 @@ std::error_code ensure_subscription(link& l, const std::string& topic_arn, const
               {"Attributes.entry.1.key", "RawMessageDelivery"},
               {"Attributes.entry.1.value", "true"}};
   auto s = l.sns_sync(p, timeout);
-  if (!s || !s->ok()) return failure_of(s, "SNS Subscribe").code;
+  if (!s || !s->ok()) return failure_of(s, "SNS Subscribe");
   return {};
 }
 

@@ -27,9 +27,10 @@ result<std::string> ensure_topic(link& l, const std::string& name, bool fifo,
                                  std::chrono::milliseconds timeout);
 result<queue_ref> ensure_queue(link& l, const std::string& name, bool fifo,
                                std::chrono::seconds visibility, std::chrono::milliseconds timeout);
-// The queue policy (only `topic_arn` may send) and the raw-delivery subscription.
-std::error_code ensure_subscription(link& l, const std::string& topic_arn, const queue_ref& q,
-                                    std::chrono::milliseconds timeout);
+// The queue policy (only `topic_arn` may send) and the raw-delivery
+// subscription; a failure's code is {} on success.
+failure ensure_subscription(link& l, const std::string& topic_arn, const queue_ref& q,
+                            std::chrono::milliseconds timeout);
 // An existing queue's URL (errc::unknown_subscription when there is none).
 result<std::string> find_queue(link& l, const std::string& name, std::chrono::milliseconds timeout);
 // ApproximateNumberOfMessages + …NotVisible + …Delayed.
