@@ -32,8 +32,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::size_t k_default_limit = 100;
-constexpr std::size_t k_max_limit = 1000;
+constexpr std::size_t k_default_limit = dead_letter_default_limit;
+constexpr std::size_t k_max_limit = dead_letter_max_limit;
 constexpr std::size_t k_max_id = 200;  // bytes of a message id in a path
 
 template <class Fn>

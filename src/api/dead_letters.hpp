@@ -3,6 +3,7 @@
 // dead_letters.cpp for what each does.
 
 #include <boost/asio/awaitable.hpp>
+#include <cstddef>
 #include <string_view>
 
 #include "api/context.hpp"
@@ -10,6 +11,10 @@
 #include "http/message.hpp"
 
 namespace sluice::api {
+
+// GET /v1/dead-letters?limit= (and the bulk redrive's): default and maximum.
+constexpr std::size_t dead_letter_default_limit = 100;
+constexpr std::size_t dead_letter_max_limit = 1000;
 
 awaitable<http::response> list_dead_letters(context& ctx, const http::request& req,
                                             std::string_view query);

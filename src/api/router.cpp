@@ -9,6 +9,7 @@
 #include "api/cors.hpp"
 #include "api/dead_letters.hpp"
 #include "api/handlers.hpp"
+#include "api/openapi.hpp"
 #include "api/rate_limits.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/principal.hpp"
@@ -28,6 +29,8 @@ struct route_args {
   // Who asked: set before the handler runs (anonymous() in mode none, or for
   // a route that needs no scope).
   const auth::principal* who = nullptr;
+  // The OpenAPI document make_handler built (set for every request).
+  const openapi_document* openapi = nullptr;
 };
 
 using route_fn = awaitable<http::response> (*)(context&, const route_args&, http::request&);
@@ -65,6 +68,13 @@ constexpr route k_routes[] = {
     {"GET", "/readyz", no_scope, [](context& ctx, const route_args&, http::request&) { return readyz(ctx); }},
     {"GET", "/metrics", fixed_metrics,
      [](context& ctx, const route_args&, http::request&) { return ready(metrics(ctx)); }},
+    // Public: clients and tools read it before they hold a credential (it
+    // names the security schemes), and it tells nothing that the routes'
+    // own 401/404/422 answers do not (README, "OpenAPI").
+    {"GET", "/openapi.json", no_scope,
+     [](context&, const route_args& a, http::request& req) {
+       return ready(openapi_response(*a.openapi, req));
+     }},
     // The console's files need no credential (the login form is one of
     // them); everything it shows comes from routes that do.
     {"GET", "/console", no_scope,
@@ -231,8 +241,16 @@ bool is_preflight(const http::request& req, const std::optional<std::string>& al
   return req.method == "OPTIONS" && allowed_origin && req.has_header("access-control-request-method");
 }
 
-awaitable<http::response> dispatch(context& ctx, const cors_policy& cors, http::request& req) {
+// What make_handler builds once for all requests.
+struct handler_state {
+  cors_policy cors;
+  openapi_document openapi;
+};
+
+awaitable<http::response> dispatch(context& ctx, const handler_state& state, http::request& req) {
+  const cors_policy& cors = state.cors;
   auto r = resolve(ctx.cfg, req.method, req.target);
+  r.args.openapi = &state.openapi;
   auto allowed_origin = cors.allow_origin(req.header("origin"));
   http::response res;
   auth::principal who;
@@ -282,10 +300,34 @@ route_match match_route(const config::config& cfg, std::string_view method,
   return resolve(cfg, method, target).match;
 }
 
+std::vector<route_info> route_table(const config::config& cfg) {
+  std::vector<route_info> out;
+  for (const auto& r : k_routes) {
+    auto add = [&](const config::resource_def* resource) {
+      route_info info{r.method, r.path, std::string(r.path), resource, {}};
+      route_args args;
+      args.resource = resource;
+      if (resource) {
+        auto at = info.path.find("{resource}");
+        info.path.replace(at, std::string_view("{resource}").size(), resource->name);
+      }
+      info.scope = r.needs(args);
+      out.push_back(std::move(info));
+    };
+    if (r.path.find("{resource}") == std::string_view::npos) {
+      add(nullptr);
+    } else {
+      for (const auto& res : cfg.resources) add(&res);
+    }
+  }
+  return out;
+}
+
 http::handler make_handler(context& ctx) {
-  // Parsed once; the handler (held by the server) keeps it alive.
-  auto cors = std::make_shared<const cors_policy>(ctx.cfg.http.cors_origins);
-  return [&ctx, cors](http::request& req) { return dispatch(ctx, *cors, req); };
+  // Built once; the handler (held by the server) keeps it alive.
+  auto state = std::make_shared<const handler_state>(
+      handler_state{cors_policy(ctx.cfg.http.cors_origins), make_openapi_document(ctx.cfg)});
+  return [&ctx, state](http::request& req) { return dispatch(ctx, *state, req); };
 }
 
 }  // namespace sluice::api

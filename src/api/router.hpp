@@ -7,6 +7,7 @@
 //   GET, POST, DELETE /v1/dead-letters…   dead letters: list, inspect, redrive,
 //                                discard (scope admin; api/dead_letters.cpp)
 //   GET  /healthz, /readyz, /metrics
+//   GET  /openapi.json           the OpenAPI 3.1 document of all of it (api/openapi.hpp)
 // All of it is one route table in router.cpp: dispatch, 405's Allow, the
 // `route` label of metrics and logs and the scope each route needs (issue 12)
 // are derived from it, never written twice. A route that needs a scope asks
@@ -15,6 +16,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/context.hpp"
 #include "config/config.hpp"
@@ -22,8 +24,20 @@
 
 namespace sluice::api {
 
-// The returned handler refers to `ctx`, which must outlive it.
+// The returned handler refers to `ctx`, which must outlive it. It builds the
+// OpenAPI document of ctx.cfg once, here.
 http::handler make_handler(context& ctx);
+
+// One route of the table as documents list it (api/openapi.cpp), with
+// {resource} filled in for each configured resource, in table order.
+struct route_info {
+  std::string_view method;   // GET, POST, DELETE (a GET route serves HEAD too)
+  std::string_view pattern;  // the table's template: "/v1/{resource}/{id}"
+  std::string path;          // with {resource} filled in: "/v1/users/{id}"
+  const config::resource_def* resource = nullptr;  // for {resource} routes
+  std::string scope;                               // the scope it needs; "" = none
+};
+std::vector<route_info> route_table(const config::config& cfg);
 
 // What the route table makes of a request line, without running a handler.
 struct route_match {

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 
+#include "api/openapi.hpp"
 #include "app/bench_command.hpp"
 #include "app/export_command.hpp"
 #include "app/keys_command.hpp"
@@ -50,6 +51,8 @@ int main_cli(int argc, char** argv) {
   auto* api = add("api", "run only the HTTP API (scale out with more processes)");
   auto* worker = add("worker", "run only the subscribers (scale out with more processes)");
   auto* migrate = add("migrate", "create or upgrade the store's tables and the subscriptions");
+  auto* openapi =
+      add("openapi", "print the OpenAPI 3.1 document of this configuration (GET /openapi.json)");
   auto* slo = cli.add_subcommand("slo", "service level objectives as code");
   slo->require_subcommand(1);
   auto* slo_rules = slo->add_subcommand("rules", "print the Prometheus rules the [slo] section implies");
@@ -170,6 +173,10 @@ int main_cli(int argc, char** argv) {
         return 2;
       }
       std::cout << slo::prometheus_rules(cfg.slo);
+      return std::cout.flush() ? 0 : 1;
+    }
+    if (openapi->parsed()) {
+      std::cout << api::make_openapi_document(cfg).body << "\n";
       return std::cout.flush() ? 0 : 1;
     }
     if (exp->parsed()) {
