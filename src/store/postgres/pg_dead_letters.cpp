@@ -108,11 +108,42 @@ bool set_state(connection& c, const dead_letter_entry& e, std::string_view state
   return ok(r.get());
 }
 
-bool begin(connection& c, clock::time_point deadline) {
-  return ok(c.exec("BEGIN", deadline).get());
-}
-bool commit(connection& c, clock::time_point deadline) {
-  return ok(c.exec("COMMIT", deadline).get());
+// One transaction: BEGIN at construction, ROLLBACK at destruction unless
+// commit() succeeded, so no path leaves the pooled connection inside a
+// transaction (an aborted one would refuse every later statement).
+class transaction {
+ public:
+  transaction(connection& c, clock::time_point deadline)
+      : c_(c), deadline_(deadline), open_(ok(c.exec("BEGIN", deadline).get())) {}
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+  ~transaction() {
+    if (open_) c_.exec("ROLLBACK", deadline_);
+  }
+  [[nodiscard]] bool begun() const { return open_; }
+  [[nodiscard]] bool commit() {
+    const bool done = ok(c_.exec("COMMIT", deadline_).get());
+    open_ = false;  // a failed COMMIT has ended the transaction too
+    return done;
+  }
+
+ private:
+  connection& c_;
+  clock::time_point deadline_;
+  bool open_;
+};
+
+// The dead letters of one message (all its subscriptions, or one), locked
+// FOR UPDATE by `sql` ($1 = message id, $2 = subscription or NULL).
+// REQUIRES: in a transaction.
+result<std::vector<dead_letter_entry>> lock_entries(connection& c, const std::string& sql,
+                                                    std::string_view message_id,
+                                                    const std::optional<std::string>& subscription,
+                                                    clock::time_point deadline) {
+  params p;
+  p.add(canonical(message_id));
+  add_optional(p, subscription);
+  return select(c, sql, p, deadline);
 }
 
 // See the SQLite store's redrive_all. REQUIRES: in a transaction.
@@ -183,29 +214,29 @@ result<std::vector<dead_letter_entry>> mark_redriven(connection& c, std::string_
       "AND ($2::text IS NULL OR d.subscription = $2::text) AND d.state IN ('dead', 'redriven') "
       "ORDER BY d.subscription FOR UPDATE",
       columns());
-  if (!begin(c, deadline)) return errc::unavailable;
-  params p;
-  p.add(canonical(message_id));
-  add_optional(p, subscription);
-  auto entries = select(c, sql, p, deadline);
+  transaction tx(c, deadline);
+  if (!tx.begun()) return errc::unavailable;
+  auto entries = lock_entries(c, sql, message_id, subscription, deadline);
   if (!entries) return entries.error();
-  if (!redrive_all(c, *entries, deadline) || !commit(c, deadline)) return errc::unavailable;
+  if (!redrive_all(c, *entries, deadline) || !tx.commit()) return errc::unavailable;
   return entries;
 }
 
 result<std::vector<dead_letter_entry>> mark_redriven_matching(connection& c,
                                                               const dead_letter_query& q,
                                                               clock::time_point deadline) {
-  if (!begin(c, deadline)) return errc::unavailable;
+  transaction tx(c, deadline);
+  if (!tx.begun()) return errc::unavailable;
   auto entries = select(c, list_sql(true), list_params(q), deadline);
   if (!entries) return entries.error();
-  if (!redrive_all(c, *entries, deadline) || !commit(c, deadline)) return errc::unavailable;
+  if (!redrive_all(c, *entries, deadline) || !tx.commit()) return errc::unavailable;
   return entries;
 }
 
 result<bool> unmark_redriven(connection& c, std::string_view message_id,
                              std::string_view subscription, clock::time_point deadline) {
-  if (!begin(c, deadline)) return errc::unavailable;
+  transaction tx(c, deadline);
+  if (!tx.begun()) return errc::unavailable;
   params p;
   p.add(canonical(message_id));
   p.add(std::string(subscription));
@@ -221,7 +252,7 @@ result<bool> unmark_redriven(connection& c, std::string_view message_id,
   if (changed && !record(c, e, "redrive_failed", format_rfc3339_us(now_us()), false, deadline)) {
     return errc::unavailable;
   }
-  if (!commit(c, deadline)) return errc::unavailable;
+  if (!tx.commit()) return errc::unavailable;
   return changed;
 }
 
@@ -233,11 +264,9 @@ result<std::vector<dead_letter_entry>> discard(connection& c, std::string_view m
       "AND ($2::text IS NULL OR d.subscription = $2::text) AND d.state = 'dead' "
       "ORDER BY d.subscription FOR UPDATE",
       columns());
-  if (!begin(c, deadline)) return errc::unavailable;
-  params p;
-  p.add(canonical(message_id));
-  add_optional(p, subscription);
-  auto entries = select(c, sql, p, deadline);
+  transaction tx(c, deadline);
+  if (!tx.begun()) return errc::unavailable;
+  auto entries = lock_entries(c, sql, message_id, subscription, deadline);
   if (!entries) return entries.error();
   const std::string now = format_rfc3339_us(now_us());
   for (const auto& e : *entries) {
@@ -247,7 +276,7 @@ result<std::vector<dead_letter_entry>> discard(connection& c, std::string_view m
       return errc::unavailable;
     }
   }
-  if (!commit(c, deadline)) return errc::unavailable;
+  if (!tx.commit()) return errc::unavailable;
   return entries;
 }
 

@@ -185,6 +185,17 @@ result<std::vector<dead_letter_entry>> dead_letters_of(connection& c, std::strin
   return select_entries(c, sql, [&](statement& s) { s.bind_text(1, message_id); });
 }
 
+// The dead letters of one message (all its subscriptions, or one) chosen by
+// `sql` (?1 = message id, ?2 = subscription or NULL).
+result<std::vector<dead_letter_entry>> entries_of(connection& c, const std::string& sql,
+                                                  std::string_view message_id,
+                                                  const std::optional<std::string>& subscription) {
+  return select_entries(c, sql, [&](statement& s) {
+    s.bind_text(1, message_id);
+    bind_optional(s, 2, subscription);
+  });
+}
+
 result<std::vector<dead_letter_entry>> mark_redriven(
     connection& c, std::string_view message_id, const std::optional<std::string>& subscription) {
   static const std::string sql = fmt::format(
@@ -194,10 +205,7 @@ result<std::vector<dead_letter_entry>> mark_redriven(
       k_columns);
   db::transaction tx(c);
   if (tx.begin()) return errc::unavailable;
-  auto entries = select_entries(c, sql, [&](statement& s) {
-    s.bind_text(1, message_id);
-    bind_optional(s, 2, subscription);
-  });
+  auto entries = entries_of(c, sql, message_id, subscription);
   if (!entries) return entries.error();
   if (auto ec = redrive_all(c, *entries)) return ec;
   if (tx.commit()) return errc::unavailable;
@@ -243,10 +251,7 @@ result<std::vector<dead_letter_entry>> discard(connection& c, std::string_view m
       k_columns);
   db::transaction tx(c);
   if (tx.begin()) return errc::unavailable;
-  auto entries = select_entries(c, sql, [&](statement& s) {
-    s.bind_text(1, message_id);
-    bind_optional(s, 2, subscription);
-  });
+  auto entries = entries_of(c, sql, message_id, subscription);
   if (!entries) return entries.error();
   const std::string now = format_rfc3339_us(now_us());
   for (const auto& e : *entries) {
