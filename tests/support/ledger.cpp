@@ -209,13 +209,14 @@ struct row_seen {
 // Every row of the resource, by email, through GET pages; false if a page
 // could not be read.
 bool read_rows(raw_http& h, const std::string& resource,
-               std::unordered_map<std::string, row_seen>& rows) {
+               std::unordered_map<std::string, row_seen>& rows,
+               const std::vector<std::pair<std::string, std::string>>& headers) {
   rows.clear();
   std::int64_t after = 0;
   for (int page = 0; page < 100'000; ++page) {
     std::string target = "/v1/" + resource + "?limit=1000";
     if (after > 0) target += "&after=" + std::to_string(after);
-    auto a = h.request("GET", target, {}, {});
+    auto a = h.request("GET", target, {}, headers);
     if (a.status != 200) return false;
     json::value v;
     try {
@@ -237,8 +238,9 @@ bool read_rows(raw_http& h, const std::string& resource,
 }
 
 // GET /v1/messages/{id}: "stored", "dead_lettered", "pending", or "" when unreadable.
-std::string message_state(raw_http& h, const std::string& id) {
-  auto a = h.request("GET", "/v1/messages/" + id, {}, {});
+std::string message_state(raw_http& h, const std::string& id,
+                          const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto a = h.request("GET", "/v1/messages/" + id, {}, headers);
   if (a.status == 404) return "unknown";
   if (a.status != 200) return "";
   try {
@@ -384,7 +386,7 @@ ledger_report ledger::verify(int port, std::chrono::milliseconds settle) {
   std::set<std::string> dead;  // accepted keys whose message is dead-lettered
   auto deadline = std::chrono::steady_clock::now() + settle;
   for (;;) {
-    bool read = read_rows(h, opt_.resource, rows);
+    bool read = read_rows(h, opt_.resource, rows, opt_.verify_headers);
     std::vector<std::string> missing;
     if (read) {
       for (const auto& [key, id] : accepted) {
@@ -395,7 +397,7 @@ ledger_report ledger::verify(int port, std::chrono::milliseconds settle) {
         std::vector<std::string> still;
         for (const auto& key : missing) {
           const auto& id = accepted[key];
-          if (!id.empty() && message_state(h, id) == "dead_lettered") {
+          if (!id.empty() && message_state(h, id, opt_.verify_headers) == "dead_lettered") {
             dead.insert(key);
           } else {
             still.push_back(key);

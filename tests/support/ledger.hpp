@@ -48,6 +48,8 @@ struct ledger_options {
   unsigned poison_every = 0;
   unsigned poison_name_length = 150;
   std::vector<std::pair<std::string, std::string>> headers;  // added to every POST
+  // Added to the verifier's GETs (a credential when the API requires one).
+  std::vector<std::pair<std::string, std::string>> verify_headers;
 };
 
 enum class request_outcome { accepted, refused, unavailable, indeterminate };

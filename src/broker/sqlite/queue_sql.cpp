@@ -87,7 +87,9 @@ std::error_code insert_messages(connection& db, std::span<const message> message
         "INSERT INTO deliveries (subscription, seq, visible_at_us, attempts, lease) "
         "SELECT name, ?1, ?2, 0, NULL FROM subscriptions WHERE topic = ?3");
     if (!fan_out) return fan_out.error();
-    fan_out->bind(1, seq).bind(2, now_us).bind_text(3, msg.topic);
+    // Visible at once (0, not now_us): another process whose clock is behind
+    // this one's still sees it.
+    fan_out->bind(1, seq).bind(2, std::int64_t{0}).bind_text(3, msg.topic);
     if (auto ec = fan_out->run()) return ec;
     if (db.changes() == 0 && !msg.deduplicate) {
       // No subscriber: keeping the row would leave it for no one to collect.

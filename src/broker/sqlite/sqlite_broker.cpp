@@ -63,10 +63,26 @@ using sqlite::release_op;
 
 constexpr std::chrono::milliseconds k_busy_timeout{5000};
 
+// The queue's time, in wall-clock microseconds (the file keeps leases,
+// retry delays and duplicate windows as such, so that other processes and a
+// restart read them), but read from the wall clock once per process and
+// advanced by the steady clock since: a step of the wall clock while the
+// process runs (NTP, an operator, a VM resumed) moves none of them. A step
+// back would otherwise hide every waiting delivery for as long as the step,
+// and a step forward expire every lease and duplicate window at once
+// (tests/faults/clock_jump_test.cpp). Processes sharing the file agree as
+// long as their wall clocks agreed when each started; fresh deliveries are
+// visible at once whatever a process's clock says (queue_sql.cpp,
+// insert_messages).
 std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  using namespace std::chrono;
+  struct anchor {
+    std::int64_t wall_us =
+        duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+    steady_clock::time_point steady = steady_clock::now();
+  };
+  static const anchor a;
+  return a.wall_us + duration_cast<microseconds>(steady_clock::now() - a.steady).count();
 }
 
 std::int64_t to_us(std::chrono::milliseconds d) {
@@ -372,7 +388,8 @@ class sqlite_broker final : public broker, private group_sender<message> {
   std::error_code commit_full(F body, bool fsync = true) {
     // Each transaction sets its own sync level (lease_group lowers it).
     // SQLite applies this pragma when parsing it, so it is not a cached statement.
-    if (auto ec = write_.exec(fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")) {
+    if (auto ec =
+            write_.exec(fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")) {
       return ec;
     }
     return transaction([&]() -> std::error_code {
@@ -439,16 +456,18 @@ class sqlite_broker final : public broker, private group_sender<message> {
     });
     {
       std::lock_guard lock(write_mu_);
-      lost = commit_full([&](std::int64_t now) -> std::error_code {
-        for (std::size_t i = 0; i < changes.size(); ++i) {
-          auto apply = [&] { return apply_change(changes[i], now); };
-          if (auto ec = in_savepoint(apply, changed[i])) return ec;
-        }
-        // Full: the pages that acks freed go back to the filesystem (at the
-        // next checkpoint), so that the reserve can be allocated again.
-        if (storage_.full()) return write_.exec("PRAGMA incremental_vacuum");
-        return {};
-      }, /*fsync=*/!acks_only);
+      lost = commit_full(
+          [&](std::int64_t now) -> std::error_code {
+            for (std::size_t i = 0; i < changes.size(); ++i) {
+              auto apply = [&] { return apply_change(changes[i], now); };
+              if (auto ec = in_savepoint(apply, changed[i])) return ec;
+            }
+            // Full: the pages that acks freed go back to the filesystem (at the
+            // next checkpoint), so that the reserve can be allocated again.
+            if (storage_.full()) return write_.exec("PRAGMA incremental_vacuum");
+            return {};
+          },
+          /*fsync=*/!acks_only);
       if (storage_.full() && !lost) return_space();
     }
     // Nothing is reported as done unless the COMMIT succeeded.
@@ -516,8 +535,8 @@ class sqlite_broker final : public broker, private group_sender<message> {
       const auto now = now_us();
       const auto until = now + to_us(options_.visibility_timeout);
       for (auto i : wanted) {
-        auto leased = sqlite::lease_deliveries(write_, ops[i].subscription, ops[i].max, now,
-                                               until, next_lease_token());
+        auto leased = sqlite::lease_deliveries(write_, ops[i].subscription, ops[i].max, now, until,
+                                               next_lease_token());
         if (!leased) return leased.error();
         out[i].leased = std::move(*leased);
       }
