@@ -15,6 +15,7 @@ RUN bash scripts/install-deps.sh build \
  && apt-get install -y -qq --no-install-recommends ccache >/dev/null \
  && rm -rf /var/lib/apt/lists/*
 COPY CMakeLists.txt ./
+COPY cmake cmake
 COPY src src
 COPY config config
 COPY bench bench
