@@ -27,6 +27,7 @@
 #include "faults/drill.hpp"
 #include "support/http_client.hpp"
 #include "support/raw_socket.hpp"
+#include "support/shell.hpp"
 
 namespace sluice::testing::drill {
 namespace {
@@ -36,15 +37,11 @@ namespace fs = std::filesystem;
 constexpr const char* k_faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
 constexpr const char* k_pepper = "clock-drill-pepper-0123456789abcdef";
 
+// The last line `sluice keys ARGS` printed (the new key, for `create`).
 std::string run_keys(const std::string& args) {
-  const std::string cmd = std::string("SLUICE_AUTH_PEPPER=") + k_pepper + " '" + SLUICE_BINARY +
-                          "' keys " + args + " 2>/dev/null";
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  pclose(p);
+  auto r = shell(std::string("SLUICE_AUTH_PEPPER=") + k_pepper + " '" + SLUICE_BINARY + "' keys " +
+                 args + " 2>/dev/null");
+  std::string out = std::move(r.output);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   auto nl = out.rfind('\n');
   return nl == std::string::npos ? out : out.substr(nl + 1);

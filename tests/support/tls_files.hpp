@@ -1,20 +1,14 @@
 #pragma once
 // Certificates for TLS tests, made with the `openssl` CLI in a test's temp
 // dir: a CA, server certificates (CN=localhost, SAN localhost and 127.0.0.1)
-// and client certificates, all P-256, valid two days. And a shell runner.
+// and client certificates, all P-256, valid two days.
 
 #include <filesystem>
 #include <string>
 
+#include "support/shell.hpp"
+
 namespace sluice::testing {
-
-struct shell_result {
-  int status = -1;     // the exit status; -1 when it did not exit normally
-  std::string output;  // stdout and stderr
-};
-
-// Runs `command` with /bin/sh (stdin from /dev/null unless it redirects it).
-shell_result shell(const std::string& command);
 
 // Writes DIR/NAME.crt (self-signed CA) and DIR/NAME.key; false on failure.
 bool make_ca(const std::filesystem::path& dir, const std::string& name);
