@@ -44,6 +44,14 @@ struct context {
   auth::authenticator& auth;
   // Per-principal token buckets (api/rate_limits.hpp); thread-safe.
   auth::rate_limiter& rate_limits;
+  // Per-address buckets of requests without a principal, a table of their
+  // own (auth.anonymous_max_addresses) so that many addresses cannot push
+  // principals' buckets out; nullptr = in rate_limits.
+  auth::rate_limiter* address_limits = nullptr;
+
+  auth::rate_limiter& limiter_for(bool by_address) {
+    return by_address && address_limits ? *address_limits : rate_limits;
+  }
 };
 
 }  // namespace sluice::api

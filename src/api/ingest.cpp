@@ -120,7 +120,9 @@ awaitable<http::response> post_records(context& ctx, const config::resource_def&
   // or published yet, so a refused POST changes nothing. Every request costs
   // at least 1.
   http::header_list rate_headers;
-  if (auto over = charge(ctx.rate_limits, ctx.metrics, subject_of(who, ctx.cfg.auth.default_rate),
+  const auto subject =
+      subject_of(who, auth::publish_scope(resource.name), ctx.cfg.auth, req.client_address);
+  if (auto over = charge(ctx.limiter_for(subject.by_address), ctx.metrics, subject,
                          std::max<std::size_t>(1, in.records.size()), rate_headers)) {
     co_return reject(std::move(*over));
   }

@@ -215,21 +215,48 @@ http::response forbidden(std::string_view scope) {
                        {}, extra);
 }
 
+http::response unmapped_certificate() {
+  return http::problem(403, "the client certificate is verified but no auth.client_certs entry "
+                            "maps it to a principal");
+}
+
 // Who may run the chosen route: nullopt when `who` is set and may, else the
-// answer (401/403). The refusal's reason goes to the log with the trace, so
-// an operator can tell an unknown key from an expired one; the client is not
-// told which.
+// answer (401/403/429). The refusal's reason goes to the log with the trace,
+// so an operator can tell an unknown key from an expired one; the client is
+// not told which.
+//
+// With auth.anonymous_rate in mode required, a failed authentication (401)
+// costs its client address 1, and an address whose bucket is empty gets 429
+// before its credential is even looked at — so guessing keys or tokens runs
+// at that rate at most, and a right guess is no quicker to tell from a 429
+// than a wrong one. A request that authenticates costs its address nothing
+// (its principal's bucket applies).
 std::optional<http::response> admit(context& ctx, const http::request& req,
                                     const std::string& scope, auth::principal& who) {
   if (scope.empty()) {
     who = auth::anonymous();
     return std::nullopt;
   }
+  const auto& a = ctx.cfg.auth;
+  const bool guarded = a.mode == config::auth_mode::required && a.anonymous_rate > 0;
+  const auto address = address_subject(a, req.client_address);
+  auto& addresses = ctx.limiter_for(true);
+  if (guarded) {
+    if (auto over = refuse_if_empty(addresses, ctx.metrics, address, 1)) return over;
+  }
   auto result = ctx.auth.authenticate(req);
   if (auto* no = std::get_if<auth::refusal>(&result)) {
-    observe::info("authentication refused",
-                  {{"reason", no->reason}, {"trace_id", req.trace.trace_id}});
-    return unauthenticated(*no);
+    observe::info("authentication refused", {{"reason", no->reason},
+                                             {"client", req.client_address},
+                                             {"trace_id", req.trace.trace_id}});
+    if (no->forbidden) return unmapped_certificate();
+    auto res = unauthenticated(*no);
+    if (guarded) {
+      http::header_list fields;
+      if (auto over = charge(addresses, ctx.metrics, address, 1, fields)) return over;
+      for (auto& h : fields) res.headers.push_back(std::move(h));
+    }
+    return res;
   }
   who = std::move(std::get<auth::principal>(result));
   if (!auth::allows(who, scope)) return forbidden(scope);
@@ -272,9 +299,10 @@ awaitable<http::response> dispatch(context& ctx, const handler_state& state, htt
       // body is parsed. Probes (no scope) are never limited.
       http::header_list rate_headers;
       std::optional<http::response> over;
-      if (!r.match.scope.empty() && r.chosen->method != "POST")
-        over = charge(ctx.rate_limits, ctx.metrics, subject_of(who, ctx.cfg.auth.default_rate), 1,
-                      rate_headers);
+      if (!r.match.scope.empty() && r.chosen->method != "POST") {
+        const auto subject = subject_of(who, r.match.scope, ctx.cfg.auth, req.client_address);
+        over = charge(ctx.limiter_for(subject.by_address), ctx.metrics, subject, 1, rate_headers);
+      }
       if (over) {
         res = std::move(*over);
       } else {

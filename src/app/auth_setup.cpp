@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "auth/api_keys.hpp"
+#include "auth/cert_verifier.hpp"
 #include "auth/credential.hpp"
 #include "auth/jwt_auth.hpp"
 #include "auth/key_verifier.hpp"
@@ -62,12 +63,22 @@ authentication make_authenticator(const config::config& cfg, const config::env_l
     return {auth::make_open_authenticator(), {}};
   }
   const bool jwt = !a.jwks_file.empty() || !a.jwt_pem_file.empty();
-  if (a.keys_file.empty() && !jwt) {
+  if (a.keys_file.empty() && !jwt && a.client_certs.empty()) {
     refuse(cfg, "auth.mode",
-           "\"required\" needs auth.keys_file (API keys, see `sluice keys create`) or JWT keys "
-           "(auth.jwks_file or auth.jwt_pem_file); with neither no request could be admitted");
+           "\"required\" needs auth.keys_file (API keys, see `sluice keys create`), JWT keys "
+           "(auth.jwks_file or auth.jwt_pem_file) or [[auth.client_certs]]; with none no request "
+           "could be admitted");
   }
   std::vector<std::unique_ptr<auth::verifier>> verifiers;
+  if (!a.client_certs.empty()) {
+    std::vector<auth::cert_mapping> mappings;
+    for (const auto& c : a.client_certs) {
+      std::optional<double> rate;
+      if (c.rate) rate = static_cast<double>(*c.rate);
+      mappings.push_back({c.subject, c.san, c.name, c.scopes, rate});
+    }
+    verifiers.push_back(auth::make_cert_verifier(std::move(mappings)));
+  }
   std::vector<std::function<void()>> reloads;
   if (!a.keys_file.empty()) {
     try {
@@ -109,6 +120,8 @@ authentication make_authenticator(const config::config& cfg, const config::env_l
                 {{"auth_mode", "required"},
                  {"keys_file", a.keys_file},
                  {"jwt", jwt},
+                 {"client_certs", static_cast<std::int64_t>(a.client_certs.size())},
+                 {"anonymous_rate", static_cast<std::int64_t>(a.anonymous_rate)},
                  {"default_rate", static_cast<std::int64_t>(a.default_rate)}});
   authentication out{auth::make_chain(std::move(verifiers)), {}};
   if (!reloads.empty()) {

@@ -20,6 +20,7 @@
 #include "app/auth_setup.hpp"
 #include "app/backends.hpp"
 #include "http/server.hpp"
+#include "net/address.hpp"
 #include "observe/log.hpp"
 #include "observe/metrics.hpp"
 #include "pipeline/ingest.hpp"
@@ -193,9 +194,10 @@ int run_service(const config::config& cfg, roles r) {
     pipeline::ingest ingest(cfg, *broker, *store, metrics, blocking);
     local_ingest = &ingest;
     auth::rate_limiter rate_limits;
+    auth::rate_limiter address_limits(cfg.auth.anonymous_max_addresses);
     api::context ctx{cfg,      ingest, *store,   metrics,      blocking,
                      stopping, pages,  versions, shared.get(), version_reads,
-                     store_health, *authn.authenticator, rate_limits};
+                     store_health, *authn.authenticator, rate_limits, &address_limits};
     http::server_options so;
     if (!http::split_host_port(cfg.http.listen, so.host, so.port)) return 1;  // config checked it
     so.body_limit = cfg.http.body_limit;
@@ -205,6 +207,8 @@ int run_service(const config::config& cfg, roles r) {
     so.query_limit = cfg.http.query_limit;
     so.max_connections = max_connections_of(cfg, open_files);
     so.access_log = cfg.log.access_log;
+    so.trusted_proxies = net::parse_cidr_list(cfg.http.trusted_proxies).value_or(
+        std::vector<net::cidr>{});  // config checked it
     // The ops listener: plain HTTP, probes and metrics only, same limits.
     http::server_options ops_so = so;
     so.tls = {cfg.http.tls_cert_file, cfg.http.tls_key_file, cfg.http.tls_client_ca_file};

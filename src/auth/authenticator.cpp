@@ -17,8 +17,17 @@ class chain final : public authenticator {
 
   outcome authenticate(const http::request& req) override {
     auto c = read_credential(req);
+    if (c.form == credential_form::none && !req.client_subject.empty()) {
+      for (const auto& v : verifiers_) {
+        if (v->takes(credential_form::client_certificate)) {
+          c.form = credential_form::client_certificate;
+          return v->verify(c, req);
+        }
+      }
+    }
     switch (c.form) {
       case credential_form::none:
+      case credential_form::client_certificate:
         return refusal{"no credential", false};
       case credential_form::malformed:
         return refusal{std::string(c.problem), true};

@@ -24,12 +24,15 @@
 
 namespace sluice::auth {
 
-// Why a request was not authenticated: always 401 (no credential, or one that
-// does not verify). `reason` is for the log: it may name a key's id, never the
+// Why a request was not authenticated: 401 (no credential, or one that does
+// not verify), or 403 when `forbidden`. `reason` is for the log: it may name a key's id, never the
 // credential itself.
 struct refusal {
   std::string reason;
   bool presented = false;  // a credential was there (error="invalid_token" in WWW-Authenticate)
+  // 403, not 401: the identity is verified but maps to no principal (a
+  // client certificate no auth.client_certs entry names).
+  bool forbidden = false;
 };
 
 using outcome = std::variant<principal, refusal>;
@@ -55,7 +58,11 @@ std::unique_ptr<authenticator> make_open_authenticator();
 
 // mode = "required": no credential → refusal; a malformed one → refusal; else
 // the first verifier that takes its form decides, and a form no verifier
-// takes (a JWT with no JWT keys configured) is refused.
+// takes (a JWT with no JWT keys configured) is refused. A request with no
+// header credential over a connection with a verified client certificate is
+// credential_form::client_certificate when a verifier takes that form
+// (cert_verifier.hpp); without one it is "no credential" as before. A header
+// credential always wins over the certificate.
 std::unique_ptr<authenticator> make_chain(std::vector<std::unique_ptr<verifier>> verifiers);
 
 }  // namespace sluice::auth

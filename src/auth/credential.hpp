@@ -21,6 +21,10 @@ enum class credential_form {
   api_key,    // an opaque token (Bearer without two dots, or X-API-Key)
   jwt,        // a Bearer token of three dot-separated parts
   malformed,  // present but unusable: see `problem`
+  // No header credential, but the connection's TLS handshake verified a
+  // client certificate (http::request::client_subject). Never returned by
+  // read_credential(); the chain (authenticator.cpp) decides it.
+  client_certificate,
 };
 
 struct credential {

@@ -51,6 +51,16 @@ rate_limiter::shard& rate_limiter::shard_for(std::string_view key) {
 
 rate_decision rate_limiter::charge(std::string_view key, const rate_policy& policy,
                                    std::uint64_t cost) {
+  return decide(key, policy, cost, true);
+}
+
+rate_decision rate_limiter::check(std::string_view key, const rate_policy& policy,
+                                  std::uint64_t cost) {
+  return decide(key, policy, cost, false);
+}
+
+rate_decision rate_limiter::decide(std::string_view key, const rate_policy& policy,
+                                   std::uint64_t cost, bool take) {
   rate_decision d;
   if (!(policy.rate > 0)) return d;
   const double rate = policy.rate;
@@ -86,7 +96,7 @@ rate_decision rate_limiter::charge(std::string_view key, const rate_policy& poli
   const double needed = std::min(want, capacity);
   d.allowed = b.tokens + k_epsilon >= needed;
   if (d.allowed) {
-    b.tokens -= want;
+    if (take) b.tokens -= want;
     d.reset_s = ceil_seconds(capacity - b.tokens, rate);
   } else {
     d.reset_s = std::max<std::uint64_t>(1, ceil_seconds(needed - b.tokens, rate));

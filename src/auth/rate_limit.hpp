@@ -55,6 +55,10 @@ class rate_limiter {
   // Takes `cost` tokens from `key`'s bucket under `policy`, or refuses and
   // takes nothing. rate 0: always allowed, limited = false, nothing kept.
   rate_decision charge(std::string_view key, const rate_policy& policy, std::uint64_t cost);
+  // The decision charge() would make, taking nothing (a bucket not kept yet
+  // is kept from now on, full). Lets a caller refuse before doing work whose
+  // outcome decides whether to charge (a failed authentication).
+  rate_decision check(std::string_view key, const rate_policy& policy, std::uint64_t cost);
 
   std::size_t buckets() const;  // how many are kept now
 
@@ -70,6 +74,7 @@ class rate_limiter {
     std::unordered_map<std::string_view, std::list<bucket>::iterator> index;  // views into lru
   };
   shard& shard_for(std::string_view key);
+  rate_decision decide(std::string_view key, const rate_policy& policy, std::uint64_t cost, bool take);
 
   std::size_t per_shard_;
   clock_fn clock_;

@@ -61,10 +61,13 @@ using detail::context;
 using detail::fail;
 using detail::line_of;
 
-void read_section(const context& ctx, const detail::section& sec, const toml::node& node) {
+void read_section(const context& ctx, const detail::section& sec, const toml::node& node,
+                  config& cfg) {
   const auto* table = node.as_table();
   if (table == nullptr) fail(ctx, line_of(node), sec.name, "expected a table");
   for (const auto& [k, v] : *table) {
+    // [auth.rates], [[auth.client_certs]]: tables, read by auth_tables.cpp.
+    if (sec.name == "auth" && detail::read_auth_table(ctx, k.str(), v, cfg.auth)) continue;
     const std::string dotted = sec.name + "." + std::string(k.str());
     const auto* s = sec.find(k.str());
     if (s == nullptr) fail(ctx, k.source().begin.line, dotted, "unknown key");
@@ -107,7 +110,7 @@ config build(const toml::table& root, const context& ctx, const env_lookup& env)
       if (sec == nullptr) {
         fail(ctx, k.source().begin.line, k.str(), v.is_table() ? "unknown section" : "unknown key");
       }
-      read_section(ctx, *sec, v);
+      read_section(ctx, *sec, v, cfg);
     }
   }
   cfg.resources = detail::read_resources(ctx, resources);
@@ -128,6 +131,7 @@ config build(const toml::table& root, const context& ctx, const env_lookup& env)
   }
   detail::apply_env(cfg, env);
   detail::check_cross_settings(ctx, cfg);
+  detail::check_auth_tables(ctx, cfg);
   return cfg;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -80,6 +81,11 @@ struct http_config {
   // host:port of a second, plain-HTTP listener serving only /healthz, /readyz
   // and /metrics (no TLS, no credentials: for probes and scrapers); "" = none.
   std::string ops_listen;
+  // Proxies (load balancers, ingress) whose X-Forwarded-For is believed:
+  // comma-separated CIDR blocks (a TOML array in the file), "" = none. Only
+  // when the TCP peer is in one is the client the rightmost X-Forwarded-For
+  // hop outside them (http/client_address.hpp); otherwise the peer.
+  std::string trusted_proxies;
 };
 
 struct store_config {
@@ -172,6 +178,19 @@ struct cache_config {
 // or the environment (SLUICE_AUTH_PEPPER).
 enum class auth_mode { none, required };
 
+// One [[auth.client_certs]] entry: a verified client certificate whose
+// subject (RFC 2253, as `openssl x509 -noout -subject -nameopt RFC2253`
+// prints it: "CN=ingest-1,O=Acme") or one of whose subject alternative names
+// ("DNS:ingest-1.acme.example", "URI:spiffe://acme/ingest", "email:…",
+// "IP:…") equals the entry's becomes the principal `name` with `scopes`.
+struct client_cert_def {
+  std::string subject;  // exactly one of subject and san is set
+  std::string san;
+  std::string name;  // the principal's id; defaults to the subject or SAN
+  std::vector<std::string> scopes;
+  std::optional<std::uint64_t> rate;  // records/s; nullopt = as for other principals
+};
+
 struct auth_config {
   // required: every route but /healthz and /readyz needs a credential with the
   // route's scope. none: no checks; refused at start on a non-loopback listen
@@ -187,6 +206,25 @@ struct auth_config {
   std::string jwt_scope_claim = "scope";  // "scope" (space-separated) or e.g. "scp" (array)
   unsigned jwt_leeway_s = 60;             // clock skew allowed on exp and nbf
   std::uint64_t default_rate = 0;         // records/s per principal; 0 = unlimited
+  // Records/s per client address for requests without a principal: every
+  // request in mode none, and in mode required every failed authentication
+  // (401), so credential guessing is throttled. A GET or a 401 costs 1, a
+  // POST its records, as for default_rate. 0 = unlimited.
+  std::uint64_t anonymous_rate = 0;
+  // Addresses whose buckets are kept at once (the least recently used is
+  // dropped past it, and comes back full): memory stays bounded however
+  // many addresses a client uses.
+  std::size_t anonymous_max_addresses = 65536;
+  // [auth.rates]: records/s for a principal on a route that needs a scope,
+  // e.g. "publish:users" = 500, "read:*" = 2000, "*" = 100; 0 = unlimited.
+  // Precedence: the key's (or certificate mapping's) own rate; else the most
+  // specific entry covering the route's scope (exact, then "<action>:*",
+  // then "*"); else default_rate. A principal has one bucket per entry it
+  // is charged under.
+  std::map<std::string, std::uint64_t> rates;
+  // [[auth.client_certs]]: principals for verified client certificates
+  // (http.tls_client_ca_file).
+  std::vector<client_cert_def> client_certs;
 };
 
 struct config {

@@ -64,6 +64,27 @@ std::string value_text(std::string_view key, const detail::scalar& v,
   return number(std::get<double>(v));
 }
 
+std::string toml_strings(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + toml_string(items[i]);
+  return out + "]";
+}
+
+// [auth.rates] and [[auth.client_certs]] (auth_tables.cpp), right after [auth].
+void print_auth_tables(std::ostringstream& out, const auth_config& a) {
+  if (!a.rates.empty()) {
+    out << "\n[auth.rates]\n";
+    for (const auto& [scope, rate] : a.rates) out << toml_string(scope) << " = " << rate << "\n";
+  }
+  for (const auto& c : a.client_certs) {
+    out << "\n[[auth.client_certs]]\n";
+    if (!c.subject.empty()) out << "subject = " << toml_string(c.subject) << "\n";
+    if (!c.san.empty()) out << "san = " << toml_string(c.san) << "\n";
+    out << "name = " << toml_string(c.name) << "\nscopes = " << toml_strings(c.scopes) << "\n";
+    if (c.rate) out << "rate = " << *c.rate << "\n";
+  }
+}
+
 }  // namespace
 
 std::string effective_toml(const config& cfg,
@@ -79,8 +100,16 @@ std::string effective_toml(const config& cfg,
       // Every setting reads back (sections.cpp's constructors give each a
       // getter); one without would be a key config check cannot show.
       if (!s.get) throw std::logic_error("config setting " + sec.name + "." + s.key + " has no getter");
+      if (s.kind == detail::scalar_kind::list) {
+        out << s.key << " = [";
+        const auto items = cors_origin_list(std::get<std::string>(s.get()));  // split at commas
+        for (std::size_t i = 0; i < items.size(); ++i) out << (i ? ", " : "") << toml_string(items[i]);
+        out << "]\n";
+        continue;
+      }
       out << s.key << " = " << value_text(s.key, s.get(), mask_url) << "\n";
     }
+    if (sec.name == "auth") print_auth_tables(out, cfg.auth);
   }
   for (const auto& r : cfg.resources) {
     out << "\n[[resources]]\nname = " << toml_string(r.name) << "\n";

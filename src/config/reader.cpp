@@ -50,6 +50,19 @@ std::optional<scalar> scalar_from_toml(const toml::node& n, scalar_kind kind) {
       if (const auto* v = n.as_floating_point()) return scalar{v->get()};
       if (const auto* v = n.as_integer()) return scalar{static_cast<double>(v->get())};
       return std::nullopt;
+    case scalar_kind::list: {
+      if (const auto* v = n.as_string()) return scalar{v->get()};
+      const auto* items = n.as_array();
+      if (items == nullptr) return std::nullopt;
+      std::string joined;
+      for (const auto& item : *items) {
+        const auto* text = item.as_string();
+        if (text == nullptr) return std::nullopt;
+        if (!joined.empty()) joined += ", ";
+        joined += text->get();
+      }
+      return scalar{joined};
+    }
   }
   return std::nullopt;
 }
@@ -57,6 +70,7 @@ std::optional<scalar> scalar_from_toml(const toml::node& n, scalar_kind kind) {
 std::optional<scalar> scalar_from_text(std::string_view text, scalar_kind kind) {
   switch (kind) {
     case scalar_kind::string:
+    case scalar_kind::list:
       return scalar{std::string(text)};
     case scalar_kind::boolean:
       if (text == "true") return scalar{true};

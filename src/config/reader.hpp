@@ -32,8 +32,11 @@ std::uint32_t line_of(const toml::node& n);
 
 // The value of one scalar setting, whether it came from TOML or from the
 // environment. Settings take exactly one of these kinds.
+// A `list` setting holds its items as one comma-separated string: TOML
+// gives it as an array of strings (or that string), the environment as the
+// string.
 using scalar = std::variant<std::string, bool, std::int64_t, double>;
-enum class scalar_kind { string, boolean, integer, number };
+enum class scalar_kind { string, boolean, integer, number, list };
 
 // One scalar key of a section. `apply` stores a value of `kind` into the
 // config it was bound to, or returns why the value is refused ("must be
@@ -82,5 +85,19 @@ void check_cross_settings(const context& ctx, const config& cfg);
 
 // [a-z][a-z0-9_]{0,62}: resource, field and table names (safe as SQL identifiers).
 bool is_identifier(std::string_view s);
+
+// The scope grammar of auth/principal.hpp (valid_scope): publish:<resource>,
+// read:<resource>, publish:*, read:*, status, admin, metrics, *.
+bool is_scope(std::string_view s);
+
+// Reads one table-valued key of [auth] ("rates", "client_certs") into `a`;
+// false when `key` is none of them (the caller reports it).
+bool read_auth_table(const context& ctx, std::string_view key, const toml::node& value,
+                     auth_config& a);
+
+// After resources and environment overrides: every scope of [auth.rates] and
+// [[auth.client_certs]] names a configured resource, and client_certs needs
+// http.tls_client_ca_file.
+void check_auth_tables(const context& ctx, const config& cfg);
 
 }  // namespace sluice::config::detail

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "config/reader.hpp"
+#include "net/address.hpp"
 
 namespace sluice::config::detail {
 namespace {
@@ -255,6 +256,25 @@ std::optional<std::string> check_cors_origins(const std::string& s) {
   return std::nullopt;
 }
 
+// http.trusted_proxies: CIDR blocks (net/address.hpp), "" = none.
+std::optional<std::string> check_cidr_list(const std::string& s) {
+  std::string why;
+  if (net::parse_cidr_list(s, &why)) return std::nullopt;
+  return "must be a list of CIDR blocks such as \"10.0.0.0/8\" or \"fd00::/8\": " + why;
+}
+
+// A list setting: given as a TOML array of strings or a comma-separated string.
+setting list(std::string key, std::string& target, text_check check) {
+  return {std::move(key), scalar_kind::list, "an array of strings",
+          [&target, check](const scalar& v) -> std::optional<std::string> {
+            const auto& s = std::get<std::string>(v);
+            if (auto why = check(s)) return why;
+            target = s;
+            return std::nullopt;
+          },
+          [&target] { return scalar{target}; }};
+}
+
 std::optional<std::string> check_level(const std::string& s) {
   for (const char* l : {"trace", "debug", "info", "warn", "error", "off"}) {
     if (s == l) return std::nullopt;
@@ -305,7 +325,8 @@ std::vector<section> sections_of(config& cfg) {
         text("tls_cert_file", h.tls_cert_file, check_pem_path),
         text("tls_key_file", h.tls_key_file, check_pem_path),
         text("tls_client_ca_file", h.tls_client_ca_file, check_pem_path),
-        text("ops_listen", h.ops_listen, check_optional_listen)}});
+        text("ops_listen", h.ops_listen, check_optional_listen),
+        list("trusted_proxies", h.trusted_proxies, check_cidr_list)}});
   auto& s = cfg.store;
   out.push_back({"store",
                  {text("url", s.url, check_url), text("read_url", s.read_url, check_optional_url),
@@ -365,7 +386,9 @@ std::vector<section> sections_of(config& cfg) {
                   text("jwt_audience", a.jwt_audience, check_header_value),
                   text("jwt_scope_claim", a.jwt_scope_claim, check_scope_claim),
                   integer("jwt_leeway_s", a.jwt_leeway_s, 0, 3600),
-                  integer("default_rate", a.default_rate, 0, 1'000'000'000)}});
+                  integer("default_rate", a.default_rate, 0, 1'000'000'000),
+                  integer("anonymous_rate", a.anonymous_rate, 0, 1'000'000'000),
+                  integer("anonymous_max_addresses", a.anonymous_max_addresses, 16, 100'000'000)}});
   return out;
 }
 

@@ -28,6 +28,15 @@ struct request {
   // (RFC 2253, e.g. "CN=ingest-1,O=Example") of the certificate the handshake
   // verified against the client CA. "" on a plain connection or without one.
   std::string client_subject;
+  // Subject alternative names of that certificate, each as "DNS:<name>",
+  // "URI:<uri>", "email:<address>" or "IP:<address>"; empty without one.
+  std::vector<std::string> client_sans;
+  // The TCP peer's address ("127.0.0.1", "2001:db8::1"), and the client's:
+  // the peer, or X-Forwarded-For's rightmost untrusted hop when the peer is
+  // one of http.trusted_proxies (http/client_address.hpp). Set by the server
+  // for every request.
+  std::string peer_address;
+  std::string client_address;
 
   // The first value of a header (name in lower case), or "" when absent.
   std::string_view header(std::string_view lower_name) const {

@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <variant>
 
+#include "http/client_address.hpp"
 #include "http/hardening.hpp"
 #include "http/problem.hpp"
 #include "http/request_head.hpp"
@@ -71,6 +72,9 @@ struct connection {
   bool busy = false;
   bool limited = false;        // accepted past max_connections: one answer, then closed
   std::string client_subject;  // TLS: the verified client certificate's subject
+  std::vector<std::string> client_sans;  // and its subject alternative names
+  net::ip peer;                // the TCP peer, read once at accept
+  std::string peer_text;       // as text, for requests and the access log
 };
 
 // Over-limit connections that may still be served, so probes keep working
@@ -108,6 +112,29 @@ request to_request(const bhttp::request<bhttp::string_body>& in) {
     r.headers.emplace_back(std::move(name), std::string(f.value()));
   }
   return r;
+}
+
+net::ip ip_of(const asio::ip::address& a) {
+  net::ip out;
+  if (a.is_v4()) {
+    auto v6 = asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()).to_bytes();
+    std::copy(v6.begin(), v6.end(), out.bytes.begin());
+  } else {
+    auto v6 = a.to_v6().to_bytes();
+    std::copy(v6.begin(), v6.end(), out.bytes.begin());
+  }
+  return out;
+}
+
+// Who sent `r` (http/client_address.hpp): its X-Forwarded-For fields in order.
+std::string client_of(const request& r, const net::ip& peer,
+                      const std::vector<net::cidr>& trusted) {
+  if (trusted.empty()) return net::to_string(peer);
+  std::vector<std::string_view> forwarded;
+  for (const auto& [name, value] : r.headers) {
+    if (name == "x-forwarded-for") forwarded.emplace_back(value);
+  }
+  return client_address(peer, forwarded, trusted);
 }
 
 // This request's span (request::trace), also in its traceparent header.
@@ -248,6 +275,8 @@ class server::impl : public std::enable_shared_from_this<impl> {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
+      auto remote = socket.remote_endpoint(ec);
+      if (ec) continue;  // already gone: closes the socket
       std::shared_ptr<connection> c;
       {
         std::lock_guard lock(mu_);
@@ -261,6 +290,8 @@ class server::impl : public std::enable_shared_from_this<impl> {
           }
           c->limited = true;
         }
+        c->peer = ip_of(remote.address());
+        c->peer_text = net::to_string(c->peer);
         conns_.insert(c);
       }
       asio::co_spawn(c->socket_layer.get_executor(), session(c),
@@ -322,9 +353,11 @@ class server::impl : public std::enable_shared_from_this<impl> {
   // Answers a request whose body was not (fully) read, then the caller closes.
   template <class Stream>
   asio::awaitable<void> refuse(connection& c, Stream& stream, response res, unsigned version,
-                               std::string_view method, const observe::trace_context& trace) {
+                               std::string_view method, const observe::trace_context& trace,
+                               std::string_view client) {
     if (res.route.empty()) res.route = "(unread)";
-    co_await write(c, stream, res, false, version, method, trace, std::chrono::steady_clock::now());
+    co_await write(c, stream, res, false, version, method, trace, client.empty() ? c.peer_text : client,
+                   std::chrono::steady_clock::now());
   }
 
   asio::awaitable<void> session(std::shared_ptr<connection> c) {
@@ -356,6 +389,7 @@ class server::impl : public std::enable_shared_from_this<impl> {
       co_return false;
     }
     c.client_subject = verified_peer_subject(stream.native_handle());
+    if (!c.client_subject.empty()) c.client_sans = verified_peer_sans(stream.native_handle());
     co_return true;
   }
 
@@ -385,6 +419,9 @@ class server::impl : public std::enable_shared_from_this<impl> {
       if (!ec) {
         req = to_request(parser.get());
         req.client_subject = c->client_subject;
+        req.client_sans = c->client_sans;
+        req.peer_address = c->peer_text;
+        req.client_address = client_of(req, c->peer, opt_.trusted_proxies);
         start_span(req);
         refused = check_request_head(req, parser.get().version(), head_limits{opt_.query_limit});
       }
@@ -406,7 +443,7 @@ class server::impl : public std::enable_shared_from_this<impl> {
       if (c->timed_out) {
         co_await refuse(*c, stream,
                         problem(408, "the request did not arrive within read_timeout_ms"), version,
-                        "-", req.trace);
+                        "-", req.trace, req.client_address);
         break;
       }
       if (ec) {
@@ -415,11 +452,12 @@ class server::impl : public std::enable_shared_from_this<impl> {
         co_await refuse(
             *c, stream,
             problem(status_for_read_error(ec), "could not read the request: " + ec.message()),
-            version, "-", req.trace);
+            version, "-", req.trace, req.client_address);
         break;
       }
       if (refused) {
-        co_await refuse(*c, stream, std::move(*refused), version, req.method, req.trace);
+        co_await refuse(*c, stream, std::move(*refused), version, req.method, req.trace,
+                        req.client_address);
         break;
       }
       auto started = std::chrono::steady_clock::now();
@@ -443,7 +481,8 @@ class server::impl : public std::enable_shared_from_this<impl> {
       }
       metrics_.http_active(-1);
       keep_alive = keep_alive && !is_stopping();
-      if (!co_await write(*c, stream, res, keep_alive, version, req.method, req.trace, started)) {
+      if (!co_await write(*c, stream, res, keep_alive, version, req.method, req.trace,
+                              req.client_address, started)) {
         break;
       }
       if (!keep_alive) break;
@@ -453,7 +492,7 @@ class server::impl : public std::enable_shared_from_this<impl> {
   template <class Stream>
   asio::awaitable<bool> write(connection& c, Stream& stream, response& res, bool keep_alive,
                               unsigned version, std::string_view method,
-                              const observe::trace_context& trace,
+                              const observe::trace_context& trace, std::string_view client,
                               std::chrono::steady_clock::time_point started) {
     harden(res, trace);  // every answer, the server's own included
     const auto bytes =
@@ -470,7 +509,8 @@ class server::impl : public std::enable_shared_from_this<impl> {
                                 {"duration_ms", seconds * 1e3},
                                 {"bytes", static_cast<std::int64_t>(n)},
                                 {"trace_id", trace.trace_id},
-                                {"span_id", trace.span_id}});
+                                {"span_id", trace.span_id},
+                                {"client", client}});
     }
     co_return !ec;
   }

@@ -17,9 +17,11 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "http/message.hpp"
 #include "http/tls_context.hpp"
+#include "net/address.hpp"
 #include "observe/metrics.hpp"
 
 namespace boost::asio {
@@ -47,6 +49,9 @@ struct server_options {
   // on a few connections reserved for them.
   std::size_t max_connections = 10'000;
   bool access_log = true;
+  // Peers whose X-Forwarded-For is believed (http.trusted_proxies): see
+  // http/client_address.hpp. Empty: the client is always the TCP peer.
+  std::vector<net::cidr> trusted_proxies;
   // TLS on this listener when tls.cert_file is set; then load_tls() must
   // succeed before start().
   tls_files tls;

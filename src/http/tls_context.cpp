@@ -1,14 +1,17 @@
 #include "http/tls_context.hpp"
 
 #include <boost/asio/ssl/context.hpp>
+#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509err.h>
 
 #include <array>
+#include <memory>
 
 namespace sluice::http {
 
@@ -156,6 +159,51 @@ std::string verified_peer_subject(ssl_st* ssl) {
   const X509* cert = SSL_get0_peer_certificate(ssl);
   if (cert == nullptr) return {};
   return name_text(X509_get_subject_name(cert));
+}
+
+namespace {
+
+// One GENERAL_NAME as "DNS:…", "URI:…", "email:…" or "IP:…"; "" for the
+// other kinds (directory names, other names), which no mapping can name.
+std::string san_text(const GENERAL_NAME* n) {
+  int type = 0;
+  const auto* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(n, &type));
+  if (value == nullptr) return {};
+  const auto* data = ASN1_STRING_get0_data(value);
+  const auto size = static_cast<std::size_t>(ASN1_STRING_length(value));
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  switch (type) {
+    case GEN_DNS: return "DNS:" + text;
+    case GEN_URI: return "URI:" + text;
+    case GEN_EMAIL: return "email:" + text;
+    case GEN_IPADD: {
+      std::array<char, 64> buf{};
+      if (size == 4 && inet_ntop(AF_INET, data, buf.data(), buf.size())) return std::string("IP:") + buf.data();
+      if (size == 16 && inet_ntop(AF_INET6, data, buf.data(), buf.size())) return std::string("IP:") + buf.data();
+      return {};
+    }
+    default: return {};
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> verified_peer_sans(ssl_st* ssl) {
+  std::vector<std::string> out;
+  if (ssl == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return out;
+  const X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr) return out;
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return out;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    auto text = san_text(sk_GENERAL_NAME_value(names, i));
+    // A name with a NUL inside would compare equal to a shorter one by
+    // accident elsewhere; such a name is never a mapping's.
+    if (!text.empty() && text.find('\0') == std::string::npos) out.push_back(std::move(text));
+  }
+  GENERAL_NAMES_free(names);
+  return out;
 }
 
 }  // namespace sluice::http

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace boost::asio::ssl {
 class context;
@@ -41,5 +42,10 @@ tls_loaded load_tls_context(const tls_files& files);
 // The subject (RFC 2253, e.g. "CN=ingest-1,O=Example") of the certificate the
 // peer presented and the handshake verified; "" when there is none.
 std::string verified_peer_subject(ssl_st* ssl);
+
+// That certificate's subject alternative names as "DNS:<name>", "URI:<uri>",
+// "email:<address>" or "IP:<address>", in certificate order; empty when there
+// is no verified certificate or it has none.
+std::vector<std::string> verified_peer_sans(ssl_st* ssl);
 
 }  // namespace sluice::http

@@ -22,11 +22,13 @@ bool make_ca(const std::filesystem::path& dir, const std::string& name) {
 }
 
 bool make_leaf(const std::filesystem::path& dir, const std::string& ca, const std::string& name,
-               const std::string& subject, const std::string& serial_hex, bool server) {
+               const std::string& subject, const std::string& serial_hex, bool server,
+               const std::string& client_san) {
   auto ext = dir / (name + ".ext");
   std::ofstream(ext) << (server ? "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
                                   "extendedKeyUsage=serverAuth\n"
-                                : "extendedKeyUsage=clientAuth\n");
+                                : "extendedKeyUsage=clientAuth\n")
+                     << (!server && !client_san.empty() ? "subjectAltName=" + client_san + "\n" : "");
   auto csr = dir / (name + ".csr");
   auto r =
       shell("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '" + subject +

@@ -15,8 +15,11 @@ bool make_ca(const std::filesystem::path& dir, const std::string& name);
 
 // Writes DIR/NAME.crt and DIR/NAME.key signed by DIR/CA.crt, with subject
 // `subject` ("/CN=…/O=…"), serial `serial_hex`, for a server (SAN localhost
-// and 127.0.0.1) or a client (extendedKeyUsage clientAuth).
+// and 127.0.0.1) or a client (extendedKeyUsage clientAuth, and the subject
+// alternative names `client_san` when set, in openssl's syntax:
+// "URI:spiffe://acme/ingest,DNS:ingest-1.acme.test").
 bool make_leaf(const std::filesystem::path& dir, const std::string& ca, const std::string& name,
-               const std::string& subject, const std::string& serial_hex, bool server);
+               const std::string& subject, const std::string& serial_hex, bool server,
+               const std::string& client_san = {});
 
 }  // namespace sluice::testing

@@ -50,6 +50,22 @@ TEST(auth_setup, mode_required_needs_keys_or_jwt_keys) {
   auto why = refusal_of(cfg);
   EXPECT_NE(why.find("keys_file"), std::string::npos) << why;
   EXPECT_NE(why.find("jwks_file"), std::string::npos) << why;
+  EXPECT_NE(why.find("auth.client_certs"), std::string::npos) << why;
+}
+
+// Client certificate mappings alone are enough to admit requests.
+TEST(auth_setup, mode_required_with_client_certs_only) {
+  config::config cfg;
+  cfg.auth.mode = config::auth_mode::required;
+  cfg.auth.client_certs.push_back({"CN=ingest-1,O=Acme", "", "ingest-1", {"publish:users"}, 7});
+  EXPECT_EQ(refusal_of(cfg), "");
+  auto authn = make_authenticator(cfg, [](const std::string&) { return std::nullopt; });
+  http::request req;
+  req.client_subject = "CN=ingest-1,O=Acme";
+  auto who = authn.authenticator->authenticate(req);
+  ASSERT_TRUE(std::holds_alternative<auth::principal>(who));
+  EXPECT_EQ(std::get<auth::principal>(who).id, "ingest-1");
+  EXPECT_EQ(std::get<auth::principal>(who).rate, std::optional<double>(7.0));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
+#include "auth/cert_verifier.hpp"
 #include "auth/credential.hpp"
 #include "auth/principal.hpp"
 
@@ -191,6 +192,83 @@ TEST(chain, open_mode_is_anonymous_whatever_is_sent) {
     ASSERT_TRUE(std::holds_alternative<principal>(r));
     EXPECT_EQ(std::get<principal>(r).kind, "anonymous");
   }
+}
+
+// Issue 12: client certificates as principals ([[auth.client_certs]]).
+http::request with_cert(std::string subject, std::vector<std::string> sans,
+                        http::header_list headers = {}) {
+  auto r = with(std::move(headers));
+  r.client_subject = std::move(subject);
+  r.client_sans = std::move(sans);
+  return r;
+}
+
+std::vector<cert_mapping> mappings() {
+  return {{"CN=ingest-1,O=Acme", "", "ingest-1", {"publish:users"}, 40.0},
+          {"", "URI:spiffe://acme/reader", "reader", {"read:*"}, std::nullopt},
+          {"", "DNS:ingest-1.acme.test", "by-dns", {"status"}, std::nullopt}};
+}
+
+TEST(client_certs, subject_then_san_maps_to_the_principal) {
+  const auto m = mappings();
+  auto p = map_certificate(m, with_cert("CN=ingest-1,O=Acme", {}));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->id, "ingest-1");
+  EXPECT_EQ(p->kind, "cert");
+  EXPECT_EQ(p->scopes, (std::vector<std::string>{"publish:users"}));
+  EXPECT_EQ(p->rate, std::optional<double>(40.0));
+  // The subject mapping wins over a SAN mapping of the same certificate.
+  p = map_certificate(m, with_cert("CN=ingest-1,O=Acme", {"DNS:ingest-1.acme.test"}));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->id, "ingest-1");
+  p = map_certificate(m, with_cert("CN=r,O=Acme", {"DNS:other.test", "URI:spiffe://acme/reader"}));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->id, "reader");
+  EXPECT_FALSE(p->rate);
+  // Exact text only: no prefix, case or order games.
+  for (const auto& subject : {"CN=ingest-1", "cn=ingest-1,o=acme", "O=Acme,CN=ingest-1",
+                              "CN=ingest-1,O=Acme,C=DE"}) {
+    EXPECT_FALSE(map_certificate(m, with_cert(subject, {}))) << subject;
+  }
+  EXPECT_FALSE(map_certificate(m, with_cert("CN=x", {"URI:spiffe://acme/reader/2", "spiffe://acme/reader"})));
+  EXPECT_FALSE(map_certificate(m, with_cert("", {"URI:spiffe://acme/reader"})));  // not verified
+}
+
+TEST(client_certs, the_chain_maps_a_certificate_unless_a_header_credential_is_sent) {
+  std::vector<std::unique_ptr<verifier>> v;
+  v.push_back(std::make_unique<one_token>(credential_form::api_key, "good"));
+  v.push_back(make_cert_verifier(mappings()));
+  auto chain = make_chain(std::move(v));
+  auto ok = chain->authenticate(with_cert("CN=ingest-1,O=Acme", {}));
+  ASSERT_TRUE(std::holds_alternative<principal>(ok));
+  EXPECT_EQ(std::get<principal>(ok).id, "ingest-1");
+  // Verified, but no mapping: 403 (forbidden), the subject in the log reason.
+  auto unmapped = chain->authenticate(with_cert("CN=stranger,O=Acme", {"DNS:x.test"}));
+  ASSERT_TRUE(std::holds_alternative<refusal>(unmapped));
+  EXPECT_TRUE(std::get<refusal>(unmapped).forbidden);
+  EXPECT_NE(std::get<refusal>(unmapped).reason.find("CN=stranger,O=Acme"), std::string::npos);
+  // A header credential decides instead of the certificate, either way.
+  auto key = chain->authenticate(with_cert("CN=stranger,O=Acme", {}, {{"x-api-key", "good"}}));
+  ASSERT_TRUE(std::holds_alternative<principal>(key));
+  EXPECT_EQ(std::get<principal>(key).id, "p-good");
+  auto bad = chain->authenticate(with_cert("CN=ingest-1,O=Acme", {}, {{"x-api-key", "bad"}}));
+  ASSERT_TRUE(std::holds_alternative<refusal>(bad));
+  EXPECT_FALSE(std::get<refusal>(bad).forbidden);
+  // No certificate, no header: 401 as before.
+  auto none = chain->authenticate(with({}));
+  ASSERT_TRUE(std::holds_alternative<refusal>(none));
+  EXPECT_FALSE(std::get<refusal>(none).forbidden);
+  EXPECT_FALSE(std::get<refusal>(none).presented);
+}
+
+TEST(client_certs, without_mappings_a_certificate_is_no_credential) {
+  std::vector<std::unique_ptr<verifier>> v;
+  v.push_back(std::make_unique<one_token>(credential_form::api_key, "good"));
+  auto chain = make_chain(std::move(v));
+  auto r = chain->authenticate(with_cert("CN=ingest-1,O=Acme", {}));
+  ASSERT_TRUE(std::holds_alternative<refusal>(r));
+  EXPECT_FALSE(std::get<refusal>(r).forbidden);
+  EXPECT_FALSE(std::get<refusal>(r).presented);
 }
 
 }  // namespace

@@ -95,5 +95,30 @@ TEST(config_print, secrets_are_masked) {
   EXPECT_NE(out.find("password_file = \"/run/secrets/pg\"\n"), std::string::npos) << out;
 }
 
+// Issue 12: trusted proxies (a list), the anonymous rate and [auth.rates]
+// are printed and load back.
+TEST(config_print, trusted_proxies_anonymous_rate_and_scope_rates) {
+  auto cfg = parse(k_text + R"(
+[auth]
+anonymous_rate = 5
+[auth.rates]
+"read:*" = 2000
+"publish:users" = 500
+)",
+                   "print.toml", env_of({{"SLUICE_HTTP_TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8"}}));
+  auto out = print(cfg);
+  for (const char* line : {"trusted_proxies = [\"10.0.0.0/8\", \"fd00::/8\"]\n", "anonymous_rate = 5\n",
+                           "anonymous_max_addresses = 65536\n",
+                           "[auth.rates]\n\"publish:users\" = 500\n\"read:*\" = 2000\n"}) {
+    EXPECT_NE(out.find(line), std::string::npos) << "missing: " << line << "\n" << out;
+  }
+  auto again = parse(out, "print.toml", env_of({}));
+  EXPECT_EQ(print(again), out);
+  EXPECT_EQ(again.auth.rates.at("read:*"), 2000u);
+  EXPECT_EQ(again.http.trusted_proxies, "10.0.0.0/8, fd00::/8");
+  EXPECT_NE(print(parse(k_text, "print.toml", env_of({}))).find("trusted_proxies = []\n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace sluice::config

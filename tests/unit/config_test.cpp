@@ -624,5 +624,134 @@ TEST_F(tls_files, refusals_name_the_key) {
       error_of("[http]\nlisten = \"127.0.0.1:8080\"\nops_listen = \"127.0.0.1:8080\"\n" + k_users),
       "x.toml: http.ops_listen: must differ from http.listen");
 }
+
+// Issue 12: trusted proxies, per-address and per-scope rates, client
+// certificate mappings.
+TEST(config, trusted_proxies_are_an_array_or_a_comma_separated_string) {
+  const config c = parse("[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"fd00::/8\"]\n" + k_users,
+                         "x.toml", no_env());
+  EXPECT_EQ(c.http.trusted_proxies, "10.0.0.0/8, fd00::/8");
+  EXPECT_TRUE(parse(k_users, "x.toml", no_env()).http.trusted_proxies.empty());
+  const config e =
+      parse(k_users, "x.toml", env_of({{"SLUICE_HTTP_TRUSTED_PROXIES", "192.168.0.0/16,::1"}}));
+  EXPECT_EQ(e.http.trusted_proxies, "192.168.0.0/16,::1");
+}
+
+TEST(config, bad_trusted_proxies_are_refused_naming_the_key) {
+  auto err = error_of("[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"10.1.0.0/8\"]\n" + k_users);
+  EXPECT_NE(err.find("x.toml:2: http.trusted_proxies:"), std::string::npos) << err;
+  EXPECT_NE(err.find("10.1.0.0/8"), std::string::npos) << err;
+  EXPECT_NE(error_of("[http]\ntrusted_proxies = [1]\n" + k_users).find("http.trusted_proxies"),
+            std::string::npos);
+  err = error_of(k_users, env_of({{"SLUICE_HTTP_TRUSTED_PROXIES", "lan"}}));
+  EXPECT_NE(err.find("SLUICE_HTTP_TRUSTED_PROXIES"), std::string::npos) << err;
+  EXPECT_NE(err.find("http.trusted_proxies"), std::string::npos) << err;
+}
+
+TEST(config, anonymous_rate_and_its_table_bound) {
+  const config d = parse(k_users, "x.toml", no_env());
+  EXPECT_EQ(d.auth.anonymous_rate, 0u);
+  EXPECT_EQ(d.auth.anonymous_max_addresses, 65536u);
+  const config c = parse("[auth]\nanonymous_rate = 20\nanonymous_max_addresses = 1000\n" + k_users,
+                         "x.toml", no_env());
+  EXPECT_EQ(c.auth.anonymous_rate, 20u);
+  EXPECT_EQ(c.auth.anonymous_max_addresses, 1000u);
+  EXPECT_NE(error_of("[auth]\nanonymous_max_addresses = 0\n" + k_users)
+                .find("auth.anonymous_max_addresses: must be between 16"),
+            std::string::npos);
+  EXPECT_NE(error_of("[auth]\nanonymous_rate = -1\n" + k_users).find("auth.anonymous_rate"),
+            std::string::npos);
+}
+
+TEST(config, rates_per_scope_are_read) {
+  const config c = parse(R"([auth]
+default_rate = 10
+[auth.rates]
+"publish:users" = 500
+"read:*" = 2000
+"*" = 0
+status = 7
+)" + k_users,
+                         "x.toml", no_env());
+  EXPECT_EQ(c.auth.default_rate, 10u);
+  ASSERT_EQ(c.auth.rates.size(), 4u);
+  EXPECT_EQ(c.auth.rates.at("publish:users"), 500u);
+  EXPECT_EQ(c.auth.rates.at("read:*"), 2000u);
+  EXPECT_EQ(c.auth.rates.at("*"), 0u);
+  EXPECT_EQ(c.auth.rates.at("status"), 7u);
+}
+
+TEST(config, bad_rates_are_refused_naming_the_key) {
+  EXPECT_EQ(error_of("[auth.rates]\n\"write:users\" = 5\n" + k_users).rfind(
+                "x.toml:2: auth.rates.\"write:users\": not a scope", 0),
+            0u);
+  EXPECT_EQ(error_of("[auth.rates]\n\"read:users\" = -5\n" + k_users),
+            "x.toml:2: auth.rates.\"read:users\": must be between 0 and 1000000000");
+  EXPECT_EQ(error_of("[auth.rates]\n\"read:users\" = \"fast\"\n" + k_users),
+            "x.toml:2: auth.rates.\"read:users\": expected a non-negative integer (records per second)");
+  EXPECT_EQ(error_of("[auth.rates]\n\"read:orders\" = 5\n" + k_users),
+            "x.toml: auth.rates.\"read:orders\": no such resource is configured");
+  EXPECT_NE(error_of("[auth]\nrates = 5\n" + k_users).find("auth.rates: expected a table"),
+            std::string::npos);
+}
+
+TEST_F(tls_files, client_cert_mappings_are_read) {
+  const std::string tls = "[http]\ntls_cert_file = \"" + file("cert.pem") + "\"\ntls_key_file = \"" +
+                          file("key.pem") + "\"\ntls_client_ca_file = \"" + file("ca.pem") + "\"\n";
+  const config c = parse(tls + R"(
+[[auth.client_certs]]
+subject = "CN=ingest-1,O=Acme"
+scopes = ["publish:users", "status"]
+rate = 40
+
+[[auth.client_certs]]
+san = "URI:spiffe://acme/reader"
+name = "reader"
+scopes = ["read:*"]
+)" + k_users,
+                         "x.toml", no_env());
+  ASSERT_EQ(c.auth.client_certs.size(), 2u);
+  const auto& a = c.auth.client_certs[0];
+  EXPECT_EQ(a.subject, "CN=ingest-1,O=Acme");
+  EXPECT_EQ(a.name, "CN=ingest-1,O=Acme");  // the subject when no name is given
+  EXPECT_EQ(a.scopes, (std::vector<std::string>{"publish:users", "status"}));
+  EXPECT_EQ(a.rate, std::optional<std::uint64_t>(40));
+  const auto& b = c.auth.client_certs[1];
+  EXPECT_EQ(b.san, "URI:spiffe://acme/reader");
+  EXPECT_EQ(b.name, "reader");
+  EXPECT_FALSE(b.rate);
+}
+
+TEST_F(tls_files, bad_client_cert_mappings_are_refused_naming_the_key) {
+  const std::string tls = "[http]\ntls_cert_file = \"" + file("cert.pem") + "\"\ntls_key_file = \"" +
+                          file("key.pem") + "\"\ntls_client_ca_file = \"" + file("ca.pem") + "\"\n";
+  struct bad_case {
+    std::string entry, needle;
+  };
+  const bad_case cases[] = {
+      {"scopes = [\"read:users\"]", "auth.client_certs[0]: needs exactly one of subject and san"},
+      {"subject = \"CN=a\"\nsan = \"DNS:a\"\nscopes = [\"read:users\"]",
+       "auth.client_certs[0]: needs exactly one of subject and san"},
+      {"subject = \"CN=a\"", "auth.client_certs[0].scopes: is required"},
+      {"subject = \"CN=a\"\nscopes = []", "auth.client_certs[0].scopes: must name at least one scope"},
+      {"subject = \"CN=a\"\nscopes = [\"write:users\"]", "auth.client_certs[0].scopes: \"write:users\" is not a scope"},
+      {"subject = \"CN=a\"\nscopes = [\"read:orders\"]", "auth.client_certs[0].scopes: \"read:orders\": no such resource"},
+      {"san = \"ingest.acme\"\nscopes = [\"read:users\"]", "auth.client_certs[0].san: must be a typed name"},
+      {"subject = \"CN=a\"\nscopes = [\"read:users\"]\nrate = -1", "auth.client_certs[0].rate: must be between 0"},
+      {"subject = \"CN=a\"\nscopes = [\"read:users\"]\nrole = \"x\"", "auth.client_certs[0].role: unknown key"},
+      {"subject = \"CN=a\"\nscopes = [\"read:users\"]\n[[auth.client_certs]]\nsubject = \"CN=a\"\nscopes = [\"status\"]",
+       "auth.client_certs[1]: a second entry for the subject CN=a"},
+      {"subject = \"CN=a\"\nname = \"x\"\nscopes = [\"read:users\"]\n[[auth.client_certs]]\nsubject = \"CN=b\"\nname = \"x\"\nscopes = [\"status\"]",
+       "auth.client_certs[1].name: \"x\" is used twice"},
+  };
+  for (const auto& c : cases) {
+    auto err = error_of(tls + "[[auth.client_certs]]\n" + c.entry + "\n" + k_users);
+    EXPECT_NE(err.find(c.needle), std::string::npos) << c.entry << "\n→ " << err;
+  }
+  // Without a client CA no certificate is ever verified, so none could map.
+  EXPECT_EQ(error_of("[[auth.client_certs]]\nsubject = \"CN=a\"\nscopes = [\"status\"]\n" + k_users),
+            "x.toml: auth.client_certs: needs http.tls_client_ca_file (only certificates verified "
+            "against it are mapped)");
+}
 }  // namespace
 }  // namespace sluice::config

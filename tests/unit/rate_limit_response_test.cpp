@@ -69,18 +69,114 @@ TEST(rate_limit_response, principal_labels_are_bounded) {
 }
 
 TEST(rate_limit_response, whose_bucket_and_which_rate) {
+  config::auth_config a;
+  a.default_rate = 100;
   auth::principal key{"k1", "key", {}, 7.0};
-  auto s = subject_of(key, 100);
+  auto s = subject_of(key, "read:users", a, "127.0.0.1");
   EXPECT_EQ(s.key, "key:k1");
   EXPECT_EQ(s.label, "k1");
   EXPECT_EQ(s.policy.name, "principal");
   EXPECT_EQ(s.policy.rate, 7.0);
+  EXPECT_FALSE(s.by_address);
   auth::principal jwt{"k1", "jwt", {}, std::nullopt};
-  s = subject_of(jwt, 100);
+  s = subject_of(jwt, "read:users", a, "127.0.0.1");
   EXPECT_EQ(s.key, "jwt:k1");  // not the API key's bucket
   EXPECT_EQ(s.policy.name, "default");
   EXPECT_EQ(s.policy.rate, 100.0);
-  EXPECT_EQ(subject_of(auth::anonymous(), 100).policy.rate, 0.0);
+}
+
+// Issue 12: the anonymous principal (mode none) is charged by client address,
+// at auth.anonymous_rate, in the address table; IPv6 by its /64.
+TEST(rate_limit_response, anonymous_requests_are_charged_by_address) {
+  config::auth_config a;
+  a.default_rate = 100;
+  a.anonymous_rate = 4;
+  auto s = subject_of(auth::anonymous(), "read:users", a, "203.0.113.9");
+  EXPECT_EQ(s.key, "ip:203.0.113.9");
+  EXPECT_EQ(s.label, "anonymous");
+  EXPECT_EQ(s.policy.name, "anonymous");
+  EXPECT_EQ(s.policy.rate, 4.0);
+  EXPECT_TRUE(s.by_address);
+  EXPECT_EQ(address_subject(a, "2001:db8:1:2:3:4:5:6").key, "ip:2001:db8:1:2::/64");
+  EXPECT_EQ(address_subject(a, "2001:db8:1:2:ffff::1").key, address_subject(a, "2001:db8:1:2::9").key);
+  a.anonymous_rate = 0;
+  EXPECT_EQ(subject_of(auth::anonymous(), "read:users", a, "::1").policy.rate, 0.0);  // unlimited
+}
+
+// [auth.rates]: the most specific entry covering the route's scope; a
+// principal's own rate first; default_rate last.
+TEST(rate_limit_response, scope_rates_precedence) {
+  const std::map<std::string, std::uint64_t> rates = {
+      {"publish:users", 500}, {"publish:*", 50}, {"read:*", 2000}, {"*", 9}};
+  auto at = [&](std::string_view scope) {
+    auto e = scope_rate(rates, scope);
+    return e ? e->first + "=" + std::to_string(e->second) : std::string("none");
+  };
+  EXPECT_EQ(at("publish:users"), "publish:users=500");  // exact
+  EXPECT_EQ(at("publish:orders"), "publish:*=50");      // then the action's wildcard
+  EXPECT_EQ(at("read:users"), "read:*=2000");
+  EXPECT_EQ(at("status"), "*=9");                       // then *
+  EXPECT_EQ(at("admin"), "*=9");
+  EXPECT_EQ(at(""), "none");                            // a route that needs no scope
+  EXPECT_EQ(scope_rate({{"read:users", 5}}, "publish:users"), std::nullopt);
+
+  config::auth_config a;
+  a.default_rate = 100;
+  a.rates = {{"read:*", 2000}};
+  auth::principal jwt{"ann", "jwt", {"read:users", "publish:users"}, std::nullopt};
+  auto s = subject_of(jwt, "read:users", a, "127.0.0.1");
+  EXPECT_EQ(s.policy.name, "read:*");
+  EXPECT_EQ(s.policy.rate, 2000.0);
+  EXPECT_EQ(s.key, "jwt:ann|read:*");  // a bucket per entry
+  s = subject_of(jwt, "publish:users", a, "127.0.0.1");
+  EXPECT_EQ(s.policy.name, "default");  // no entry covers publish:users
+  EXPECT_EQ(s.key, "jwt:ann");
+  jwt.rate = 3;  // the key's own rate wins over every entry
+  s = subject_of(jwt, "read:users", a, "127.0.0.1");
+  EXPECT_EQ(s.policy.name, "principal");
+  EXPECT_EQ(s.key, "jwt:ann");
+}
+
+// refuse_if_empty() decides without taking: what a failed authentication is
+// checked against before the credential is looked at.
+TEST(rate_limit_response, refuse_if_empty_takes_nothing) {
+  std::int64_t now = 0;
+  auth::rate_limiter limiter(1024, [&] { return now; });
+  observe::metrics metrics("test");
+  const rate_subject who{"ip:192.0.2.1", "anonymous", {"anonymous", 2}, true};
+  EXPECT_FALSE(refuse_if_empty(limiter, metrics, who, 1));
+  EXPECT_FALSE(refuse_if_empty(limiter, metrics, who, 1));  // still full: nothing taken
+  http::header_list h;
+  EXPECT_FALSE(charge(limiter, metrics, who, 1, h));
+  EXPECT_FALSE(charge(limiter, metrics, who, 1, h));
+  auto refused = refuse_if_empty(limiter, metrics, who, 1);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429u);
+  EXPECT_EQ(header(refused->headers, "Retry-After"), "1");
+  EXPECT_EQ(header(refused->headers, "RateLimit-Policy"),
+            R"("anonymous";q=2;w=1;sluice-unit="records")");
+  now += 500'000'000;  // half a second: one token back
+  EXPECT_FALSE(refuse_if_empty(limiter, metrics, who, 1));
+}
+
+// auth.anonymous_max_addresses bounds the address table however many
+// addresses a client uses (IPv6 hosts within one /64 share one bucket).
+TEST(rate_limit_response, the_address_table_stays_bounded) {
+  config::auth_config a;
+  a.anonymous_rate = 1;
+  auth::rate_limiter addresses(64);
+  for (int i = 0; i < 10'000; ++i) {
+    const auto who = address_subject(
+        a, "10." + std::to_string(i / 65536) + "." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256));
+    addresses.charge(who.key, who.policy, 1);
+  }
+  EXPECT_LE(addresses.buckets(), 64u);
+  auth::rate_limiter v6(64);
+  for (int i = 0; i < 1000; ++i) {
+    const auto who = address_subject(a, "2001:db8:0:1::" + std::to_string(i + 1));
+    v6.charge(who.key, who.policy, 1);
+  }
+  EXPECT_EQ(v6.buckets(), 1u);
 }
 
 }  // namespace
