@@ -440,8 +440,10 @@ array security_of(const config::config& cfg, const route_info& r) {
   if (cfg.auth.mode != config::auth_mode::required || r.scope.empty()) return {};
   array any_of;
   const array scopes{json::value(r.scope)};
+  const bool jwt = !cfg.auth.jwks_file.empty() || !cfg.auth.jwt_pem_file.empty();
   if (!cfg.auth.keys_file.empty()) any_of.push_back(object{{"api_key", scopes}});
-  any_of.push_back(object{{"bearer", scopes}});
+  if (!cfg.auth.keys_file.empty() || jwt) any_of.push_back(object{{"bearer", scopes}});
+  if (!cfg.auth.client_certs.empty()) any_of.push_back(object{{"client_cert", scopes}});
   return any_of;
 }
 
@@ -503,7 +505,13 @@ object security_schemes(const config::config& cfg) {
   text += " as `Authorization: Bearer <token>`; a JWT's scopes are its `" +
           cfg.auth.jwt_scope_claim + "` claim";
   bearer["description"] = text;
-  s["bearer"] = std::move(bearer);
+  if (!cfg.auth.keys_file.empty() || jwt) s["bearer"] = std::move(bearer);
+  if (!cfg.auth.client_certs.empty()) {
+    s["client_cert"] = object{
+        {"type", "mutualTLS"},
+        {"description", "a client certificate of http.tls_client_ca_file that [[auth.client_certs]] "
+                        "maps to a principal (by subject or subject alternative name)"}};
+  }
   return s;
 }
 

@@ -147,6 +147,23 @@ jwks_file = "/x/jwks.json"
   }
 }
 
+// Issue 12: client certificates alone ([[auth.client_certs]]) are an OAS 3.1
+// mutualTLS scheme, and no bearer scheme is claimed without keys or JWT keys.
+TEST(openapi, client_certificates_are_a_mutual_tls_scheme) {
+  auto cfg = load(R"(
+[auth]
+mode = "required"
+)");
+  cfg.auth.client_certs.push_back({"CN=ingest-1,O=Acme", "", "ingest-1", {"publish:readings"}, {}});
+  const json::value doc = openapi_json(cfg);
+  const auto& schemes = at(doc, {"components", "securitySchemes"});
+  EXPECT_EQ(schemes.at("client_cert").at("type"), "mutualTLS");
+  EXPECT_FALSE(schemes.contains("bearer"));
+  EXPECT_FALSE(schemes.contains("api_key"));
+  EXPECT_EQ(at(doc, {"paths", "/v1/readings", "post"}).at("security"),
+            json::parse(R"([{"client_cert":["publish:readings"]}])"));
+}
+
 TEST(openapi, served_with_an_etag_and_revalidated) {
   const auto cfg = load("");
   const auto doc = make_openapi_document(cfg);
