@@ -105,12 +105,14 @@ sanitize:
 # make tsan: ThreadSanitizer over the tests whose code runs on several threads:
 # the publish queue and the brokers (contract + loop), the read cache and its
 # single flight, store deadlines (offload), the subscriber, instruments, rate
-# limits, the HTTP server in-process (TLS) and through the real binary.
+# limits (per principal and per client address), the HTTP server in-process (TLS)
+# and through the real binary.
 TSAN_DIR ?= build-tsan
 TSAN_TARGETS ?= sluice publish_queue_test sqlite_broker_test broker_contract_test broker_loop_test \
   page_cache_test store_deadline_test subscriber_fault_test instruments_test rate_limit_test \
-  tls_server_test api_test cache_test http_connections_test auth_api_test delivery_test
-TSAN_TESTS ?= -R '^(publish_queue|SqliteBrokerTest|backends/broker_contract|brokers/broker_loop|page_cache|version_clock|store_deadline|subscriber_fault|family|histogram|instruments|metrics|rate_limit|buckets|tls_server|api|keyed|cache|store_health|http_connections|auth_keys_cli|auth_start|delivery)\.'
+  tls_server_test api_test cache_test http_connections_test auth_api_test delivery_test \
+  address_limits_test
+TSAN_TESTS ?= -R '^(publish_queue|SqliteBrokerTest|backends/broker_contract|brokers/broker_loop|page_cache|version_clock|store_deadline|subscriber_fault|family|histogram|instruments|metrics|rate_limit|buckets|tls_server|api|keyed|cache|store_health|http_connections|auth_keys_cli|auth_start|delivery|open_by_address|behind_proxy)\.'
 tsan:
 	@SLUICE_NPM_DIR=$(abspath $(TSAN_DIR))/npm bash scripts/install-deps.sh test
 	@cmake -S . -B $(TSAN_DIR) $(SANITIZE_FLAGS) -DSLUICE_SANITIZE=thread $(CMAKE_FLAGS) >/dev/null

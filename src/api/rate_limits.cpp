@@ -63,8 +63,10 @@ std::optional<std::pair<std::string, std::uint64_t>> scope_rate(
 }
 
 rate_subject address_subject(const config::auth_config& a, std::string_view client_address) {
-  return {"ip:" + bucket_address(client_address), "anonymous",
-          {"anonymous", static_cast<double>(a.anonymous_rate)}, true};
+  rate_subject s{{}, "anonymous", {"anonymous", static_cast<double>(a.anonymous_rate)}, true};
+  // Unlimited: no bucket is ever kept, so the key is not worth making.
+  if (a.anonymous_rate > 0) s.key = "ip:" + bucket_address(client_address);
+  return s;
 }
 
 rate_subject subject_of(const auth::principal& who, std::string_view scope,

@@ -239,7 +239,7 @@ std::optional<http::response> admit(context& ctx, const http::request& req,
   }
   const auto& a = ctx.cfg.auth;
   const bool guarded = a.mode == config::auth_mode::required && a.anonymous_rate > 0;
-  const auto address = address_subject(a, req.client_address);
+  const auto address = guarded ? address_subject(a, req.client_address) : rate_subject{};
   auto& addresses = ctx.limiter_for(true);
   if (guarded) {
     if (auto over = refuse_if_empty(addresses, ctx.metrics, address, 1)) return over;

@@ -11,7 +11,6 @@
 #include <openssl/x509err.h>
 
 #include <array>
-#include <memory>
 
 namespace sluice::http {
 

@@ -100,7 +100,9 @@ TEST(rate_limit_response, anonymous_requests_are_charged_by_address) {
   EXPECT_EQ(address_subject(a, "2001:db8:1:2:3:4:5:6").key, "ip:2001:db8:1:2::/64");
   EXPECT_EQ(address_subject(a, "2001:db8:1:2:ffff::1").key, address_subject(a, "2001:db8:1:2::9").key);
   a.anonymous_rate = 0;
-  EXPECT_EQ(subject_of(auth::anonymous(), "read:users", a, "::1").policy.rate, 0.0);  // unlimited
+  s = subject_of(auth::anonymous(), "read:users", a, "::1");
+  EXPECT_EQ(s.policy.rate, 0.0);  // unlimited: no bucket, no key
+  EXPECT_TRUE(s.key.empty());
 }
 
 // [auth.rates]: the most specific entry covering the route's scope; a
