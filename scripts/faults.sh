@@ -22,24 +22,52 @@ args=(-R "^drill_.*${filter}" --output-on-failure --timeout 1200 -j 1)
   ctest "${args[@]}") | tee "$build/faults.log"
 status=${PIPESTATUS[0]}
 elapsed=$(( $(date +%s) - start ))
+# Every row names the run that measured it (last column). A run with FAULTS
+# set replaces only the rows of the drills it ran (same drill and backend,
+# "×N" aside) and keeps the others from the table as it was.
+commit=$(git -C "$root" rev-parse --short HEAD)
+run="$commit $(date -u +%Y-%m-%dT%H:%MZ)$([ "$full" = 1 ] || echo ' short')"
+new=$build/faults-new-rows.md
+: > "$new"
+[ -f "$rows" ] && sed -E "s/\$/ $run |/" "$rows" > "$new"
+kept=$build/faults-kept-rows.md
+: > "$kept"
+if [ -n "$filter" ] && [ -f "$out" ]; then
+  # Rows of the old table (those written before the run column existed get
+  # the run named in that table's header) whose drill and backend did not run now.
+  legacy=$(sed -nE 's/^Commit ([0-9a-f]+), ([0-9T:-]+Z),.*/\1 \2/p' "$out" | head -1)
+  grep -q '^\*\*short versions\*\*' "$out" && legacy="$legacy short"
+  awk -F'|' -v legacy="$legacy" '
+    function key(line,   f) { split(line, f, "|"); d = f[2]; gsub(/ ×[0-9]+/, "", d);
+                             gsub(/^ +| +$/, "", d); b = f[3]; gsub(/^ +| +$/, "", b); return d "|" b }
+    FILENAME == ARGV[1] { seen[key($0)] = 1; next }
+    /^\| drill \|/ || /^\|---/ || !/^\| / { next }
+    seen[key($0)] { next }
+    { if (NF == 16) { sub(/ *$/, ""); print $0 " " legacy " |" } else print }
+  ' "$new" "$out" > "$kept"
+fi
 {
   echo "# Fault drills (make faults)"
   echo
-  echo "Commit $(git -C "$root" rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores;"
+  echo "Last run: commit $commit, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores;"
   echo "run time $((elapsed / 60)) min $((elapsed % 60)) s${filter:+, FAULTS=$filter}; ctest exit $status;"
   if [ "$full" = 1 ]; then echo "full versions."; else echo "**short versions** (make test's sizes: ×2 kills, no 60 s outage; drills marked make-faults-only skipped)."; fi
+  if [ -s "$kept" ]; then
+    echo "It replaced the rows of the drills it ran; the others are kept from earlier runs (column \"run\": commit, time, short = make test's sizes)."
+  fi
   echo "Columns: requests sent; accepted records (202/201); lost (202'd, no row, no dead letter);"
   echo "doubled (two rows, or row + dead letter); phantom (a row for a refused request);"
   echo "indeterminate records (timeout, broken connection, outcome unknown: 0 or 1 row, never 2);"
   echo "dead-lettered accepted records; 5xx answers without Retry-After / all 5xx; the longest"
   echo "time with no successful POST; the fault window; the recovery time (to the first success"
-  echo "after the fault, unless the row says otherwise). Ledgers: $(basename "$build")/faults-ledgers/."
+  echo "after the fault, unless the row says otherwise); the run that measured the row."
+  echo "Ledgers: $(basename "$build")/faults-ledgers/."
   echo
-  echo "| drill | queue/store | requests | accepted | lost | doubled | phantom | indeterminate | dead letters | 5xx no Retry-After / 5xx | longest gap | fault window | recovery | verdict |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-  [ -f "$rows" ] && cat "$rows"
+  echo "| drill | queue/store | requests | accepted | lost | doubled | phantom | indeterminate | dead letters | 5xx no Retry-After / 5xx | longest gap | fault window | recovery | verdict | run |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  cat "$kept" "$new" | sort -t'|' -k2,2V -s
   echo
-  echo "Not run or failed (ctest; \"Skipped\" = make faults only): $(grep -E '^\s+[0-9]+ - ' "$build/faults.log" | sed -E 's/^\s+[0-9]+ - //' | tr '\n' ' ')"
+  echo "Not run or failed in the last run (ctest; \"Skipped\" = make faults only): $(grep -E '^\s+[0-9]+ - ' "$build/faults.log" | sed -E 's/^\s+[0-9]+ - //' | tr '\n' ' ')"
 } > "$out"
 echo "faults: wrote $out"
 exit "$status"

@@ -3,6 +3,17 @@
 //     file mid-load: POST answers 503 + Retry-After (never 202 for what was
 //     not committed), the process survives, and once the space is freed it
 //     accepts again without a restart.
+//     The same for the brokers' own disks (sluice's store stays off the
+//     tmpfs): the NATS JetStream store directory, and Redis's data dir (the
+//     AOF) with appendfsync everysec: Redis refuses writes with -MISCONF and
+//     retries the AOF write by itself, so nothing but the space has to come
+//     back. Two servers' own choices decide the rest (README, "Fault drills"):
+//     nats-server 2.9.10's file store deadlocks the stream on its first failed
+//     write (a goroutine holding the block's lock waits for it again), so NATS
+//     has to be restarted once the space is back; and Redis with appendfsync
+//     always exits on a failed AOF write ("Can't recover from AOF write error
+//     when the AOF fsync policy is 'always'"), so that one is restarted too
+//     (make faults only). Sluice itself is never restarted.
 //  6. fsync and write errors: `sluice serve` run under strace injecting EIO
 //     into fdatasync / fsync / pwrite64 for a window of calls mid-load. The
 //     affected POSTs get 503, no 202 is lost, SQLite's rollback leaves the
@@ -13,9 +24,18 @@
 //     "Fault drills").
 
 #include <fcntl.h>
+#include <signal.h>
+
+#include <functional>
 
 #include "faults/drill.hpp"
 #include "support/small_tmpfs.hpp"
+#if SLUICE_WITH_NATS
+#include "support/nats_server.hpp"
+#endif
+#if SLUICE_WITH_REDIS
+#include "support/redis_server.hpp"
+#endif
 
 namespace sluice::testing::drill {
 namespace {
@@ -78,6 +98,112 @@ TEST(drill_disk, full_tmpfs_under_queue_and_store_refuses_then_recovers_without_
          back < 0 ? "-" : ms(back - freed), "no restart");
   EXPECT_EQ(p.stop(), 0) << p.log();
 }
+
+// The broker's data directory on `disk`, filled mid-load by another file.
+// Sluice (its store in a temp dir) must answer 503 and never 202 for what the
+// broker did not take, and keep running; once the space is freed it accepts
+// again by itself, unless the broker process cannot go on: then `restart`
+// (kill -9, start again on the same data) is called, after waiting
+// `self_recovery` for the broker to recover alone, and the row says so.
+struct broker_disk_case {
+  std::string drill, backend, broker_url;
+  std::function<bool()> restart;
+  bool restart_expected = false;  // false: a restart is a failure
+  std::string why_restart;        // the row's note when it was restarted
+};
+
+void broker_disk_drill(const small_tmpfs& disk, const broker_disk_case& c) {
+  temp_dir dir;
+  const int port = free_port();
+  auto env = base_env(port);
+  env["SLUICE_BROKER_URL"] = c.broker_url;
+  std::string ns = "d" + dir.path().filename().string().substr(12);
+  for (auto& ch : ns) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  env["SLUICE_BROKER_NAMESPACE"] = ns;
+  sluice_process p("serve", default_config(), dir.path(), env);
+  ASSERT_TRUE(p.start()) << p.log();
+  ledger_options o;
+  o.port = port;
+  o.connections = 16;
+  o.tag = "bd";
+  ledger l(o);
+  l.start();
+  ASSERT_TRUE(l.wait_successes(0, 300, 60s)) << p.log();
+  const double full = l.now_ms();
+  const auto filler = disk.path() / "filler";
+  ASSERT_GT(fill(filler), 0u);
+  std::this_thread::sleep_for(full_drills() ? 10s : 3s);
+  fs::remove(filler);
+  const double freed = l.now_ms();
+  // Recovery alone first (a steady run of successes, not one straggler); a
+  // restart of the broker only if it does not come.
+  bool restarted = false;
+  const auto alone = full_drills() ? 15s : 6s;
+  if (!l.wait_successes(l.successes(), 100, alone)) {
+    restarted = true;
+    EXPECT_TRUE(c.restart_expected) << "the broker did not recover without a restart\n" << p.log();
+    ASSERT_TRUE(c.restart()) << "the broker did not start again";
+  }
+  EXPECT_TRUE(l.wait_successes(l.successes(), 200, 90s)) << p.log();
+  l.stop();
+  const double back = l.first_success_after(freed);
+  // Requests begun while the disk was full that were refused (or left
+  // indeterminate: an ack that never came); a 202 among them is checked by
+  // the ledger like any other.
+  std::size_t refused = 0;
+  for (const auto& e : l.entries()) {
+    if (e.status >= 500 && e.start_ms >= full && e.start_ms < freed) ++refused;
+  }
+  EXPECT_GT(refused, 0u) << "the full disk refused nothing";
+  EXPECT_EQ(::kill(p.target_pid(), 0), 0) << "sluice did not survive the full disk\n" << p.log();
+  finish(l, port, c.drill, c.backend, ms(freed - full) + ", " + std::to_string(refused) + " × 5xx",
+         back < 0 ? "-" : ms(back - freed),
+         restarted ? "sluice not restarted; " + c.why_restart + ", after " +
+                         std::to_string(alone.count()) + " s without recovery (in the recovery time)"
+                   : "no restart of anything");
+  EXPECT_EQ(p.stop(), 0) << p.log();
+}
+
+#if SLUICE_WITH_NATS
+TEST(drill_disk, full_tmpfs_under_the_nats_jetstream_store) {
+  small_tmpfs disk(64 << 20);
+  REQUIRE_TMPFS(disk);
+  auto nats = nats_server::start_in(disk.path() / "jetstream");
+  ASSERT_NE(nats, nullptr);
+  auto* n = nats.get();
+  broker_disk_drill(disk, {"5 disk full (tmpfs: JetStream store)", "nats/sqlite", nats->url(),
+                           [n] {
+                             n->kill9();
+                             return n->start();
+                           },
+                           true, "nats-server restarted (2.9.10: its file store deadlocks on ENOSPC)"});
+}
+#endif
+
+#if SLUICE_WITH_REDIS
+TEST(drill_disk, full_tmpfs_under_the_redis_aof_everysec) {
+  small_tmpfs disk(32 << 20);
+  REQUIRE_TMPFS(disk);
+  auto redis = redis_server::start_in(disk.path(), "everysec");
+  ASSERT_NE(redis, nullptr);
+  auto* r = redis.get();
+  broker_disk_drill(disk, {"5 disk full (tmpfs: AOF, everysec)", "redis/sqlite", redis->url(),
+                           [r] { return r->restart(true); }, false, ""});
+}
+
+TEST(drill_disk, full_tmpfs_under_the_redis_aof_always) {
+  if (!full_drills()) GTEST_SKIP() << "make faults only";
+  small_tmpfs disk(32 << 20);
+  REQUIRE_TMPFS(disk);
+  auto redis = redis_server::start_in(disk.path(), "always");
+  ASSERT_NE(redis, nullptr);
+  auto* r = redis.get();
+  broker_disk_drill(disk, {"5 disk full (tmpfs: AOF, always)", "redis/sqlite", redis->url(),
+                           [r] { return r->restart(true); }, true,
+                           "redis-server exited (appendfsync always cannot go on after a failed "
+                           "AOF write) and was started again"});
+}
+#endif
 
 // `sluice serve` under strace, EIO injected into calls [first, last] of
 // `syscall` (counted per thread); the process must keep running and accept

@@ -21,6 +21,15 @@ nats_server* nats_server::shared() {
   return server.get();
 }
 
+std::unique_ptr<nats_server> nats_server::start_in(const std::filesystem::path& store_dir) {
+  std::unique_ptr<nats_server> s(new nats_server());
+  s->port_ = free_port();
+  s->store_dir_ = store_dir;
+  if (s->start()) return s;
+  std::cerr << "nats-server did not start:\n" << (s->proc_ ? s->proc_->log() : "") << "\n";
+  return nullptr;
+}
+
 nats_server::~nats_server() {
   if (proc_) proc_->stop();
 }
@@ -34,7 +43,7 @@ bool nats_server::start() {
             "-p",
             std::to_string(port_),
             "-sd",
-            (dir_.path() / "jetstream").string()};
+            (store_dir_.empty() ? dir_.path() / "jetstream" : store_dir_).string()};
   o.log = dir_.path() / "nats-server.log";
   proc_ = std::make_unique<server_process>(o);
   const int port = port_;

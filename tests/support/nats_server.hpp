@@ -6,6 +6,7 @@
 //
 // Thread safety: none; tests call it from their main thread.
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,10 @@ class nats_server {
   // The shared server, started on first use; nullptr when it cannot be
   // started here (stderr says why).
   static nats_server* shared();
+  // A server of its own whose JetStream store is `store_dir` (e.g. on a small
+  // tmpfs; its log stays in a temp dir); nullptr when it cannot be started
+  // (stderr says why). Stopped on destruction.
+  static std::unique_ptr<nats_server> start_in(const std::filesystem::path& store_dir);
 
   ~nats_server();
 
@@ -35,6 +40,7 @@ class nats_server {
   nats_server() = default;
 
   temp_dir dir_;
+  std::filesystem::path store_dir_;  // empty: dir_/jetstream
   int port_ = 0;
   std::unique_ptr<server_process> proc_;
 };

@@ -62,6 +62,17 @@ std::unique_ptr<redis_server> redis_server::start_with_password(const std::strin
   return nullptr;
 }
 
+std::unique_ptr<redis_server> redis_server::start_in(const std::filesystem::path& data_dir,
+                                                    const std::string& appendfsync) {
+  std::unique_ptr<redis_server> s(new redis_server());
+  s->port_ = free_port();
+  s->data_dir_ = data_dir;
+  s->appendfsync_ = appendfsync;
+  if (s->start()) return s;
+  std::cerr << "redis-server did not start:\n" << (s->proc_ ? s->proc_->log() : "") << "\n";
+  return nullptr;
+}
+
 redis_server::~redis_server() {
   if (proc_) proc_->stop();
 }
@@ -70,9 +81,9 @@ bool redis_server::start() {
   server_process::options o;
   o.argv = {"/usr/bin/redis-server", "--bind",        "127.0.0.1",
             "--port",                std::to_string(port_),
-            "--dir",                 dir_.path().string(),
+            "--dir",                 (data_dir_.empty() ? dir_.path() : data_dir_).string(),
             "--appendonly",          "yes",
-            "--appendfsync",         "always",
+            "--appendfsync",         appendfsync_,
             "--save",                "",
             "--daemonize",           "no",
             "--logfile",             ""};

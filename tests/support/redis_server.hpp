@@ -8,6 +8,7 @@
 //
 // Thread safety: none; tests call it from their main thread.
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,12 @@ class redis_server {
   // A server of its own that requires `password` (requirepass: AUTH for the
   // default user); nullptr when it cannot be started. Stopped on destruction.
   static std::unique_ptr<redis_server> start_with_password(const std::string& password);
+
+  // A server of its own with its data dir (the AOF directory) at `data_dir`
+  // (e.g. on a small tmpfs; the log stays in a temp dir) and the given
+  // appendfsync policy; nullptr when it cannot be started. Stopped on destruction.
+  static std::unique_ptr<redis_server> start_in(const std::filesystem::path& data_dir,
+                                                const std::string& appendfsync);
 
   ~redis_server();
 
@@ -43,6 +50,8 @@ class redis_server {
   bool start();
 
   temp_dir dir_;  // first: outlives the process
+  std::filesystem::path data_dir_;  // empty: dir_
+  std::string appendfsync_ = "always";
   int port_ = 0;
   std::string password_;  // requirepass, when not empty
   std::unique_ptr<server_process> proc_;
