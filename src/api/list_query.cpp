@@ -72,7 +72,7 @@ std::optional<list_query> parse_list_query(const config::resource_def& resource,
   if (!params) return fail("", "malformed query string");
   list_query out;
   auto& q = out.query;
-  q.limit = default_page_limit;
+  q.limit = resource.default_limit;
   bool seen_limit = false, seen_order = false, seen_after = false;
   for (auto it = params->begin(); it != params->end(); ++it) {
     auto encoded = *it;
@@ -82,8 +82,9 @@ std::optional<list_query> parse_list_query(const config::resource_def& resource,
     std::string value = encoded.value.decode();
     if (key == "limit") {
       std::int64_t n = 0;
-      if (seen_limit || !parse_int(value, n) || n < 1 || n > static_cast<std::int64_t>(max_page_limit)) {
-        return fail(key, "must be one integer from 1 to " + std::to_string(max_page_limit));
+      if (seen_limit || !parse_int(value, n) || n < 1 ||
+          n > static_cast<std::int64_t>(resource.max_limit)) {
+        return fail(key, "must be one integer from 1 to " + std::to_string(resource.max_limit));
       }
       seen_limit = true;
       q.limit = static_cast<std::size_t>(n);

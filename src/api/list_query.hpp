@@ -1,6 +1,7 @@
 #pragma once
 // Parses the query string of GET /v1/{resource} into a store query:
-//   limit=1..1000 (default 100), order=id.asc|id.desc, after=<id>,
+//   limit=1..max_limit (default default_limit: the resource's, config.hpp),
+//   order=id.asc|id.desc, after=<id>,
 //   <field>=eq.<value> (PostgREST style; also id=eq.<n>), at most
 //   max_filters of them (each filter shape is a statement a store prepares
 //   and caches).
@@ -16,8 +17,6 @@
 
 namespace sluice::api {
 
-constexpr std::size_t default_page_limit = 100;
-constexpr std::size_t max_page_limit = 1000;
 constexpr std::size_t max_filters = 16;
 
 struct list_query {

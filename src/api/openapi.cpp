@@ -287,22 +287,35 @@ void list_rows(builder& b, const route_info& r, object& op) {
   const auto& res = *r.resource;
   op["summary"] = "Rows of " + res.name + ", filtered, in keyset pages";
   op["tags"] = array{"records"};
-  array params{ref("parameters", "limit"), ref("parameters", "order"), ref("parameters", "after"),
+  array params{openapi_parts::limit_parameter(res), ref("parameters", "order"),
+               ref("parameters", "after"),
                filter_param("id", "filter (PostgREST syntax): `eq.<row id>`")};
   for (const auto& f : res.fields) params.push_back(filter_param(f.name, field_filter_text(f)));
   params.push_back(ref("parameters", "If-None-Match"));
   params.push_back(ref("parameters", "Sluice-Min-Version"));
+  params.push_back(ref("parameters", "Prefer_count"));
   op["parameters"] = std::move(params);
   object headers = cached_headers();
   headers["Link"] = ref("headers", "Link");
-  op["responses"] = object{
-      {"200",
-       response("one page of rows",
-                json_content(object{{"type", "array"},
-                                    {"items", ref("schemas", openapi_parts::row_name(res))}}),
-                std::move(headers))},
-      {"304", not_modified()},
-      {"400", b.problem(400)}};
+  headers["Content-Range"] = ref("headers", "Content-Range");
+  headers["Preference-Applied"] = ref("headers", "Preference-Applied");
+  // The same rows in the format Accept asks for (406 when none fits).
+  object content = json_content(
+      object{{"type", "array"}, {"items", ref("schemas", openapi_parts::row_name(res))}});
+  content["text/csv"] = object{
+      {"schema", object{{"type", "string"},
+                        {"description",
+                         "RFC 4180: a header line of the columns (id, message_id, received_at, "
+                         "stored_at, the fields), then one line per row, CRLF line ends; NULL "
+                         "is an empty field, an empty text \"\""}}}};
+  content["application/x-ndjson"] = object{
+      {"schema", object{{"type", "string"},
+                        {"description", "one row object (as in the JSON array) per line"}}}};
+  op["responses"] = object{{"200", response("one page of rows", std::move(content),
+                                            std::move(headers))},
+                           {"304", not_modified()},
+                           {"400", b.problem(400)},
+                           {"406", b.problem(406)}};
 }
 
 void get_row(builder& b, const route_info& r, object& op) {

@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "api/dead_letters.hpp"
-#include "api/list_query.hpp"
 #include "http/problem.hpp"
 
 namespace sluice::api::openapi_parts {
@@ -248,6 +247,11 @@ object limit_schema(std::size_t deflt, std::size_t max) {
 
 }  // namespace
 
+object limit_parameter(const config::resource_def& r) {
+  return query_param("limit", limit_schema(r.default_limit, r.max_limit),
+                     "rows per page (the resource's default_limit and max_limit; more is 400)");
+}
+
 object ref(std::string_view kind, std::string_view name) {
   std::string to = "#/components/";
   to.append(kind).append("/").append(name);
@@ -272,8 +276,6 @@ object schemas(const config::config& cfg) {
 
 object parameters() {
   object p;
-  p["limit"] =
-      query_param("limit", limit_schema(default_page_limit, max_page_limit), "rows per page");
   p["order"] =
       query_param("order", object{{"type", "string"}, {"enum", array{"id.asc", "id.desc"}}},
                   "the page's order (keyset pages follow it)");
@@ -290,6 +292,12 @@ object parameters() {
       "Prefer", string_schema(),
       "RFC 7240; `wait=N`: hold the answer until the rows are committed (201) or N seconds "
       "pass (202); N is capped by http.max_wait_seconds");
+  p["Prefer_count"] = header_param(
+      "Prefer", object{{"type", "string"}, {"pattern", "count=(exact|planned|estimated)"}},
+      "RFC 7240; `count=exact|planned|estimated` (PostgREST's): the page gets Content-Range "
+      "with the total of the rows the filters select. exact: count(*); planned: the "
+      "database's estimate; estimated: exact up to store.count_exact_max rows, the estimate "
+      "past it. Another value is ignored (a preference), the page then has no Content-Range");
   p["Idempotency-Key"] = header_param(
       "Idempotency-Key",
       object{{"type", "string"}, {"minLength", 1}, {"maxLength", 255}, {"pattern", "^[!-~]+$"}},
@@ -325,7 +333,12 @@ object headers() {
       h(string_schema(), "the principal's remaining quota (IETF RateLimit header fields draft)");
   out["RateLimit-Policy"] = h(string_schema(), "the principal's quota policy");
   out["traceparent"] = h(string_schema(), "W3C trace context of this request");
-  out["Preference-Applied"] = h(string_schema(), "the Prefer tokens honoured (wait=N)");
+  out["Preference-Applied"] =
+      h(string_schema(), "the Prefer tokens honoured (wait=N; count=… on a counted page)");
+  out["Content-Range"] = h(object{{"type", "string"}, {"pattern", "^([0-9]+-[0-9]+|\\*)/[0-9]+$"}},
+                           "with Prefer: count=…: `first-last/total` by position in the whole "
+                           "result (the rows a cursor skipped come first), `*/total` for an "
+                           "empty page");
   out["Sluice-Version"] =
       h(object{{"type", "string"}, {"pattern", "^[0-9]+$"}},
         "the table's version once the rows are committed (send it as Sluice-Min-Version)");
@@ -363,6 +376,10 @@ object problem_response(unsigned status) {
       break;
     case 408:
       description += ": the request did not arrive within http.read_timeout_ms";
+      break;
+    case 406:
+      description += ": no format the Accept header allows (application/json, text/csv, "
+                     "application/x-ndjson)";
       break;
     case 409:
       description += ": conflicts with an earlier request";

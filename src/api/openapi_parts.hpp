@@ -25,6 +25,8 @@ std::string row_name(const config::resource_def& r);
 boost::json::object schemas(const config::config& cfg);
 // components.parameters: the query and header parameters routes share.
 boost::json::object parameters();
+// GET /v1/{resource}'s `limit`: the resource's own default and maximum.
+boost::json::object limit_parameter(const config::resource_def& r);
 // components.headers: the response headers routes share.
 boost::json::object headers();
 // One of them inline, with `required: true` (a $ref can carry no siblings).

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <system_error>
 
 #include "api/errors.hpp"
 #include "api/handlers.hpp"
@@ -20,6 +21,7 @@
 #include "api/version_reader.hpp"
 #include "cache/page_cache.hpp"
 #include "http/problem.hpp"
+#include "model/row_format.hpp"
 #include "model/uuid.hpp"
 #include "observe/log.hpp"
 #include "store/call_within.hpp"
@@ -85,13 +87,16 @@ awaitable<result<std::int64_t>> current_version(context& ctx, const std::string&
 
 // 200 with the body, or 304 when the client holds it; ETag and Cache-Control
 // on both, so pages and single rows revalidate the same way.
-http::response conditional_json(const http::request& req, std::string body, const std::string& etag,
-                                const std::string& cache_control) {
+http::response conditional(const http::request& req, std::string body, const std::string& etag,
+                           const std::string& cache_control,
+                           model::row_format format = model::row_format::json) {
   http::response r;
   if (etag_matches(req.header("if-none-match"), etag)) {
     r.status = 304;
   } else {
-    r = json_response(200, std::move(body));
+    r.status = 200;
+    r.set("Content-Type", std::string(model::media_type(format)));
+    r.body = std::move(body);
   }
   r.set("ETag", etag);
   r.set("Cache-Control", cache_control);
@@ -99,24 +104,104 @@ http::response conditional_json(const http::request& req, std::string body, cons
 }
 
 http::response page_response(const cache::page& p, const http::request& req,
-                             const std::string& cache_control) {
-  auto r = conditional_json(req, p.body, p.etag, cache_control);
+                             const std::string& cache_control, model::row_format format,
+                             std::optional<count_preference> count) {
+  auto r = conditional(req, p.body, p.etag, cache_control, format);
+  // The answer depends on Accept (its format) and Prefer (its count):
+  // shared caches must key on them.
+  r.set("Vary", "Accept, Prefer");
   if (r.status == 200 && !p.link.empty()) r.set("Link", p.link);
+  if (r.status == 200 && !p.content_range.empty()) {
+    r.set("Content-Range", p.content_range);
+    r.set("Preference-Applied", "count=" + std::string(to_string(*count)));
+  }
   return r;
+}
+
+// How a page is served besides its query: the format (Accept) and the count
+// (Prefer: count=…).
+struct page_form {
+  model::row_format format = model::row_format::json;
+  std::optional<count_preference> count;
+  std::uint64_t count_exact_max = 0;
+};
+
+store::count_mode count_mode_of(count_preference c) {
+  switch (c) {
+    case count_preference::planned:
+      return store::count_mode::planned;
+    case count_preference::estimated:
+      return store::count_mode::estimated;
+    case count_preference::exact:
+      break;
+  }
+  return store::count_mode::exact;
+}
+
+// The page cache's key of a query in a form: a plain JSON page keeps the bare key.
+std::string form_key(std::string key, const page_form& form) {
+  if (form.format != model::row_format::json) {
+    key += "\nformat=";
+    key += form.format == model::row_format::csv ? "csv" : "ndjson";
+  }
+  if (form.count) {
+    key += "\ncount=";
+    key += to_string(*form.count);
+  }
+  return key;
+}
+
+// Content-Range of a counted page of `rows` rows (RFC 9110 §14.4, as
+// PostgREST writes it): "first-last/total" by position in the whole result,
+// "*/total" for an empty page. The total is never less than the rows seen.
+std::string content_range(const store::row_count& c, std::size_t rows) {
+  const std::uint64_t total = std::max<std::uint64_t>(c.total, c.before + rows);
+  if (rows == 0) return "*/" + std::to_string(total);
+  return std::to_string(c.before) + "-" + std::to_string(c.before + rows - 1) + "/" +
+         std::to_string(total);
 }
 
 // On the blocking pool: the shared cache's page, else one built from the store
 // (and then shared with the other replicas). `version` is set when `shared` is.
 result<cache::page> build_page(store::store& store, cache::shared_pages* shared,
                                const std::string& key, std::optional<std::int64_t> version,
-                               const std::string& table, const list_query& q) {
+                               const config::resource_def& resource, const list_query& q,
+                               const page_form& form) {
+  const std::string& table = resource.name;
   if (shared) {
     if (auto hit = shared->get(key, *version)) return std::move(*hit);
   }
   auto rows = store.query(table, q.query);
   if (!rows) return rows.error();
   cache::page p;
-  p.etag = etag_of(rows->json);
+  if (form.count) {
+    // The same filters as the page; a store without counts serves the page
+    // without Content-Range.
+    auto counted = store.count(table, q.query, count_mode_of(*form.count), form.count_exact_max);
+    if (counted) {
+      p.content_range = content_range(*counted, rows->count);
+    } else if (counted.error() != store::errc::unsupported) {
+      return counted.error();
+    }
+  }
+  if (form.format != model::row_format::json) {
+    // The same rows in another format (model/row_format: the export's
+    // formatter); CSV lines end in CRLF, as RFC 4180 has them.
+    std::string text;
+    if (!model::format_rows(form.format, model::row_columns(resource), rows->json, "\r\n", text)) {
+      // Not a JSON array of objects: the store's bug, a logged 500.
+      return std::make_error_code(std::errc::bad_message);
+    }
+    rows->json = std::move(text);
+  }
+  if (form.format == model::row_format::json && p.content_range.empty()) {
+    p.etag = etag_of(rows->json);
+  } else {
+    // Distinct per format and count even for equal bytes: an If-None-Match
+    // of one never validates another, nor a page whose total has moved.
+    p.etag = etag_of(std::string(model::media_type(form.format)) + '\n' + p.content_range +
+                     '\n' + rows->json);
+  }
   if (rows->count == q.query.limit && rows->last_id) {
     p.link = "</v1/" + table + "?limit=" + std::to_string(q.query.limit) +
              "&after=" + std::to_string(*rows->last_id) + q.filter_params + ">; rel=\"next\"";
@@ -138,6 +223,17 @@ awaitable<http::response> list_rows(context& ctx, const config::resource_def& re
   http::field_error error;
   auto parsed = parse_list_query(resource, query, error);
   if (!parsed) co_return http::problem(400, error.pointer + ": " + error.detail, {error});
+  page_form form;
+  if (auto format = row_format_of(req.header("accept"))) {
+    form.format = *format;
+  } else {
+    co_return http::problem(406,
+                            "Accept: pages are served as application/json, text/csv or "
+                            "application/x-ndjson");
+  }
+  // Prefer is a preference (RFC 7240): a count value not understood is ignored.
+  form.count = parse_prefer(req.header("prefer"), ctx.cfg.http.max_wait_seconds).count;
+  form.count_exact_max = ctx.cfg.store.count_exact_max;
   // Read-your-writes across a replica: the page reflects at least the
   // client's Sluice-Min-Version (a 201's Sluice-Version); see store.read_url.
   auto wanted = min_version_of(req);
@@ -150,10 +246,10 @@ awaitable<http::response> list_rows(context& ctx, const config::resource_def& re
     auto read = co_await current_version(ctx, resource.name);
     if (!read && read.error() == store::errc::timed_out) co_return store_error(ctx, read.error());
     if (read) version = *read;
-    key = cache_key(resource.name, parsed->query);
+    key = form_key(cache_key(resource.name, parsed->query), form);
     if (version && *version >= *wanted) {
       if (auto hit = ctx.pages.get(key, *version)) {
-        co_return page_response(**hit, req, ctx.cfg.cache.control);
+        co_return page_response(**hit, req, ctx.cfg.cache.control, form.format, form.count);
       }
     }
   }
@@ -162,15 +258,15 @@ awaitable<http::response> list_rows(context& ctx, const config::resource_def& re
   // the shared cache is filled for the other replicas).
   cache::shared_pages* shared = version && *version >= *wanted ? ctx.shared_pages : nullptr;
   parsed->query.min_version = std::max(version.value_or(0), *wanted);
-  // `shared` and the store belong to app/, which joins the pool before
-  // destroying them; the rest is copied.
-  auto build = [&store = ctx.store, shared, key, version, table = resource.name, q = *parsed] {
-    return build_page(store, shared, key, version, table, q);
+  // `shared`, the store and the resource (of the configuration) belong to
+  // app/, which joins the pool before destroying them; the rest is copied.
+  auto build = [&store = ctx.store, shared, key, version, &resource, q = *parsed, form] {
+    return build_page(store, shared, key, version, resource, q, form);
   };
   auto built = co_await store_call(ctx, std::move(build));
   if (!built) co_return store_error(ctx, built.error());
   auto p = std::make_shared<const cache::page>(std::move(*built));
-  auto r = page_response(*p, req, ctx.cfg.cache.control);
+  auto r = page_response(*p, req, ctx.cfg.cache.control, form.format, form.count);
   // Built at `version` or later: stored under `version`, it is served only to
   // readers who saw that version, for whom it is fresh enough.
   if (version) ctx.pages.put(key, *version, std::move(p));
@@ -190,7 +286,7 @@ awaitable<http::response> get_row(context& ctx, const config::resource_def& reso
   if (!row) co_return store_error(ctx, row.error());
   if (!*row) co_return http::problem(404, "no " + resource.name + " row with id " + std::string(id_text));
   std::string etag = etag_of(**row);
-  co_return conditional_json(req, std::move(**row), etag, ctx.cfg.cache.control);
+  co_return conditional(req, std::move(**row), etag, ctx.cfg.cache.control);
 }
 
 awaitable<http::response> message_status(context& ctx, std::string_view id) {

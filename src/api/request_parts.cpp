@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <iterator>
 #include <set>
 #include <vector>
 
@@ -129,7 +131,13 @@ preferences parse_prefer(std::string_view prefer, unsigned max_wait_seconds) {
     auto end = p.find_first_of(",;", pos);
     if (end == std::string::npos) end = p.size();
     std::string token = lower_trimmed(std::string_view(p).substr(pos, end - pos));
-    if (token.rfind("wait=", 0) == 0 && !out.wait) {
+    if (token.rfind("count=", 0) == 0 && !out.count) {
+      const std::string_view v = std::string_view(token).substr(6);
+      for (auto c : {count_preference::exact, count_preference::planned,
+                     count_preference::estimated}) {
+        if (v == to_string(c)) out.count = c;
+      }
+    } else if (token.rfind("wait=", 0) == 0 && !out.wait) {
       unsigned long n = 0;
       bool ok = token.size() > 5 && token.size() < 12;
       for (char c : token.substr(5)) ok = ok && c >= '0' && c <= '9', n = n * 10 + (c - '0');
@@ -138,6 +146,82 @@ preferences parse_prefer(std::string_view prefer, unsigned max_wait_seconds) {
     pos = end + 1;
   }
   return out;
+}
+
+std::string_view to_string(count_preference c) {
+  switch (c) {
+    case count_preference::planned:
+      return "planned";
+    case count_preference::estimated:
+      return "estimated";
+    case count_preference::exact:
+      break;
+  }
+  return "exact";
+}
+
+std::optional<model::row_format> row_format_of(std::string_view accept) {
+  using model::row_format;
+  struct offer {
+    row_format format;
+    std::string_view type, subtype;
+  };
+  static constexpr offer k_offers[] = {{row_format::json, "application", "json"},
+                                       {row_format::csv, "text", "csv"},
+                                       {row_format::ndjson, "application", "x-ndjson"},
+                                       {row_format::ndjson, "application", "ndjson"}};
+  if (lower_trimmed(accept).empty()) return row_format::json;
+  // Per offer: the q of the most specific range that matches it (-1: none).
+  double q_of[std::size(k_offers)];
+  int specificity_of[std::size(k_offers)];
+  for (std::size_t i = 0; i < std::size(k_offers); ++i) q_of[i] = -1, specificity_of[i] = -1;
+  const std::string text = lower_trimmed(accept);
+  for (std::size_t pos = 0; pos <= text.size();) {
+    auto end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view range = std::string_view(text).substr(pos, end - pos);
+    pos = end + 1;
+    auto semi = range.find(';');
+    std::string type = lower_trimmed(range.substr(0, semi));
+    double q = 1;
+    bool bad = false;
+    while (semi != std::string_view::npos) {
+      range.remove_prefix(semi + 1);
+      semi = range.find(';');
+      std::string param = lower_trimmed(range.substr(0, semi));
+      if (param.rfind("q=", 0) != 0) continue;  // media-type parameters: not compared
+      const std::string_view v = std::string_view(param).substr(2);
+      double parsed = -1;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
+      bad = ec != std::errc{} || p != v.data() + v.size() || parsed < 0 || parsed > 1;
+      q = parsed;
+    }
+    auto slash = type.find('/');
+    if (bad || slash == std::string::npos) continue;  // a malformed range matches nothing
+    const std::string_view main = std::string_view(type).substr(0, slash);
+    const std::string_view sub = std::string_view(type).substr(slash + 1);
+    for (std::size_t i = 0; i < std::size(k_offers); ++i) {
+      int specificity = -1;
+      if (main == "*" && sub == "*") {
+        specificity = 0;
+      } else if (main == k_offers[i].type && sub == "*") {
+        specificity = 1;
+      } else if (main == k_offers[i].type && sub == k_offers[i].subtype) {
+        specificity = 2;
+      }
+      if (specificity > specificity_of[i]) specificity_of[i] = specificity, q_of[i] = q;
+    }
+  }
+  std::optional<row_format> best;
+  double best_q = 0;
+  int best_specificity = -1;
+  for (std::size_t i = 0; i < std::size(k_offers); ++i) {
+    if (q_of[i] <= 0) continue;
+    if (q_of[i] > best_q || (q_of[i] == best_q && specificity_of[i] > best_specificity)) {
+      best = k_offers[i].format, best_q = q_of[i], best_specificity = specificity_of[i];
+    }
+  }
+  return best;
 }
 
 bool valid_idempotency_key(std::string_view key) {

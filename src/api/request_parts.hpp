@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "model/row_format.hpp"
+
 namespace sluice::api {
 
 // Content-Type of a POST: application/json or application/x-ndjson (also
@@ -19,10 +21,22 @@ body_format format_of(std::string_view content_type);
 
 // `Prefer` (RFC 7240): the tokens this API understands. Unknown tokens and
 // malformed wait values are ignored, as the RFC asks.
+// count=exact|planned|estimated (GET pages, PostgREST's spelling): how the
+// total behind Content-Range is counted; another value is ignored.
+enum class count_preference { exact, planned, estimated };
+std::string_view to_string(count_preference c);
 struct preferences {
   std::optional<unsigned> wait;  // wait=N seconds, clamped to the maximum given
+  std::optional<count_preference> count;
 };
 preferences parse_prefer(std::string_view prefer, unsigned max_wait_seconds);
+
+// Accept (RFC 9110 §12.5.1) of GET /v1/{resource}: the row format to serve.
+// application/json, text/csv and application/x-ndjson (or application/ndjson)
+// are offered; the range with the highest q wins, a more specific range over
+// a wildcard on a tie, then JSON, CSV, NDJSON in that order. An absent or
+// empty Accept is JSON; nullopt when nothing offered is acceptable (406).
+std::optional<model::row_format> row_format_of(std::string_view accept);
 
 // Idempotency-Key: 1 to 255 visible ASCII characters.
 bool valid_idempotency_key(std::string_view key);

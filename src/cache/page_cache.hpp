@@ -1,5 +1,6 @@
 #pragma once
-// The read cache: GET pages kept already serialised (body, ETag, Link) under
+// The read cache: GET pages kept already serialised (body, ETag, Link,
+// Content-Range) under
 // their normalised query and the table version they were built at.
 //
 // Versioning instead of invalidation: the store bumps a table's version in the
@@ -28,6 +29,8 @@ struct page {
   std::string body;
   std::string etag;
   std::string link;  // the Link header, "" when there is no next page
+  // The Content-Range header of a counted page (Prefer: count=…), else "".
+  std::string content_range;
 };
 
 struct stats {

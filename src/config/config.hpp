@@ -33,9 +33,19 @@ struct field_def {
   bool indexed = false;                   // create an index for equality filters
 };
 
+// The most rows a GET page may have, whatever a resource's max_limit says:
+// a page is built in memory (and cached) whole.
+constexpr std::size_t k_page_limit_cap = 10'000;
+
 struct resource_def {
   std::string name;  // [a-z][a-z0-9_]*; also the topic and the default table
   std::vector<field_def> fields;
+  // GET /v1/{resource}'s `limit`: rows per page when absent, and the most a
+  // client may ask for (more is a 400). 1 <= default_limit <= max_limit <=
+  // k_page_limit_cap, checked at start-up; an unset default_limit is
+  // min(100, max_limit).
+  std::size_t default_limit = 100;
+  std::size_t max_limit = 1000;
 
   // Returns nullptr when there is no such field.
   const field_def* find(std::string_view field) const;
@@ -107,6 +117,10 @@ struct store_config {
   // lookups, version reads, /readyz's ping): past it the request gets 503 +
   // Retry-After while the call finishes in the background.
   std::chrono::milliseconds read_timeout{5000};
+  // GET with Prefer: count=estimated counts exactly up to this many rows
+  // (a count(*) bounded by LIMIT count_exact_max + 1); past it the
+  // database's estimate is served instead (PostgREST's rule).
+  std::size_t count_exact_max = 10'000;
 };
 
 struct broker_config {

@@ -113,6 +113,7 @@ std::string effective_toml(const config& cfg,
   }
   for (const auto& r : cfg.resources) {
     out << "\n[[resources]]\nname = " << toml_string(r.name) << "\n";
+    out << "default_limit = " << r.default_limit << "\nmax_limit = " << r.max_limit << "\n";
     for (const auto& f : r.fields) {
       out << "\n  [[resources.fields]]\n  name = " << toml_string(f.name) << "\n";
       out << "  type = " << toml_string(to_string(f.type)) << "\n";

@@ -184,7 +184,7 @@ std::vector<resource_def> read_resources(const context& ctx, const toml::node* n
   std::vector<resource_def> out;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const table_view t(ctx, *array->get(i), "resources[" + std::to_string(i) + "]",
-                       {"name", "fields"});
+                       {"name", "fields", "default_limit", "max_limit"});
     resource_def r;
     r.name = *t.string("name", true);
     if (!is_identifier(r.name)) t.fail_at("name", "must match [a-z][a-z0-9_]{0,62}");
@@ -193,6 +193,16 @@ std::vector<resource_def> read_resources(const context& ctx, const toml::node* n
     }
     for (const auto& e : out) {
       if (e.name == r.name) t.fail_at("name", "duplicate resource name \"" + r.name + "\"");
+    }
+    r.max_limit = t.size("max_limit").value_or(r.max_limit);
+    if (r.max_limit < 1 || r.max_limit > k_page_limit_cap) {
+      t.fail_at("max_limit", "must be from 1 to " + std::to_string(k_page_limit_cap));
+    }
+    // Unset, the default follows a smaller max_limit down.
+    r.default_limit = t.size("default_limit").value_or(std::min(r.default_limit, r.max_limit));
+    if (r.default_limit < 1) t.fail_at("default_limit", "must be at least 1");
+    if (r.default_limit > r.max_limit) {
+      t.fail_at("default_limit", "must not exceed max_limit (" + std::to_string(r.max_limit) + ")");
     }
     auto fields = t.tables("fields");
     if (fields.empty()) t.fail_at("fields", "at least one [[resources.fields]] entry is required");

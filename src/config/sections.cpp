@@ -336,7 +336,8 @@ std::vector<section> sections_of(config& cfg) {
                   integer("pool_size", s.pool_size, 1, 1000),
                   millis("connect_timeout_ms", s.connect_timeout, 1),
                   millis("statement_timeout_ms", s.statement_timeout, 1),
-                  millis("read_timeout_ms", s.read_timeout, 1)}});
+                  millis("read_timeout_ms", s.read_timeout, 1),
+                  integer("count_exact_max", s.count_exact_max, 0, 100'000'000)}});
   auto& b = cfg.broker;
   out.push_back(
       {"broker",

@@ -42,6 +42,10 @@ class recording_store final : public store {
   result<page> query(std::string_view table, const page_query& q) override {
     return read(inner_->query(table, q));
   }
+  result<row_count> count(std::string_view table, const page_query& q, count_mode mode,
+                          std::uint64_t exact_max) override {
+    return read(inner_->count(table, q, mode, exact_max));
+  }
   result<std::optional<std::string>> get(std::string_view table, std::int64_t id) override {
     return read(inner_->get(table, id));
   }

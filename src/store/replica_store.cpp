@@ -36,6 +36,19 @@ result<page> replica_routing_store::query(std::string_view table, const page_que
   return primary_->query(table, q);
 }
 
+result<row_count> replica_routing_store::count(std::string_view table, const page_query& q,
+                                               count_mode mode, std::uint64_t exact_max) {
+  auto replayed = replica_->version(table);
+  if (replayed && *replayed >= q.min_version) {
+    auto c = replica_->count(table, q, mode, exact_max);
+    if (c || c.error() == errc::bad_query || c.error() == errc::unknown_table ||
+        c.error() == errc::unsupported) {
+      return c;
+    }
+  }
+  return primary_->count(table, q, mode, exact_max);
+}
+
 // Single rows, statuses and versions come from the primary: a row read right
 // after its 201 or its "stored" status must exist, and the versions are what
 // min_version is compared with.

@@ -2,7 +2,7 @@
 // Reads from a replica (store.read_url: a PostgreSQL streaming replica, an
 // Aurora reader endpoint) without ever serving a page older than asked for.
 //
-// Everything goes to the primary except query(): a page is read from the
+// Everything goes to the primary except query() and count(): a page is read from the
 // replica when the replica's version of the table (store::version(), raised
 // in the same transaction as every batch, so replayed with it) is at least
 // page_query::min_version, else from the primary. The API sets min_version
@@ -32,6 +32,9 @@ class replica_routing_store : public store {
   std::error_code attach(std::span<const table_def> tables) override;
   result<batch_result> write(const batch& b) override;
   result<page> query(std::string_view table, const page_query& q) override;
+  // As query(): the replica once it has replayed q.min_version, else the primary.
+  result<row_count> count(std::string_view table, const page_query& q, count_mode mode,
+                          std::uint64_t exact_max) override;
   result<std::optional<std::string>> get(std::string_view table, std::int64_t id) override;
   result<message_status> status(std::string_view message_id) override;
   result<std::vector<message_status>> statuses(std::span<const std::string> message_ids) override;

@@ -111,6 +111,23 @@ struct page {
   std::optional<std::int64_t> last_id;
 };
 
+// How count() counts (GET's Prefer: count=…, PostgREST's three):
+//   exact     — count(*) of the rows the filters select;
+//   planned   — the database's estimate only (PostgreSQL: the planner's row
+//               estimate, EXPLAIN; SQLite: sqlite_stat1, see the stores);
+//   estimated — exact up to `exact_max` rows (a count bounded by LIMIT
+//               exact_max + 1), past it the planned estimate, never less
+//               than exact_max + 1.
+enum class count_mode { exact, planned, estimated };
+
+struct row_count {
+  std::uint64_t total = 0;  // rows the filters select (the cursor aside)
+  // Of those, the rows before the page: the ones page_query::after skipped
+  // (id <= after ascending, id >= after descending); 0 without a cursor.
+  std::uint64_t before = 0;
+  bool exact = true;  // false when total and before are estimates
+};
+
 struct message_status {
   // redriven: an operator re-published its dead letter and no new outcome is
   // in yet (it reads as pending); discarded: an operator dropped the dead
@@ -209,6 +226,14 @@ class store {
 
   // Rows as JSON, keyset-paginated by id.
   virtual result<page> query(std::string_view table, const page_query& q) = 0;
+
+  // How many rows q's filters select, and how many of them q.after skips,
+  // counted as `mode` says (q.limit is ignored). A backend without counts
+  // answers errc::unsupported (pages are then served without Content-Range).
+  virtual result<row_count> count(std::string_view /*table*/, const page_query& /*q*/,
+                                  count_mode /*mode*/, std::uint64_t /*exact_max*/) {
+    return errc::unsupported;
+  }
 
   // One row as a JSON object, or nullopt.
   virtual result<std::optional<std::string>> get(std::string_view table, std::int64_t id) = 0;

@@ -1,5 +1,7 @@
 #include "support/store_backends.hpp"
 
+#include <sqlite3.h>
+
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/sluice_process.hpp"
 #ifdef SLUICE_WITH_POSTGRES
@@ -21,6 +23,13 @@ class sqlite_backend final : public store_backend {
   store::store& get() override { return *store_; }
   std::int64_t query_int(const std::string& sql) override {
     return sqlite_int(dir_.path() / "store.db", sql);
+  }
+  bool exec(const std::string& sql) override {
+    sqlite3* db = nullptr;
+    bool ok = sqlite3_open((dir_.path() / "store.db").c_str(), &db) == SQLITE_OK &&
+              sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+    sqlite3_close(db);
+    return ok;
   }
 
  private:
@@ -46,6 +55,9 @@ class postgres_backend final : public store_backend {
   store::store& get() override { return *store_; }
   std::int64_t query_int(const std::string& sql) override {
     return postgres_server::query_int(url_, sql);
+  }
+  bool exec(const std::string& sql) override {
+    return postgres_server::query_int(url_, sql + "; SELECT 1") == 1;
   }
 
  private:

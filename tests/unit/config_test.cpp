@@ -198,6 +198,18 @@ INSTANTIATE_TEST_SUITE_P(
         error_case{"no_resources", "[http]\nthreads = 1\n", "x.toml: resources: at least one"},
         error_case{"empty_resources", "resources = []\n", "x.toml:1: resources: at least one"},
         error_case{"no_fields", resource(""), "x.toml:1: resources[0].fields: at least one"},
+        error_case{"max_limit_zero", resource("max_limit = 0\n" + field("name = \"a\"\n")),
+                   "x.toml:3: resources[0].max_limit: must be from 1 to 10000"},
+        error_case{"max_limit_past_the_cap",
+                   resource("max_limit = 10001\n" + field("name = \"a\"\n")),
+                   "x.toml:3: resources[0].max_limit: must be from 1 to 10000"},
+        error_case{"default_limit_zero", resource("default_limit = 0\n" + field("name = \"a\"\n")),
+                   "x.toml:3: resources[0].default_limit: must be at least 1"},
+        error_case{"default_limit_above_max",
+                   resource("default_limit = 600\nmax_limit = 500\n" + field("name = \"a\"\n")),
+                   "x.toml:3: resources[0].default_limit: must not exceed max_limit (500)"},
+        error_case{"limit_type", resource("max_limit = \"9\"\n" + field("name = \"a\"\n")),
+                   "x.toml:3: resources[0].max_limit: expected a non-negative integer"},
         error_case{"resource_name_missing", "[[resources]]\n" + field("name = \"a\"\n"),
                    "x.toml:1: resources[0].name: is required"},
         error_case{"resource_name_bad", resource(field("name = \"a\"\n"), "Users"),
@@ -475,6 +487,20 @@ name = "orders"
   ASSERT_EQ(c.subscriptions.size(), 2u);
   EXPECT_EQ(c.subscriptions[1].name, "orders");
   EXPECT_EQ(c.subscriptions[1].table, "orders");
+}
+
+TEST(config, page_limits_per_resource) {
+  auto two = parse(resource("default_limit = 20\nmax_limit = 5000\n" + field("name = \"a\"\n")) +
+                       resource(field("name = \"b\"\n"), "plain") +
+                       resource("max_limit = 50\n" + field("name = \"c\"\n"), "small"),
+                   "x.toml", no_env());
+  ASSERT_EQ(two.resources.size(), 3u);
+  EXPECT_EQ(two.resources[0].default_limit, 20u);
+  EXPECT_EQ(two.resources[0].max_limit, 5000u);
+  EXPECT_EQ(two.resources[1].default_limit, 100u);  // the defaults
+  EXPECT_EQ(two.resources[1].max_limit, 1000u);
+  EXPECT_EQ(two.resources[2].default_limit, 50u);  // follows a smaller max_limit
+  EXPECT_EQ(two.resources[2].max_limit, 50u);
 }
 
 TEST(config, field_type_names) {

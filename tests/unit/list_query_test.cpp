@@ -52,7 +52,7 @@ TEST(parse_list_query, a_query_is_not_read_past_its_end) {
   http::field_error error;
   auto empty = parse_list_query(cfg.resources.front(), std::string_view(bytes, 0), error);
   ASSERT_TRUE(empty.has_value()) << error.detail;
-  EXPECT_EQ(empty->query.limit, default_page_limit);
+  EXPECT_EQ(empty->query.limit, cfg.resources.front().default_limit);
   const std::string text = "limit=7";
   char* at_end = bytes + page - text.size();
   std::memcpy(at_end, text.data(), text.size());

@@ -27,6 +27,10 @@ struct fake_store : store {
     p.json = name;
     return p;
   }
+  result<row_count> count(std::string_view, const page_query&, count_mode, std::uint64_t) override {
+    if (failing) return errc::unavailable;
+    return row_count{name == "primary" ? 1u : 2u, 0, true};  // who answered
+  }
   result<std::optional<std::string>> get(std::string_view, std::int64_t) override {
     ++gets;
     return std::optional<std::string>(name);
@@ -58,6 +62,23 @@ struct routing : ::testing::Test {
     return p ? p->json : "error";
   }
 };
+
+// Counts follow the page: the replica once it has replayed the version.
+TEST_F(routing, counts_are_routed_as_pages) {
+  auto counted_by = [&](std::int64_t min_version) {
+    page_query q;
+    q.min_version = min_version;
+    auto c = s->count("users", q, count_mode::exact, 0);
+    return c ? c->total : 0u;
+  };
+  primary->ver = 10;
+  replica->ver = 9;
+  EXPECT_EQ(counted_by(9), 2u);
+  EXPECT_EQ(counted_by(10), 1u);
+  replica->ver = 10;
+  replica->failing = true;  // its version read fails too: the primary
+  EXPECT_EQ(counted_by(10), 1u);
+}
 
 TEST_F(routing, a_replica_that_has_replayed_the_version_serves_the_page) {
   primary->ver = 10;

@@ -44,6 +44,54 @@ TEST(request_parts, prefer_wait) {
   for (const auto& [in, want] : cases) EXPECT_EQ(parse_prefer(in, 30).wait, want) << in;
 }
 
+TEST(request_parts, prefer_count) {
+  using c = count_preference;
+  const std::pair<const char*, std::optional<count_preference>> cases[] = {
+      {"count=exact", c::exact},
+      {"COUNT=Estimated", c::estimated},
+      {"count=planned", c::planned},
+      {"wait=3, count=exact", c::exact},
+      {"count=exact; foo=bar", c::exact},
+      {"count=", std::nullopt},  // a bad value is ignored (RFC 7240)
+      {"count=all", std::nullopt},
+      {"count=exactly", std::nullopt},
+      {"count", std::nullopt},
+      {"", std::nullopt},
+      {"count=estimated, count=exact", c::estimated},  // the first one counts
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(parse_prefer(in, 30).count, want) << in;
+  EXPECT_EQ(to_string(c::estimated), "estimated");
+}
+
+TEST(request_parts, accept_picks_the_row_format) {
+  using f = model::row_format;
+  const std::pair<const char*, std::optional<model::row_format>> cases[] = {
+      {"", f::json},
+      {"*/*", f::json},
+      {"application/json", f::json},
+      {"text/csv", f::csv},
+      {"Text/CSV; charset=utf-8", f::csv},
+      {"application/x-ndjson", f::ndjson},
+      {"application/ndjson", f::ndjson},
+      {"text/*", f::csv},
+      {"application/*", f::json},
+      {"text/csv, */*", f::csv},  // the specific range over the wildcard
+      {"*/*, text/csv", f::csv},
+      {"application/json;q=0.5, text/csv", f::csv},
+      {"application/json, text/csv;q=0.9", f::json},
+      {"text/csv;q=0, */*", f::json},
+      {"application/x-ndjson;q=0.8, text/csv;q=0.2", f::ndjson},
+      {"text/html", std::nullopt},
+      {"application/xml, text/html;q=0.9", std::nullopt},
+      {"text/csv;q=0", std::nullopt},
+      {"text/csv;q=2", std::nullopt},    // a malformed range matches nothing
+      {"text/csv;q=abc", std::nullopt},
+      {"csv", std::nullopt},
+      {",, text/csv ,", f::csv},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(row_format_of(in), want) << in;
+}
+
 TEST(request_parts, idempotency_key) {
   EXPECT_TRUE(valid_idempotency_key("k"));
   EXPECT_TRUE(valid_idempotency_key(std::string(255, 'k')));

@@ -40,7 +40,10 @@ class redis_pages final : public shared_pages {
   void put(std::string_view key, std::int64_t version, const page& p) override {
     with_connection([&](connection& c) {
       auto k = redis_key(key, version);
-      std::string v = p.etag + '\n' + p.link + '\n' + p.body;
+      // A counted page leads with its Content-Range ("range:…" cannot be
+      // an ETag, which starts with a quote); others keep the first format.
+      std::string v = p.content_range.empty() ? std::string() : "range:" + p.content_range + '\n';
+      v += p.etag + '\n' + p.link + '\n' + p.body;
       auto ttl = std::to_string(o_.ttl.count());
       auto r = c.command({"SET", k, v, "PX", ttl});
       return !sluice::redis::is_error(r.get());
@@ -64,12 +67,19 @@ class redis_pages final : public shared_pages {
   }
 
   static std::optional<page> decode(std::string_view v) {
+    std::string content_range;
+    if (v.starts_with("range:")) {
+      auto end = v.find('\n');
+      if (end == std::string_view::npos) return std::nullopt;
+      content_range = v.substr(6, end - 6);
+      v.remove_prefix(end + 1);
+    }
     auto a = v.find('\n');
     if (a == std::string_view::npos) return std::nullopt;
     auto b = v.find('\n', a + 1);
     if (b == std::string_view::npos) return std::nullopt;
     return page{std::string(v.substr(b + 1)), std::string(v.substr(0, a)),
-                std::string(v.substr(a + 1, b - a - 1))};
+                std::string(v.substr(a + 1, b - a - 1)), std::move(content_range)};
   }
 
   // Runs fn on a connected slot; on failure drops the connection and skips

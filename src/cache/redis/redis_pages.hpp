@@ -1,6 +1,7 @@
 #pragma once
 // The shared page cache on Redis: GET/SET of
-// "<namespace>:page:<version>:<key>" holding etag, link and body, with a TTL.
+// "<namespace>:page:<version>:<key>" holding etag, link and body (after a
+// "range:<Content-Range>" line for a counted page), with a TTL.
 // A small pool of blocking connections (the shared hiredis wrapper in
 // src/redis/: AUTH, SELECT) with short timeouts. After a failure the cache is
 // skipped for a backoff (capped exponential with jitter, reset by a success),

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 
+#include "store/postgres/pg_count.hpp"
 #include "store/postgres/pg_dead_letters.hpp"
 #include "store/postgres/pg_export.hpp"
 #include "store/postgres/pg_pool.hpp"
@@ -167,6 +168,79 @@ class postgres_store final : public store {
       out.json += ']';
       out.count = static_cast<std::size_t>(rows);
       if (rows > 0) out.last_id = std::stoll(PQgetvalue(r.get(), rows - 1, 0));
+      return out;
+    });
+  }
+
+  // Counts (pg_count.hpp): exact, bounded then planned, or planned.
+  result<row_count> count(std::string_view table, const page_query& q, count_mode mode,
+                          std::uint64_t exact_max) override {
+    auto cat = snapshot();
+    const table_info* t = cat->find(table);
+    if (t == nullptr) return errc::unknown_table;
+    std::string where;
+    pg::params p;
+    int n = 1;
+    for (const auto& f : q.filters) {  // as query() writes them
+      const config::field_def* field = t->resource->find(f.field);
+      if (f.field != "id" && field == nullptr) return errc::bad_query;
+      where += fmt::format("{} {} = ${}::{}", where.empty() ? " WHERE" : " AND", f.field, n++,
+                           cast_of(field));
+      p.add(pg::param_text(f.value));
+    }
+    const std::string cursor = q.after ? std::to_string(*q.after) : std::string();
+    const bool bounded = mode == count_mode::estimated;
+    const auto bound = std::min<std::uint64_t>(exact_max, INT64_MAX - 1);
+    return run([&](connection& c, clock::time_point deadline) -> result<row_count> {
+      auto two_ints = [&](const std::string& sql,
+                          const pg::params& args) -> result<std::pair<std::uint64_t, std::uint64_t>> {
+        auto r = c.exec_prepared(sql, args, deadline);
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return query_error(r);
+        return std::pair{static_cast<std::uint64_t>(std::stoull(PQgetvalue(r.get(), 0, 0))),
+                         static_cast<std::uint64_t>(std::stoull(PQgetvalue(r.get(), 0, 1)))};
+      };
+      if (mode == count_mode::exact) {
+        pg::params args = p;
+        if (q.after) args.add(cursor);
+        auto counted = two_ints(pg::count_sql(q, t->table + where, n), args);
+        if (!counted) return counted.error();
+        return row_count{counted->first, counted->second, true};
+      }
+      if (bounded) {
+        // Exact while the rows are few: a count that stops after exact_max + 1.
+        pg::params args = p;
+        args.add(std::to_string(bound + 1));
+        if (q.after) args.add(cursor);
+        auto counted = two_ints(
+            pg::count_sql(q, fmt::format("(SELECT id FROM {}{} LIMIT ${}) s", t->table, where, n),
+                          n + 1),
+            args);
+        if (!counted) return counted.error();
+        if (counted->first <= bound) return row_count{counted->first, counted->second, true};
+      }
+      auto planned = [&](const std::string& condition, const pg::params& args) -> result<double> {
+        auto r = c.exec_prepared("EXPLAIN (FORMAT JSON) SELECT 1 FROM " + t->table + condition,
+                                 args, deadline);
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return query_error(r);
+        auto rows = pg::plan_rows(PQgetvalue(r.get(), 0, 0));
+        if (!rows) return errc::unavailable;
+        return *rows;
+      };
+      auto total = planned(where, p);
+      if (!total) return total.error();
+      row_count out{static_cast<std::uint64_t>(*total), 0, false};
+      if (q.after) {
+        pg::params args = p;
+        args.add(cursor);
+        auto before = planned(fmt::format("{} id {} ${}::bigint", where.empty() ? " WHERE" : where + " AND",
+                                          q.descending ? ">=" : "<=", n),
+                              args);
+        if (!before) return before.error();
+        out.before = static_cast<std::uint64_t>(*before);
+      }
+      // More than exact_max rows are known to be there.
+      if (bounded) out.total = std::max<std::uint64_t>(out.total, bound + 1);
+      out.before = std::min(out.before, out.total);
       return out;
     });
   }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/clock.hpp"
+#include "model/row_format.hpp"
 
 namespace sluice::store::sqlite {
 namespace {
@@ -36,22 +37,6 @@ std::string csv_columns(const config::resource_def& r) {
 
 }  // namespace
 
-void append_csv_field(std::string& out, std::string_view value) {
-  // "\." alone is COPY's end-of-data marker only as a line's one field:
-  // rows here have at least four, and PostgreSQL leaves it unquoted too.
-  const bool quote = value.empty() || value.find_first_of(",\"\r\n") != std::string_view::npos;
-  if (!quote) {
-    out += value;
-    return;
-  }
-  out += '"';
-  for (char ch : value) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  out += '"';
-}
-
 result<export_result> export_rows(sluice::sqlite::connection& c, const std::string& table,
                                   const config::resource_def& r, const std::string& row_json,
                                   const export_query& q, const export_sink& sink) {
@@ -69,9 +54,7 @@ result<export_result> export_rows(sluice::sqlite::connection& c, const std::stri
   std::string buf;
   buf.reserve(k_chunk + 4096);
   if (csv) {
-    buf += "id,message_id,received_at,stored_at";
-    for (const auto& f : r.fields) buf += "," + f.name;
-    buf += '\n';
+    buf += model::csv_header(model::row_columns(r), "\n");
   }
   export_result out;
   for (;;) {
@@ -83,7 +66,7 @@ result<export_result> export_rows(sluice::sqlite::connection& c, const std::stri
     if (csv) {
       for (int i = 0; i < columns; ++i) {
         if (i > 0) buf += ',';
-        if (!s->is_null_at(i)) append_csv_field(buf, s->text_view_at(i));
+        if (!s->is_null_at(i)) model::append_csv_field(buf, s->text_view_at(i));
       }
     } else {
       buf += s->text_view_at(1);

@@ -17,8 +17,4 @@ result<export_result> export_rows(sluice::sqlite::connection& c, const std::stri
                                   const config::resource_def& r, const std::string& row_json,
                                   const export_query& q, const export_sink& sink);
 
-// Appends one RFC 4180 field as PostgreSQL's COPY … (FORMAT csv) writes it:
-// quoted when it is empty or holds a comma, quote, CR or LF, quotes doubled.
-void append_csv_field(std::string& out, std::string_view value);
-
 }  // namespace sluice::store::sqlite

@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-#include <cmath>
+#include "model/row_format.hpp"
 
 namespace sluice::store::sqlite {
 
@@ -96,7 +95,7 @@ std::string row_json_sql(const config::resource_def& r) {
           f.name);
     } else if (f.type == field_type::number) {
       // SQLite's own REAL to text keeps 15 significant digits; PostgreSQL's
-      // float8 output is exact. Both serve number_text's form.
+      // float8 output is exact. Both serve model::number_text's form.
       members += fmt::format(", '{0}', json(sluice_number({0}))", f.name);
     } else {
       members += fmt::format(", '{0}', {0}", f.name);
@@ -106,53 +105,8 @@ std::string row_json_sql(const config::resource_def& r) {
   return "json_object(" + members + ")";
 }
 
-std::string number_text(double d) {
-  if (!std::isfinite(d)) return "null";  // validation admits finite numbers only
-  char buf[40];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-  if (ec != std::errc()) return "null";
-  std::string_view sci(buf, static_cast<std::size_t>(end - buf));  // "-d.ddde+XX", shortest
-  std::string out;
-  if (sci.front() == '-') {
-    out += '-';
-    sci.remove_prefix(1);
-  }
-  const std::size_t e = sci.find('e');
-  std::string digits(1, sci[0]);
-  if (e > 1) digits.append(sci.substr(2, e - 2));
-  std::string_view exp_text = sci.substr(e + 1);
-  if (exp_text.front() == '+') exp_text.remove_prefix(1);
-  int exp = 0;
-  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
-  const auto n = static_cast<int>(digits.size());
-  // PostgreSQL's (and printf %g's) thresholds: fixed for -4 <= exp < 15.
-  if (exp >= 0 && exp < 15) {
-    if (n <= exp + 1) {
-      out += digits;
-      out.append(static_cast<std::size_t>(exp + 1 - n), '0');
-    } else {
-      const auto point = static_cast<std::size_t>(exp) + 1;  // digits before the '.'
-      out.append(digits, 0, point);
-      out += '.';
-      out.append(digits, point);
-    }
-  } else if (exp < 0 && exp >= -4) {
-    out += "0.";
-    out.append(static_cast<std::size_t>(-exp - 1), '0');
-    out += digits;
-  } else {
-    out += digits[0];
-    if (n > 1) {
-      out += '.';
-      out.append(digits, 1);
-    }
-    out += fmt::format("e{}{:02}", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-  }
-  return out;
-}
-
 std::error_code define_functions(sluice::sqlite::connection& c) {
-  return c.define_real_formatter("sluice_number", number_text);
+  return c.define_real_formatter("sluice_number", model::number_text);
 }
 
 }  // namespace sluice::store::sqlite

@@ -23,11 +23,6 @@ std::string insert_sql(const std::string& table, const config::resource_def& r);
 // A json_object(...) expression producing one row as JSON text.
 std::string row_json_sql(const config::resource_def& r);
 
-// A number as JSON text: the shortest digits that read back as the same
-// double, laid out as PostgreSQL's float8 output does (fixed for decimal
-// exponents -4..14, else d.ddde±XX), so both stores serve the same bytes.
-std::string number_text(double d);
-
 // Defines the SQL functions row_json_sql uses (sluice_number) on `c`.
 std::error_code define_functions(sluice::sqlite::connection& c);
 

@@ -9,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "sqlite/database.hpp"
+#include "store/sqlite/count.hpp"
 #include "store/sqlite/dead_letters.hpp"
 #include "store/sqlite/export.hpp"
 #include "store/sqlite/schema.hpp"
@@ -188,6 +189,19 @@ class sqlite_store final : public store {
       }
       p.json += ']';
       return p;
+    });
+  }
+
+  // Counts (store/sqlite/count.cpp), on a reader.
+  result<row_count> count(std::string_view table, const page_query& q, count_mode mode,
+                          std::uint64_t exact_max) override {
+    const table_info* t = find(table);
+    if (t == nullptr) return errc::unknown_table;
+    for (const auto& f : q.filters) {
+      if (f.field != "id" && t->resource->find(f.field) == nullptr) return errc::bad_query;
+    }
+    return with_reader([&](connection& c) {
+      return sqlite::count_rows(c, t->table, *t->resource, q, mode, exact_max);
     });
   }
 
