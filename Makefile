@@ -66,7 +66,7 @@ format:
 # and any finding fails it (the input is kept in build-fuzz/artifacts/).
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= request_head record_json list_query config auth_header
+FUZZ_TARGETS ?= request_head record_json list_query config auth_header page_form
 FUZZ_CXX ?= clang++-14
 fuzz:
 	@bash scripts/install-deps.sh fuzz

@@ -18,6 +18,7 @@ max_len() {
     list_query) echo 8192 ;;
     config) echo 16384 ;;
     auth_header) echo 8192 ;;
+    page_form) echo 16384 ;;
     *) echo 4096 ;;
   esac
 }

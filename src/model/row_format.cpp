@@ -20,7 +20,8 @@ bool split_objects(std::string_view s, std::vector<std::string_view>& out) {
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   if (s.size() < 2 || s.front() != '[' || s.back() != ']') return false;
   s = s.substr(1, s.size() - 2);
-  std::size_t depth = 0, start = 0;
+  std::string open;  // the closers the open brackets expect, innermost last
+  std::size_t start = 0;
   bool in_string = false, want_element = true;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
@@ -32,7 +33,7 @@ bool split_objects(std::string_view s, std::vector<std::string_view>& out) {
       }
       continue;
     }
-    if (depth == 0) {
+    if (open.empty()) {
       if (is_space(c)) continue;
       if (c == ',' && !want_element) {
         want_element = true;
@@ -45,12 +46,14 @@ bool split_objects(std::string_view s, std::vector<std::string_view>& out) {
     if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
-      ++depth;
+      open += c == '{' ? '}' : ']';
     } else if (c == '}' || c == ']') {
-      if (--depth == 0) out.push_back(s.substr(start, i - start + 1));
+      if (open.back() != c) return false;  // mismatched brackets
+      open.pop_back();
+      if (open.empty()) out.push_back(s.substr(start, i - start + 1));
     }
   }
-  return depth == 0 && !in_string && (want_element == out.empty());
+  return open.empty() && !in_string && (want_element == out.empty());
 }
 
 void append_csv_value(std::string& out, const boost::json::value& v) {
@@ -186,7 +189,9 @@ bool format_rows(row_format f, const std::vector<std::string>& columns,
     for (auto r : rows) bytes += r.size() + 1;
     out.reserve(bytes);
     for (auto r : rows) {
-      out += r;
+      // A line break in a JSON text is whitespace between tokens (a string
+      // cannot hold one raw): a space keeps each row on its one line.
+      for (char c : r) out += c == '\n' || c == '\r' ? ' ' : c;
       out += '\n';
     }
     return true;

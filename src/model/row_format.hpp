@@ -44,7 +44,8 @@ std::string csv_header(const std::vector<std::string>& columns, std::string_view
 //   csv    — csv_header(columns) then one line per row, values by column
 //            name (a column the object lacks is NULL), each line ended by
 //            `line_end` ("\r\n" over HTTP, RFC 4180; "\n" as COPY writes);
-//   ndjson — each element's JSON text verbatim, one per line ("\n");
+//   ndjson — each element's JSON text verbatim, one per line ("\n"; a raw
+//            line break between its tokens becomes a space);
 //   json   — the array unchanged.
 // False (and `out` unspecified) when `json_array` is not an array of objects.
 bool format_rows(row_format f, const std::vector<std::string>& columns,

@@ -62,6 +62,9 @@ TEST(row_format, ndjson_keeps_each_row_verbatim) {
   ASSERT_TRUE(format_rows(row_format::ndjson, k_columns, page, "\r\n", out));
   EXPECT_EQ(out, "{\"id\":1,\"name\":\"a],[b} {\\\"x\\\"\",\"n\":1.50}\n"
                  "{\"id\":2,\"o\":{\"k\":[1,2]}}\n{\"id\":3}\n");
+  // Line breaks between tokens (never inside a string) stay off the line.
+  ASSERT_TRUE(format_rows(row_format::ndjson, k_columns, "[{\"id\":1,\n\"a\":\"x\\ny\"}]", "\n", out));
+  EXPECT_EQ(out, "{\"id\":1, \"a\":\"x\\ny\"}\n");
   ASSERT_TRUE(format_rows(row_format::ndjson, k_columns, " [ ] ", "\n", out));
   EXPECT_EQ(out, "");
 }
@@ -74,7 +77,7 @@ TEST(row_format, json_is_unchanged) {
 
 TEST(row_format, not_an_array_of_objects_is_refused) {
   for (const char* bad : {"", "{}", "[1]", "[{\"id\":1},]", "[{\"id\":1}", "[{\"id\":1} {}]",
-                          "[\"x\"]", "[,{}]"}) {
+                          "[\"x\"]", "[,{}]", "[{i]]", "[{\"a\":[1}]]"}) {
     std::string out;
     EXPECT_FALSE(format_rows(row_format::ndjson, k_columns, bad, "\n", out)) << bad;
     EXPECT_FALSE(format_rows(row_format::csv, k_columns, bad, "\n", out)) << bad;
