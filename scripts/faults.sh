@@ -26,6 +26,8 @@ elapsed=$(( $(date +%s) - start ))
 # set replaces only the rows of the drills it ran (same drill and backend,
 # "×N" aside) and keeps the others from the table as it was.
 commit=$(git -C "$root" rev-parse --short HEAD)
+# Measured with uncommitted changes to the code or the drills: say so.
+git -C "$root" diff --quiet HEAD -- src tests scripts CMakeLists.txt || commit="$commit+changes"
 run="$commit $(date -u +%Y-%m-%dT%H:%MZ)$([ "$full" = 1 ] || echo ' short')"
 new=$build/faults-new-rows.md
 : > "$new"

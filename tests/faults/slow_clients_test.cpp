@@ -158,59 +158,92 @@ TEST(drill_slow_clients, slowloris_and_slow_body_at_1000_connections_while_clien
     std::this_thread::sleep_for(d);
     return std::pair{from, l.now_ms()};
   };
-  const auto quiet1 = measure(span);
-  const auto loris = attack(dir, port, "slowloris", {"-H"}, l, span);
-  const auto quiet2 = measure(span);
+  // Each round: a quiet window, then the attack measured once it holds its
+  // connections. make faults runs 3 rounds per mode and judges the median
+  // ratio (one round's P99 of a few thousand requests moves with whatever
+  // else the 2 cores run); make test runs one.
+  struct mode {
+    const char* name;
+    std::vector<std::string> args;
+    std::vector<window_stats> quiet, attacked;
+    std::vector<double> ratios;
+    std::size_t peak = 0;
+  };
   // Slow body: a POST announcing 100 kB (under body_limit) sent a few bytes a second.
-  const auto body = attack(dir, port, "slowbody", {"-B", "-s", "100000", "-t", "POST"}, l, span);
+  std::vector<mode> modes{{"slowloris", {"-H"}, {}, {}, {}, 0},
+                          {"slow body", {"-B", "-s", "100000", "-t", "POST"}, {}, {}, {}, 0}};
+  const int rounds = full_drills() ? 3 : 1;
+  std::vector<std::pair<double, double>> quiet_windows, attack_windows;
+  for (auto& m : modes) {
+    for (int i = 0; i < rounds; ++i) {
+      quiet_windows.push_back(measure(span));
+      const auto a = attack(dir, port, m.name[5] == 'b' ? "slowbody" : "slowloris", m.args, l, span);
+      attack_windows.emplace_back(a.from, a.to);
+      m.peak = std::max(m.peak, a.peak_connections);
+      EXPECT_GE(a.peak_connections, 900u) << m.name << ": slowhttptest did not hold 1,000 connections";
+      EXPECT_TRUE(a.exited) << m.name << ": slowhttptest's connections were not cut (read_timeout)";
+    }
+  }
   EXPECT_TRUE(l.wait_successes(l.successes(), 100, 60s)) << p.log();
   l.stop();
 
-  const auto q1 = stats_between(l, quiet1.first, quiet1.second);
-  const auto q2 = stats_between(l, quiet2.first, quiet2.second);
-  const auto a1 = stats_between(l, loris.from, loris.to);
-  const auto a2 = stats_between(l, body.from, body.to);
-  std::fprintf(stderr,
-               "[drill] 8 slow clients: quiet %s | slowloris (peak %zu conns) %s | quiet %s | "
-               "slow body (peak %zu conns) %s\n",
-               q1.text().c_str(), loris.peak_connections, a1.text().c_str(), q2.text().c_str(),
-               body.peak_connections, a2.text().c_str());
-  for (const auto* a : {&loris, &body}) {
-    EXPECT_GE(a->peak_connections, 900u) << "slowhttptest did not hold 1,000 connections";
-    EXPECT_TRUE(a->exited) << "slowhttptest's connections were not cut (read_timeout)";
+  auto ratio = [](double attack, double quiet) { return quiet > 0 ? attack / quiet : 0.0; };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  std::string note;
+  bool goal = true;
+  std::size_t k = 0;
+  for (auto& m : modes) {
+    for (int i = 0; i < rounds; ++i, ++k) {
+      m.quiet.push_back(stats_between(l, quiet_windows[k].first, quiet_windows[k].second));
+      m.attacked.push_back(stats_between(l, attack_windows[k].first, attack_windows[k].second));
+      m.ratios.push_back(ratio(m.attacked.back().p99_ms, m.quiet.back().p99_ms));
+      std::fprintf(stderr, "[drill] 8 %s round %d: quiet %s | attack (peak %zu conns) %s | P99 x%.2f\n",
+                   m.name, i + 1, m.quiet.back().text().c_str(), m.peak,
+                   m.attacked.back().text().c_str(), m.ratios.back());
+      // Outcomes (both versions): every normal request during the attack was
+      // answered 202 (no refusal, no timeout, no hang).
+      EXPECT_GT(m.attacked.back().requests, 0u);
+      EXPECT_EQ(m.attacked.back().successes, m.attacked.back().requests)
+          << m.name << ": " << m.attacked.back().text();
+    }
+    const double r = median(m.ratios);
+    goal = goal && r <= 2.0;
+    if (full_drills()) {
+      // The goal, asserted where the figures are recorded: success rate and
+      // P99 within 2x of the quiet run measured just before (median of rounds).
+      for (int i = 0; i < rounds; ++i) {
+        EXPECT_GE(m.attacked[i].success_rate(), m.quiet[i].success_rate() / 2) << m.name;
+      }
+      EXPECT_LE(r, 2.0) << m.name << ": median P99 ratio over " << rounds << " rounds";
+    }
+    char buf[320];
+    std::snprintf(buf, sizeof buf, "%s%s: quiet %s, attack %s%s", note.empty() ? "" : "; ",
+                  m.name, m.quiet[0].text().c_str(), m.attacked[0].text().c_str(),
+                  rounds > 1 ? " (round 1)" : "");
+    note += buf;
+    std::string ratios;
+    for (double x : m.ratios) ratios += (ratios.empty() ? "" : ", ") + std::to_string(x).substr(0, 4);
+    std::snprintf(buf, sizeof buf, ", P99 ratio %s%s", rounds > 1 ? ("median " + std::to_string(r).substr(0, 4) + " of ").c_str() : "",
+                  ratios.c_str());
+    note += buf;
   }
-  // Outcomes (both versions): every normal request during the attacks was
-  // answered 202 (no refusal, no timeout, no hang), and the server lives on.
-  for (const auto* s : {&a1, &a2}) {
-    EXPECT_GT(s->requests, 0u);
-    EXPECT_EQ(s->successes, s->requests) << s->text();
-  }
+  note += !full_drills() ? "; the ×2 goal is asserted by make faults only"
+          : goal         ? "; ×2 goal held"
+                         : "; ×2 goal NOT held";
   EXPECT_EQ(::kill(p.target_pid(), 0), 0) << "sluice did not survive\n" << p.log();
   {
     http_client c(port);
     EXPECT_EQ(c.get("/healthz").status, 200);
   }
-  auto ratio = [](double attack, double quiet) { return quiet > 0 ? attack / quiet : 0.0; };
-  const double r1 = ratio(a1.p99_ms, q1.p99_ms), r2 = ratio(a2.p99_ms, q2.p99_ms);
-  if (full_drills()) {
-    // The goal, asserted where the figures are recorded: within 2x of the
-    // quiet run measured just before each attack.
-    EXPECT_GE(a1.success_rate(), q1.success_rate() / 2) << a1.text() << " vs " << q1.text();
-    EXPECT_GE(a2.success_rate(), q2.success_rate() / 2) << a2.text() << " vs " << q2.text();
-    EXPECT_LE(r1, 2.0) << "slowloris: " << a1.text() << " vs quiet " << q1.text();
-    EXPECT_LE(r2, 2.0) << "slow body: " << a2.text() << " vs quiet " << q2.text();
-  }
-  char note[512];
-  std::snprintf(note, sizeof note,
-                "quiet %s; slowloris %s (P99 ×%.2f); quiet %s; slow body %s (P99 ×%.2f)%s",
-                q1.text().c_str(), a1.text().c_str(), r1, q2.text().c_str(), a2.text().c_str(), r2,
-                full_drills() ? "" : "; ×2 goal asserted by make faults only");
-  char window[160];
+  char window[200];
   std::snprintf(window, sizeof window,
-                "slowloris %zu conns + slow body %zu conns, %lld s measured each", loris.peak_connections,
-                body.peak_connections, static_cast<long long>(span.count()));
+                "%d × (slowloris, peak %zu conns) + %d × (slow body, peak %zu conns), %lld s measured each",
+                rounds, modes[0].peak, rounds, modes[1].peak, static_cast<long long>(span.count()));
   finish(l, port, "8 slow clients (slowhttptest -H, -B; 8 paced clients)", "sqlite/sqlite", window,
-         "cut by read_timeout (408)", note);
+         "all cut by read_timeout (408)", note);
   EXPECT_EQ(p.stop(), 0) << p.log();
 }
 
