@@ -501,6 +501,45 @@ object operation(builder& b, const route_info& r) {
   return op;
 }
 
+// The CORS preflight of a path (http.cors_origins set): api/cors.cpp answers
+// an OPTIONS with Origin (a listed one) and Access-Control-Request-Method
+// 204 before any handler or credential; any other OPTIONS is the 405 every
+// method the path does not serve gets.
+object preflight(builder& b, std::string_view path) {
+  auto h = [](std::string_view text, bool required = true) {
+    object o{{"schema", object{{"type", "string"}}}, {"description", text}};
+    if (required) o["required"] = true;
+    return o;
+  };
+  object headers{{"Access-Control-Allow-Origin", h("the request's Origin (one listed)")},
+                 {"Access-Control-Allow-Methods", h("the path's methods")},
+                 {"Access-Control-Allow-Headers", h("the request headers a page may send")},
+                 {"Access-Control-Max-Age", h("seconds the browser may reuse this answer")},
+                 {"Vary", h("Origin")}};
+  object responses{{"204", response("preflight of a listed origin", {}, std::move(headers))},
+                   {"405", response("not a preflight of a listed origin: the methods the path "
+                                    "serves are in Allow",
+                                    problem_content())}};
+  for (unsigned s : k_server_problems) responses[std::to_string(s)] = b.problem(s);
+  std::string id = "preflight" + std::string(path);
+  for (auto& c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return {{"summary", "CORS preflight (http.cors_origins)"},
+          {"tags", array{"cors"}},
+          {"operationId", id},
+          {"parameters", array{object{{"name", "Origin"},
+                                      {"in", "header"},
+                                      {"required", true},
+                                      {"schema", object{{"type", "string"}}}},
+                               object{{"name", "Access-Control-Request-Method"},
+                                      {"in", "header"},
+                                      {"required", true},
+                                      {"schema", object{{"type", "string"}}}}}},
+          {"responses", sorted(responses)},
+          {"security", array{}}};
+}
+
 object security_schemes(const config::config& cfg) {
   object s;
   if (!cfg.auth.keys_file.empty()) {
@@ -537,16 +576,18 @@ std::string server_url(const config::config& cfg) {
   return (cfg.http.tls_cert_file.empty() ? "http://" : "https://") + host + port;
 }
 
-array tags() {
+array tags(bool cors) {
   auto tag = [](std::string_view name, std::string_view text) {
     return object{{"name", name}, {"description", text}};
   };
-  return {tag("records", "publish records of the configured resources and read their rows"),
+  array out{tag("records", "publish records of the configured resources and read their rows"),
           tag("messages", "delivery status of published messages"),
           tag("dead-letters", "inspect, redrive and discard messages that could not be stored"),
           tag("operations", "probes, metrics and stats"),
           tag("console", "the operator console's files"),
           tag("meta", "this document")};
+  if (cors) out.push_back(tag("cors", "CORS preflights of the listed origins (http.cors_origins)"));
+  return out;
 }
 
 // Every "$ref" under `v`, into `out`.
@@ -586,6 +627,25 @@ json::object openapi_json(const config::config& cfg) {
     if (!paths.contains(r.path)) paths[r.path] = object{};
     paths[r.path].as_object()[lower(r.method)] = operation(b, r);
   }
+  const bool cors = !config::cors_origin_list(cfg.http.cors_origins).empty();
+  if (cors) {
+    for (auto& kv : paths) {
+      auto& item = kv.value().as_object();
+      auto op = preflight(b, kv.key());
+      // The path's parameters, as its other operations declare them.
+      array path_params;
+      for (const auto& m : item) {
+        if (!m.value().as_object().contains("parameters") || !path_params.empty()) continue;
+        for (const auto& p : m.value().as_object().at("parameters").as_array()) {
+          const auto* po = p.if_object();
+          if (po && po->contains("in") && po->at("in") == "path") path_params.push_back(p);
+        }
+      }
+      auto& params = op["parameters"].as_array();
+      params.insert(params.begin(), path_params.begin(), path_params.end());
+      item["options"] = std::move(op);
+    }
+  }
   object responses;
   for (unsigned s : b.problems) {
     responses[openapi_parts::problem_response_name(s)] = openapi_parts::problem_response(s);
@@ -604,7 +664,7 @@ json::object openapi_json(const config::config& cfg) {
                               "field rules and its [auth] section. Every error is "
                               "application/problem+json (RFC 9457)."}}},
              {"servers", array{object{{"url", server_url(cfg)}, {"description", "http.listen"}}}},
-             {"tags", tags()},
+             {"tags", tags(cors)},
              {"paths", std::move(paths)},
              {"components", std::move(components)}};
   drop_unused_headers(doc);

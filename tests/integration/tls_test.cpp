@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "support/fixtures.hpp"
+#include "support/openapi_record.hpp"
 #include "support/tls_files.hpp"
 
 namespace sluice::testing {
@@ -54,10 +55,20 @@ class tls : public ::testing::Test {
     return env;
   }
 
-  // curl over TLS, verifying the server against the test CA; prints the status.
-  std::string curl(int port, const std::string& args) const {
-    return "curl -sS --max-time 20 --cacert '" + path("ca.crt") + "' -w '%{http_code}\\n' " + args +
-           " https://localhost:" + std::to_string(port);
+  // curl over TLS to `target`, verifying the server against the test CA; its
+  // output ends with the status. The response's head (-D) is recorded for
+  // the OpenAPI check (support/openapi_record).
+  shell_result curl(int port, const std::string& args, const std::string& target) const {
+    const std::string head = path("curl-" + std::to_string(++curls_) + ".head");
+    auto r = shell("curl -sS --max-time 20 --cacert '" + path("ca.crt") + "' -D '" + head +
+                   "' -w '%{http_code}\\n' " + args + " https://localhost:" + std::to_string(port) +
+                   target);
+    std::ifstream in(head);
+    std::stringstream dump;
+    dump << in.rdbuf();
+    openapi_record::curl(port, args.find("-d '") != std::string::npos ? "POST" : "GET", target,
+                         dump.str());
+    return r;
   }
 
   // `openssl s_client` to the server, sending `request` (CRLFs added) and
@@ -79,6 +90,7 @@ class tls : public ::testing::Test {
   }
 
   temp_dir dir_;
+  mutable std::atomic<int> curls_{0};
 };
 
 const std::string k_get_close =
@@ -90,18 +102,17 @@ TEST_F(tls, get_and_post_over_tls_with_curl_and_s_client_alpn_http11) {
   EXPECT_NE(p.log().find(R"("msg":"tls certificate loaded","serial":"1001")"), std::string::npos)
       << p.log();
 
-  auto get = shell(curl(p.port(), "-o /dev/null") + "/healthz");
+  auto get = curl(p.port(), "-o /dev/null", "/healthz");
   EXPECT_EQ(get.output, "200\n");
-  auto post = shell(curl(p.port(), "-o /dev/null -H 'Content-Type: application/json' -d '" +
-                                       user_json("Ada", "ada@example.com") + "'") +
-                    "/v1/users");
+  auto post = curl(p.port(), "-o /dev/null -H 'Content-Type: application/json' -d '" +
+                                       user_json("Ada", "ada@example.com") + "'", "/v1/users");
   EXPECT_EQ(post.output, "202\n");
   EXPECT_TRUE(eventually([&] {
-    auto r = shell(curl(p.port(), "") + "/v1/users");
+    auto r = curl(p.port(), "", "/v1/users");
     return r.output.find("ada@example.com") != std::string::npos;
   }));
   // curl offers h2 and http/1.1; the server chooses http/1.1.
-  auto verbose = shell(curl(p.port(), "-v -o /dev/null") + "/healthz");
+  auto verbose = curl(p.port(), "-v -o /dev/null", "/healthz");
   EXPECT_NE(verbose.output.find("ALPN: server accepted http/1.1"), std::string::npos)
       << verbose.output;
 
@@ -145,17 +156,15 @@ TEST_F(tls, tls_10_and_11_and_old_ciphers_are_refused_by_the_server) {
 TEST_F(tls, client_certificate_required_with_a_client_ca) {
   sluice_process p("serve", default_config(), dir_.path(), tls_env(true));
   ASSERT_TRUE(p.start()) << p.log();
-  auto none = shell(curl(p.port(), "-o /dev/null") + "/healthz");
+  auto none = curl(p.port(), "-o /dev/null", "/healthz");
   EXPECT_NE(none.status, 0) << none.output;
   EXPECT_EQ(none.output.find("200"), std::string::npos) << none.output;
-  auto stranger = shell(curl(p.port(), "-o /dev/null --cert '" + path("stranger.crt") +
-                                           "' --key '" + path("stranger.key") + "'") +
-                        "/healthz");
+  auto stranger = curl(p.port(), "-o /dev/null --cert '" + path("stranger.crt") +
+                                           "' --key '" + path("stranger.key") + "'", "/healthz");
   EXPECT_NE(stranger.status, 0) << stranger.output;
   EXPECT_EQ(stranger.output.find("200"), std::string::npos) << stranger.output;
-  auto good = shell(curl(p.port(), "-o /dev/null --cert '" + path("client.crt") + "' --key '" +
-                                       path("client.key") + "'") +
-                    "/healthz");
+  auto good = curl(p.port(), "-o /dev/null --cert '" + path("client.crt") + "' --key '" +
+                                       path("client.key") + "'", "/healthz");
   EXPECT_EQ(good.output, "200\n");
   EXPECT_EQ(p.stop(), 0) << p.log();
 }
@@ -180,7 +189,7 @@ TEST_F(tls, sighup_reloads_the_certificate_while_requests_flow) {
   std::atomic<int> fresh_ok{0}, fresh_failed{0};
   std::thread fresh([&] {
     for (int i = 0; i < 200 && !done; ++i) {
-      auto r = shell(curl(p.port(), "-o /dev/null") + "/healthz");
+      auto r = curl(p.port(), "-o /dev/null", "/healthz");
       (r.output == "200\n" ? fresh_ok : fresh_failed)++;
     }
   });
@@ -213,7 +222,7 @@ TEST_F(tls, sighup_reloads_the_certificate_while_requests_flow) {
   EXPECT_TRUE(eventually([&] { return p.log().find("TLS reload failed") != std::string::npos; }));
   EXPECT_NE(p.log().find("http.tls_cert_file: " + path("tls.crt")), std::string::npos) << p.log();
   EXPECT_EQ(served_serial(p.port()), "serial=2002\n");
-  EXPECT_EQ(shell(curl(p.port(), "-o /dev/null") + "/healthz").output, "200\n");
+  EXPECT_EQ(curl(p.port(), "-o /dev/null", "/healthz").output, "200\n");
   EXPECT_EQ(p.stop(), 0) << p.log();
 }
 
@@ -259,7 +268,7 @@ TEST_F(tls, ops_listen_serves_probes_and_metrics_only_in_plain_http) {
   EXPECT_EQ(ops.request("HEAD", "/healthz").status, 200);
   EXPECT_EQ(sqlite_int(p.store_path(), "SELECT count(*) FROM users"), 0);
   // The main listener still speaks TLS.
-  EXPECT_EQ(shell(curl(p.port(), "-o /dev/null") + "/healthz").output, "200\n");
+  EXPECT_EQ(curl(p.port(), "-o /dev/null", "/healthz").output, "200\n");
   EXPECT_EQ(p.stop(), 0) << p.log();
 }
 

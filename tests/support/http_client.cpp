@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "support/openapi_record.hpp"
+
 namespace sluice::testing {
 
 http_client::~http_client() { close(); }
@@ -39,6 +41,18 @@ bool http_client::connect() {
 }
 
 http_result http_client::raw(const std::string& bytes) {
+  auto r = exchange(bytes);
+  auto [method, target] = openapi_record::request_line_of(bytes);
+  record(method, target, r);
+  return r;
+}
+
+void http_client::record(const std::string& method, const std::string& target,
+                         const http_result& r) const {
+  openapi_record::response(port_, {"http_client", method, target, r.status, &r.headers, r.body});
+}
+
+http_result http_client::exchange(const std::string& bytes) {
   if (!connect()) return {};
   std::size_t sent = 0;
   while (sent < bytes.size()) {
@@ -59,8 +73,11 @@ http_result http_client::request(const std::string& method, const std::string& t
   head_ = method == "HEAD";
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = fd_ >= 0;
-    auto r = raw(req);
-    if (r.status != 0 || !reused) return r;
+    auto r = exchange(req);
+    if (r.status != 0 || !reused) {
+      record(method, target, r);
+      return r;
+    }
     close();  // the server closed an idle keep-alive connection: retry once on a new one
   }
   return {};

@@ -37,10 +37,14 @@ class http_client {
   http_result post(const std::string& target, const std::string& body,
                    std::vector<std::pair<std::string, std::string>> headers = {});
   // Sends bytes as they are and reads one response (for malformed requests).
+  // Every response is recorded for the OpenAPI check (support/openapi_record).
   http_result raw(const std::string& bytes);
 
  private:
   bool connect();
+  http_result exchange(const std::string& bytes);  // send, read one response
+  // Hands the response to openapi_record (when the port is a sluice server's).
+  void record(const std::string& method, const std::string& target, const http_result& r) const;
   void close();
   http_result read_response();
 

@@ -8,9 +8,11 @@
 
 #include <cstdlib>
 
+#include "support/openapi_record.hpp"
+
 namespace sluice::testing {
 
-raw_socket::raw_socket(int port) {
+raw_socket::raw_socket(int port) : port_(port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) return;
   sockaddr_in addr{};
@@ -28,6 +30,7 @@ void raw_socket::close() {
 }
 
 bool raw_socket::send(const std::string& bytes) {
+  if (openapi_record::registered(port_)) sent_ += bytes;
   std::size_t off = 0;
   while (fd_ >= 0 && off < bytes.size()) {
     auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
@@ -44,14 +47,15 @@ std::string raw_socket::read_until_close(int limit_ms, bool& closed) {
   char buf[4096];
   while (fd_ >= 0) {
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, limit_ms) <= 0) return out;  // nothing more within the limit
+    if (::poll(&p, 1, limit_ms) <= 0) break;  // nothing more within the limit
     auto n = ::recv(fd_, buf, sizeof buf, 0);
     if (n <= 0) {  // FIN, or a reset: closed either way
       closed = true;
-      return out;
+      break;
     }
     out.append(buf, static_cast<std::size_t>(n));
   }
+  openapi_record::raw(port_, sent_, out, answered_);
   return out;
 }
 
@@ -67,15 +71,18 @@ std::string raw_socket::read_response(int limit_ms) {
       if (cl != std::string::npos && cl < head_end) length = std::strtoul(out.c_str() + cl + 16, nullptr, 10);
       if (out.size() >= head_end + 4 + length) {
         pending_ = out.substr(head_end + 4 + length);
-        return out.substr(0, head_end + 4 + length);
+        out.resize(head_end + 4 + length);
+        break;
       }
     }
     pollfd p{fd_, POLLIN, 0};
-    if (fd_ < 0 || ::poll(&p, 1, limit_ms) <= 0) return out;
+    if (fd_ < 0 || ::poll(&p, 1, limit_ms) <= 0) break;
     auto n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return out;
+    if (n <= 0) break;
     out.append(buf, static_cast<std::size_t>(n));
   }
+  openapi_record::raw(port_, sent_, out, answered_);
+  return out;
 }
 
 std::string statuses(const std::string& bytes) {

@@ -2,7 +2,10 @@
 // A raw TCP connection for HTTP framing tests: send bytes as they are, read
 // whatever comes back until the server closes (bounded by a receive timeout,
 // so a server that never answers fails the test instead of hanging it).
+// The responses it reads are recorded for the OpenAPI check
+// (support/openapi_record), paired in order with the requests sent.
 
+#include <cstddef>
 #include <string>
 
 namespace sluice::testing {
@@ -25,7 +28,12 @@ class raw_socket {
 
  private:
   int fd_ = -1;
+  int port_;
   std::string pending_;
+  // For the OpenAPI check (support/openapi_record): what was sent, and how
+  // many of its requests the responses read so far answered.
+  std::string sent_;
+  std::size_t answered_ = 0;
 };
 
 // The status codes of the responses in `bytes`, in order ("HTTP/1.1 400 …").

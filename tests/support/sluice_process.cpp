@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "support/openapi_record.hpp"
 
 extern char** environ;
 
@@ -95,6 +98,7 @@ bool sluice_process::start() {
     std::smatch m;
     if (std::regex_search(text, m, listening)) {
       port_ = std::stoi(m[1]);
+      if (openapi_record::enabled()) register_document(envp);
       return true;
     }
     if (mode_ == "worker" && std::regex_search(text, running)) return true;
@@ -106,6 +110,33 @@ bool sluice_process::start() {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
+}
+
+// The document of the configuration and environment this server started
+// with (`sluice openapi`), for the OpenAPI check of its responses.
+void sluice_process::register_document(const std::vector<char*>& envp) const {
+  const auto out = data_dir_ / ("openapi-" + std::to_string(starts_) + ".json");
+  std::string bin = SLUICE_BINARY, cmd = "openapi", flag = "--config", config = config_.string();
+  std::vector<char*> argv{bin.data(), cmd.data(), flag.data(), config.data(), nullptr};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  int status = 0;
+  if (rc != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0) {
+    // No document: the server's responses go unchecked, which the validator
+    // cannot see, so say it where the test's output shows it.
+    std::fprintf(stderr, "openapi_record: `sluice openapi --config %s` failed\n", config.c_str());
+    return;
+  }
+  std::ifstream in(out);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  openapi_record::register_server(port_, ss.str());
 }
 
 pid_t sluice_process::target_pid() const {

@@ -58,6 +58,8 @@ class sluice_process {
   std::filesystem::path store_path() const { return data_dir_ / "sluice.db"; }
 
  private:
+  void register_document(const std::vector<char*>& envp) const;
+
   std::string mode_;
   std::filesystem::path config_, data_dir_, log_path_;
   std::map<std::string, std::string> env_;
