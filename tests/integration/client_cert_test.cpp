@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "support/fixtures.hpp"
+#include "support/openapi_record.hpp"
 #include "support/tls_files.hpp"
 
 namespace sluice::testing {
@@ -83,8 +84,10 @@ rate = 50
     hs << h.rdbuf();
     bs << b.rdbuf();
     out.headers = hs.str();
-    for (auto& c : out.headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.body = bs.str();
+    openapi_record::curl(proc_->port(), args.find("-d '") != std::string::npos ? "POST" : "GET",
+                         target, out.headers, &out.body);
+    for (auto& c : out.headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
   }
   static curl_result post(const std::string& cert, const std::string& body) {

@@ -222,7 +222,8 @@ int parse_head(std::string_view head, std::map<std::string, std::string>& header
 
 }  // namespace
 
-void curl(int port, std::string_view method, std::string_view target, const std::string& dump) {
+void curl(int port, std::string_view method, std::string_view target, const std::string& dump,
+          const std::string* body) {
   if (!registered(port)) return;
   std::size_t pos = 0;
   while (pos < dump.size() && std::string_view(dump).substr(pos).starts_with("HTTP/1.")) {
@@ -233,7 +234,9 @@ void curl(int port, std::string_view method, std::string_view target, const std:
     pos = end + 4;
     if (status >= 100 && status < 200) continue;
     exchange e{"curl", method, target, status, &headers, {}};
-    e.has_body = false;
+    const bool last = dump.find("\r\n\r\nHTTP/1.", end) == std::string::npos;
+    e.has_body = body != nullptr && last;
+    if (e.has_body) e.body = *body;
     response(port, e);
   }
 }

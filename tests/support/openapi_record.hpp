@@ -43,8 +43,10 @@ struct exchange {
 void response(int port, const exchange& e);
 
 // The heads curl wrote with -D (one per response, 1xx included) of a
-// request to `target`; the bodies are not checked.
-void curl(int port, std::string_view method, std::string_view target, const std::string& dump);
+// request to `target`; `body` (curl -o), when given, is the last one's, and
+// checked; otherwise the bodies are not.
+void curl(int port, std::string_view method, std::string_view target, const std::string& dump,
+          const std::string* body = nullptr);
 
 // The method and target of the first request line of `sent` (empty when it
 // is not METHOD SP TARGET SP HTTP/1.x).
