@@ -83,7 +83,7 @@ async function stopServer() {
 
 function convert(doc) {
   return new Promise((resolve, reject) => {
-    Converter.convert(
+    Converter.convertV2(
       { type: 'json', data: doc },
       {
         folderStrategy: 'Tags',
