@@ -477,12 +477,19 @@ object operation(builder& b, const route_info& r) {
     if (!responses.contains(key)) responses[key] = b.problem(s);
   }
   const bool scoped = b.auth() && !r.scope.empty();
+  // In mode none, auth.anonymous_rate limits every such route per client
+  // address (api/rate_limits.cpp): 429 and the quota headers there too.
+  const bool limited_anonymous = !b.auth() && b.cfg.auth.anonymous_rate > 0 && !r.scope.empty();
+  if (limited_anonymous && !responses.contains("429")) responses["429"] = b.problem(429);
   if (scoped) {
     for (unsigned s : k_auth_problems) {
       auto key = std::to_string(s);
       if (!responses.contains(key)) responses[key] = b.problem(s);
     }
-    // A principal with a rate (its own or auth.default_rate) is told its quota.
+  }
+  if (scoped || limited_anonymous) {
+    // A principal with a rate (its own or auth.default_rate), or a client
+    // address under auth.anonymous_rate, is told its quota.
     for (auto& kv : responses) {
       auto& resp = kv.value().as_object();
       if (kv.key().starts_with("2") && !resp.contains("$ref")) {
@@ -492,6 +499,8 @@ object operation(builder& b, const route_info& r) {
         h["RateLimit-Policy"] = ref("headers", "RateLimit-Policy");
       }
     }
+  }
+  if (scoped) {
     std::string text =
         op.contains("description") ? std::string(op["description"].as_string()) + " " : "";
     op["description"] = text + "Needs the scope `" + r.scope + "`.";

@@ -147,6 +147,35 @@ jwks_file = "/x/jwks.json"
   }
 }
 
+// auth.anonymous_rate in mode none limits every route that has a scope per
+// client address: those operations declare 429 (found by the integration
+// suite's OpenAPI check, open_by_address); probes stay unlimited. CORS
+// origins add a preflight operation per path.
+TEST(openapi, anonymous_rate_and_cors_origins_are_in_the_document) {
+  auto cfg = load(R"(
+[auth]
+mode = "none"
+anonymous_rate = 5
+[http]
+cors_origins = "https://app.example"
+)");
+  const json::value doc = openapi_json(cfg);
+  for (auto method : {"get", "post"}) {
+    const auto& op = at(doc, {"paths", "/v1/readings", method});
+    EXPECT_TRUE(op.at("responses").as_object().contains("429")) << method;
+    EXPECT_FALSE(op.at("responses").as_object().contains("401")) << method;
+  }
+  EXPECT_FALSE(at(doc, {"paths", "/healthz", "get"}).at("responses").as_object().contains("429"));
+  const auto& pre = at(doc, {"paths", "/v1/readings/{id}", "options"});
+  EXPECT_TRUE(pre.at("responses").as_object().contains("204"));
+  EXPECT_EQ(pre.at("parameters").at(0).at("name"), "id");
+  cfg.auth.anonymous_rate = 0;
+  cfg.http.cors_origins.clear();
+  const json::value plain = openapi_json(cfg);
+  EXPECT_FALSE(at(plain, {"paths", "/v1/readings", "get"}).at("responses").as_object().contains("429"));
+  EXPECT_FALSE(at(plain, {"paths", "/v1/readings/{id}"}).contains("options"));
+}
+
 // Issue 12: client certificates alone ([[auth.client_certs]]) are an OAS 3.1
 // mutualTLS scheme, and no bearer scheme is claimed without keys or JWT keys.
 TEST(openapi, client_certificates_are_a_mutual_tls_scheme) {
