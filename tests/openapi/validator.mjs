@@ -158,6 +158,34 @@ function ajvErrors(errors) {
     .join('; ');
 }
 
+// `select=a,b` of a GET's query (PostgREST's column list), or null.
+function selectedFields(target) {
+  const q = (target ?? '').split('?')[1];
+  if (!q) return null;
+  for (const part of q.split('&')) {
+    const [k, v] = part.split('=');
+    if (decode(k) === 'select' && v !== undefined) return decode(v.replace(/\+/g, ' '));
+  }
+  return null;
+}
+
+// A row schema (or an array of them) narrowed to the fields of `select=`:
+// those fields required, no other one allowed (the document's row schema
+// says what a full row holds; a select= answer holds the selected subset).
+function narrowed(doc, schema, selected) {
+  const fields = selected.split(',').map((f) => f.trim()).filter(Boolean);
+  const narrowRow = (s) => {
+    const row = deref(doc, s);
+    if (!row || row.type !== 'object' || !row.properties) return s;
+    const properties = {};
+    for (const f of fields) if (row.properties[f]) properties[f] = row.properties[f];
+    return { ...row, properties, required: fields.filter((f) => row.properties[f]) };
+  };
+  const s = deref(doc, schema);
+  if (s?.type === 'array' && s.items) return { ...s, items: narrowRow(s.items) };
+  return narrowRow(schema);
+}
+
 // Whether the declared response `resp` (its key `key` under responses)
 // describes the recorded one; a list of what does not match.
 function checkResponse(checker, where, resp, rec) {
@@ -185,7 +213,9 @@ function checkResponse(checker, where, resp, rec) {
           problems.push(`body is not JSON (${e.message}): ${body.slice(0, 120)}`);
         }
         if (value !== undefined) {
-          const v = checker.validator(`${where} ${mt}`, media.schema);
+          const selected = selectedFields(rec.target);
+          const schema = selected ? narrowed(doc, media.schema, selected) : media.schema;
+          const v = checker.validator(`${where} ${mt} ${selected ?? ''}`, schema);
           if (!v(value)) problems.push(`body: ${ajvErrors(v.errors)}: ${body.slice(0, 200)}`);
         }
       }

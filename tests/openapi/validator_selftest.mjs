@@ -53,11 +53,13 @@ const good = [
   { method: 'HEAD', target: '/v1/things/1', status: 200, headers: json, body: '' },
   { method: 'GET', target: '/v1/things/1', status: 304, headers: { etag: '"1"' }, body: '' },
   { method: 'GET', target: '/nope', status: 404, headers: { 'content-type': 'application/problem+json' }, body: '{"status":404}' },
+  { method: 'GET', target: '/v1/things/1?select=at', status: 200, headers: json, body: '{"at":"2026-01-01T00:00:00Z"}' },
   { method: 'DELETE', target: '/v1/things/1', status: 405, headers: { 'content-type': 'application/problem+json' }, body: '{"status":405}' },
 ];
 const bad = {
   'body: /at must match format': { method: 'GET', target: '/v1/things/2', status: 200, headers: json, body: '{"id":2,"at":"yesterday"}' },
   'body: / must NOT have additional properties': { method: 'GET', target: '/v1/things/3', status: 200, headers: json, body: '{"id":3,"x":1}' },
+  "body: / must have required property 'at'": { method: 'GET', target: '/v1/things/1?select=id,at', status: 200, headers: json, body: '{"id":1}' },
   'status 500 not declared': { method: 'GET', target: '/v1/things/4', status: 500, headers: json, body: '{}' },
   'Content-Type text/html not declared': { method: 'GET', target: '/v1/things/5', status: 200, headers: { ...json, 'content-type': 'text/html' }, body: '<p>' },
   'required header ETag missing': { method: 'GET', target: '/v1/things/6', status: 200, headers: { 'content-type': 'application/json' }, body: '{"id":6}' },
@@ -87,7 +89,7 @@ function run(records) {
 test('responses that match the document pass', () => {
   const r = run(good);
   assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /5 matched, 0 did not/);
+  assert.match(r.out, /6 matched, 0 did not/);
 });
 
 for (const [what, rec] of Object.entries(bad)) {
