@@ -22,8 +22,12 @@ bool framing_field(std::string_view name) {
          same_name(name, "Transfer-Encoding");
 }
 
+// One pass with three compares per byte: string_view::find_first_of with a
+// three-byte set calls memchr on the set once per byte of `text`, which was
+// 7 % of a cached GET's instructions (callgrind, bench/run-callgrind.sh).
 bool splits(std::string_view text) {
-  return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 void append_number(std::string& out, std::size_t n) {
