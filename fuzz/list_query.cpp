@@ -1,5 +1,6 @@
 // Fuzz target: the query string of GET /v1/{resource} through
-// api::parse_list_query (filters, order, limit, keyset cursor) and, when it
+// api::parse_list_query (operators, groups, select, order, limit, the keyset
+// position and its signed cursor) and, when it
 // parses, the cache key and the next-page parameters. A refusal must name
 // the offending parameter.
 
@@ -25,6 +26,7 @@ name = "things"
   [[resources.fields]]
   name = "n"
   type = "integer"
+  index = true
   [[resources.fields]]
   name = "x"
   type = "number"
@@ -52,16 +54,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (error.detail.empty()) std::abort();
     return 0;
   }
-  if (q->query.limit == 0 || q->query.limit > sluice::api::max_page_limit) std::abort();
+  if (q->query.limit == 0 || q->query.limit > resource().max_limit) std::abort();
   if (q->query.filters.size() > sluice::api::max_filters) std::abort();
+  std::size_t conditions = q->query.filters.size();
+  for (const auto& g : q->query.groups) conditions += g.conditions.size();
+  if (conditions > sluice::api::max_filters) std::abort();
   (void)sluice::api::cache_key("things", q->query);
-  // The next-page link (reads.cpp: limit, after, then filter_params) parses
-  // back to the same query with that cursor: same page, same cache key.
-  std::string next = "limit=" + std::to_string(q->query.limit) + "&after=1" + q->filter_params;
+  // The next-page link (reads.cpp: next_page_target) parses back to the same
+  // query with that position: same page, same cache key. A NULL value with
+  // id 1 is a position in every order.
+  const sluice::store::keyset last{{}, 1};
+  std::string next = sluice::api::next_page_target("things", *q, last);
+  next = next.substr(next.find('?') + 1);
   sluice::http::field_error again_error;
   auto again = sluice::api::parse_list_query(resource(), next, again_error);
   if (!again) std::abort();
-  q->query.after = 1;
+  q->query.after = last;
   if (sluice::api::cache_key("things", again->query) != sluice::api::cache_key("things", q->query)) {
     std::abort();
   }

@@ -267,11 +267,16 @@ void redrive_dead_letter(builder& b, const route_info&, object& op) {
              {"409", response("discarded: it cannot be redriven", problem_content())}};
 }
 
+const char* k_operator_text =
+    "PostgREST syntax: `[not.]<op>.<value>`, op one of eq, neq, gt, gte, lt, lte, like, ilike "
+    "(text fields; `*` = any run of characters, ilike folds ASCII letters only), "
+    "`in.(a,b,\"c,d\")`, `is.null|not_null|true|false`; the value typed as the field";
+
 std::string field_filter_text(const config::field_def& f) {
-  std::string t = "filter (PostgREST syntax): `eq.<value>`, the value typed as the field (";
+  std::string t = std::string("filter (") + k_operator_text + ": ";
   t += config::to_string(f.type);
   t += ")";
-  if (f.indexed) t += "; indexed";
+  if (f.indexed) t += "; indexed: `order` may use it";
   return t;
 }
 
@@ -279,17 +284,45 @@ object filter_param(std::string_view name, std::string description) {
   return {{"name", name},
           {"in", "query"},
           {"required", false},
-          {"schema", object{{"type", "string"}, {"pattern", "^eq\\."}}},
+          {"schema", object{{"type", "string"},
+                            {"pattern", "^(not\\.)?(eq|neq|gt|gte|lt|lte|like|ilike|in|is)\\."}}},
           {"description", std::move(description)}};
+}
+
+// order=<column>[.asc|.desc][.nullsfirst|.nullslast] on id or an indexed field.
+object order_param(const config::resource_def& res) {
+  array columns{"id"};
+  std::string alternatives = "id";
+  for (const auto& f : res.fields) {
+    if (!f.indexed) continue;
+    columns.emplace_back(f.name);
+    alternatives += "|" + f.name;
+  }
+  return {{"name", "order"},
+          {"in", "query"},
+          {"required", false},
+          {"schema", object{{"type", "string"},
+                            {"pattern", "^(" + alternatives +
+                                            ")(\\.(asc|desc))?(\\.(nullsfirst|nullslast))?$"}}},
+          {"description",
+           "the page's order, then id in the same direction; keyset pages follow it. NULLs last "
+           "ascending, first descending unless told. Columns: id and the indexed fields"}};
 }
 
 void list_rows(builder& b, const route_info& r, object& op) {
   const auto& res = *r.resource;
   op["summary"] = "Rows of " + res.name + ", filtered, in keyset pages";
+  op["description"] =
+      "Every condition (each field parameter, and each group's members) holds together; at most "
+      "16 conditions per query. Pages are keyset ranges of the order's index (never OFFSET): "
+      "follow the Link header's next page.";
   op["tags"] = array{"records"};
-  array params{openapi_parts::limit_parameter(res), ref("parameters", "order"),
-               ref("parameters", "after"),
-               filter_param("id", "filter (PostgREST syntax): `eq.<row id>`")};
+  array params{openapi_parts::limit_parameter(res), order_param(res),
+               ref("parameters", "after"),  ref("parameters", "cursor"),
+               ref("parameters", "select"), ref("parameters", "or"),
+               ref("parameters", "and"),    ref("parameters", "not.or"),
+               ref("parameters", "not.and"),
+               filter_param("id", std::string("filter (") + k_operator_text + ": the row id)")};
   for (const auto& f : res.fields) params.push_back(filter_param(f.name, field_filter_text(f)));
   params.push_back(ref("parameters", "If-None-Match"));
   params.push_back(ref("parameters", "Sluice-Min-Version"));
@@ -301,7 +334,7 @@ void list_rows(builder& b, const route_info& r, object& op) {
   headers["Preference-Applied"] = ref("headers", "Preference-Applied");
   // The same rows in the format Accept asks for (406 when none fits).
   object content = json_content(
-      object{{"type", "array"}, {"items", ref("schemas", openapi_parts::row_name(res))}});
+      object{{"type", "array"}, {"items", ref("schemas", openapi_parts::selected_row_name(res))}});
   content["text/csv"] = object{
       {"schema", object{{"type", "string"},
                         {"description",
@@ -311,7 +344,7 @@ void list_rows(builder& b, const route_info& r, object& op) {
   content["application/x-ndjson"] = object{
       {"schema", object{{"type", "string"},
                         {"description", "one row object (as in the JSON array) per line"}}}};
-  op["responses"] = object{{"200", response("one page of rows", std::move(content),
+  op["responses"] = object{{"200", response("one page of rows (with select=, only the members asked for)", std::move(content),
                                             std::move(headers))},
                            {"304", not_modified()},
                            {"400", b.problem(400)},

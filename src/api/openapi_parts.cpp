@@ -261,6 +261,9 @@ object ref(std::string_view kind, std::string_view name) {
 std::string record_name(const config::resource_def& r) {
   return r.name + "_record";
 }
+std::string selected_row_name(const config::resource_def& r) {
+  return r.name + "_row_selected";
+}
 std::string row_name(const config::resource_def& r) {
   return r.name + "_row";
 }
@@ -270,18 +273,40 @@ object schemas(const config::config& cfg) {
   for (const auto& r : cfg.resources) {
     out[record_name(r)] = record_schema(r);
     out[row_name(r)] = row_schema(r);
+    // A page's rows: select= may keep only some members.
+    object selected = row_schema(r);
+    selected.erase("required");
+    selected["minProperties"] = 1;
+    selected["description"] = "A stored " + r.name +
+                              " row in a page: every member, or those select= asks for";
+    out[selected_row_name(r)] = std::move(selected);
   }
   return out;
 }
 
 object parameters() {
   object p;
-  p["order"] =
-      query_param("order", object{{"type", "string"}, {"enum", array{"id.asc", "id.desc"}}},
-                  "the page's order (keyset pages follow it)");
   p["after"] = query_param("after", object{{"type", "integer"}, {"format", "int64"}},
-                           "the keyset cursor: rows past this id, in the page's order (the Link "
-                           "header's next page sets it)");
+                           "id order: rows past this id, in the page's order (the Link header's "
+                           "next page sets it)");
+  p["cursor"] = query_param("cursor", string_schema(),
+                            "order on a field: the signed position of the Link header's next "
+                            "page (opaque; altered, or with another order, it is a 400)");
+  p["select"] = query_param(
+      "select", object{{"type", "string"}, {"pattern", "^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)*$"}},
+      "only these members in each row object, in this order: id, the fields, message_id, "
+      "received_at, stored_at (another name is a 400)");
+  const char* group_text =
+      "a group of conditions `(<field>.[not.]<op>.<value>,…)`, one level deep; values holding "
+      ", ( ) or \" in double quotes";
+  p["or"] = query_param("or", object{{"type", "string"}, {"pattern", "^\\(.*\\)$"}},
+                        std::string("any holds: ") + group_text);
+  p["and"] = query_param("and", object{{"type", "string"}, {"pattern", "^\\(.*\\)$"}},
+                         std::string("all hold: ") + group_text);
+  p["not.or"] = query_param("not.or", object{{"type", "string"}, {"pattern", "^\\(.*\\)$"}},
+                            std::string("none holds: ") + group_text);
+  p["not.and"] = query_param("not.and", object{{"type", "string"}, {"pattern", "^\\(.*\\)$"}},
+                             std::string("not all hold: ") + group_text);
   p["If-None-Match"] = header_param("If-None-Match", string_schema(),
                                     "ETags the client holds: 304 when one matches");
   p["Sluice-Min-Version"] =

@@ -188,7 +188,7 @@ result<cache::page> build_page(store::store& store, cache::shared_pages* shared,
     // The same rows in another format (model/row_format: the export's
     // formatter); CSV lines end in CRLF, as RFC 4180 has them.
     std::string text;
-    if (!model::format_rows(form.format, model::row_columns(resource), rows->json, "\r\n", text)) {
+    if (!model::format_rows(form.format, q.query.select.empty() ? model::row_columns(resource) : q.query.select, rows->json, "\r\n", text)) {
       // Not a JSON array of objects: the store's bug, a logged 500.
       return std::make_error_code(std::errc::bad_message);
     }
@@ -202,9 +202,8 @@ result<cache::page> build_page(store::store& store, cache::shared_pages* shared,
     p.etag = etag_of(std::string(model::media_type(form.format)) + '\n' + p.content_range +
                      '\n' + rows->json);
   }
-  if (rows->count == q.query.limit && rows->last_id) {
-    p.link = "</v1/" + table + "?limit=" + std::to_string(q.query.limit) +
-             "&after=" + std::to_string(*rows->last_id) + q.filter_params + ">; rel=\"next\"";
+  if (rows->count == q.query.limit && rows->last) {
+    p.link = "<" + next_page_target(table, q, *rows->last) + ">; rel=\"next\"";
   }
   p.body = std::move(rows->json);
   if (shared) shared->put(key, *version, p);

@@ -139,6 +139,10 @@ std::int64_t statement::int64_at(int column) const {
   return sqlite3_column_int64(stmt_, column);
 }
 
+double statement::double_at(int column) const {
+  return sqlite3_column_double(stmt_, column);
+}
+
 std::string_view statement::text_view_at(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   const int size = sqlite3_column_bytes(stmt_, column);  // after the pointer: see sqlite docs

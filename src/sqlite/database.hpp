@@ -65,6 +65,7 @@ class statement {
   // Column indexes are 0-based. REQUIRES: the last step() returned a row.
   bool is_null_at(int column) const;
   std::int64_t int64_at(int column) const;
+  double double_at(int column) const;
   std::string text_at(int column) const;
   // Valid until the next step() or the end of this statement.
   std::string_view text_view_at(int column) const;

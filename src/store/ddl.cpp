@@ -31,7 +31,13 @@ std::vector<std::string> create_table_sql(const sql_dialect& d, const std::strin
   std::vector<std::string> out;
   out.push_back(fmt::format("CREATE TABLE IF NOT EXISTS {} ({}{})", table, d.key_columns, cols));
   for (const auto& f : r.fields) {
-    if (f.indexed) {
+    if (!f.indexed) continue;
+    const bool text = f.type == config::field_type::string || f.type == config::field_type::email;
+    if (text && *d.text_collation != '\0') {
+      out.push_back(fmt::format("CREATE INDEX IF NOT EXISTS {0}_{1}_bytes_idx ON {0} ({1}{2}, id)",
+                                table, f.name, d.text_collation));
+      out.push_back(fmt::format("DROP INDEX IF EXISTS {0}_{1}_idx", table, f.name));
+    } else {
       out.push_back(
           fmt::format("CREATE INDEX IF NOT EXISTS {0}_{1}_idx ON {0} ({1}, id)", table, f.name));
     }

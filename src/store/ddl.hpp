@@ -23,6 +23,10 @@ struct sql_dialect {
   bool checks_admit_null = false;
   // Type checks the dialect adds (SQLite's storage is dynamically typed).
   std::string (*type_checks)(const config::field_def&) = nullptr;
+  // The collation a text field's (f, id) index is built with, as page
+  // queries compare text (store/query_sql.hpp: query_dialect::text_collation);
+  // "" = the column's own.
+  const char* text_collation = "";
 };
 
 // One column's definition. `for_alter`: for ALTER TABLE ADD COLUMN, which
@@ -30,7 +34,11 @@ struct sql_dialect {
 // later is enforced by validation, not by the old table.
 std::string column_sql(const sql_dialect& d, const config::field_def& f, bool for_alter);
 
-// CREATE TABLE IF NOT EXISTS, then one CREATE INDEX IF NOT EXISTS per indexed field.
+// CREATE TABLE IF NOT EXISTS, then one CREATE INDEX IF NOT EXISTS per
+// indexed field on (field, id): named <table>_<field>_idx, or
+// <table>_<field>_bytes_idx for a text field with a text_collation (whose
+// older <table>_<field>_idx, built with the column's collation, is dropped:
+// no page query could use it).
 std::vector<std::string> create_table_sql(const sql_dialect& d, const std::string& table,
                                           const config::resource_def& r);
 

@@ -21,6 +21,7 @@
 #include "config/config.hpp"
 #include "core/result.hpp"
 #include "model/record.hpp"
+#include "store/query.hpp"
 
 namespace sluice::store {
 
@@ -88,29 +89,6 @@ struct batch_result {
   std::int64_t version = 0;       // the table's version after this batch (see version())
 };
 
-// Equality filter on a field (?email=eq.a@b.c) or on the id.
-struct filter {
-  std::string field;  // a field name, or "id"
-  model::value value;
-};
-
-struct page_query {
-  std::vector<filter> filters;
-  bool descending = false;            // order=id.desc
-  std::optional<std::int64_t> after;  // keyset cursor: rows past this id
-  std::size_t limit = 100;
-  // The page must reflect at least this version() of the table: a store
-  // that reads from a replica (replica_store.hpp) uses the replica only once
-  // it has replayed it. 0 = any.
-  std::int64_t min_version = 0;
-};
-
-struct page {
-  std::string json;  // a JSON array of row objects
-  std::size_t count = 0;
-  std::optional<std::int64_t> last_id;
-};
-
 // How count() counts (GET's Prefer: count=…, PostgREST's three):
 //   exact     — count(*) of the rows the filters select;
 //   planned   — the database's estimate only (PostgreSQL: the planner's row
@@ -123,7 +101,7 @@ enum class count_mode { exact, planned, estimated };
 struct row_count {
   std::uint64_t total = 0;  // rows the filters select (the cursor aside)
   // Of those, the rows before the page: the ones page_query::after skipped
-  // (id <= after ascending, id >= after descending); 0 without a cursor.
+  // (at or before its position in the order); 0 without a position.
   std::uint64_t before = 0;
   bool exact = true;  // false when total and before are estimates
 };
@@ -224,10 +202,11 @@ class store {
   // then `dead_letters` written — unless the message already has a row.
   virtual result<batch_result> write(const batch& b) = 0;
 
-  // Rows as JSON, keyset-paginated by id.
+  // A page of rows as JSON: q's conditions, order and keyset position
+  // (store/query.hpp). errc::bad_query for a field the table does not have.
   virtual result<page> query(std::string_view table, const page_query& q) = 0;
 
-  // How many rows q's filters select, and how many of them q.after skips,
+  // How many rows q's conditions and groups select, and how many of them q.after skips,
   // counted as `mode` says (q.limit is ignored). A backend without counts
   // answers errc::unsupported (pages are then served without Content-Range).
   virtual result<row_count> count(std::string_view /*table*/, const page_query& /*q*/,

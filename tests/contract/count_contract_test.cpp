@@ -62,13 +62,14 @@ class count_contract : public ::testing::TestWithParam<std::string> {
     ASSERT_GT(first_id_, 0);
   }
 
-  static store::page_query with(std::vector<store::filter> filters,
+  // Equalities on (field, value) pairs, and an id-order position.
+  static store::page_query with(std::vector<std::pair<std::string, model::value>> equal,
                                 std::optional<std::int64_t> after = std::nullopt,
                                 bool descending = false) {
     store::page_query q;
-    q.filters = std::move(filters);
-    q.after = after;
-    q.descending = descending;
+    for (auto& [field, v] : equal) q.filters.push_back(store::equals(field, std::move(v)));
+    if (after) q.after = store::keyset{{}, *after};
+    q.order.descending = descending;
     return q;
   }
 

@@ -121,12 +121,23 @@ TEST_F(bad_input, invalid_idempotency_key_is_400) {
 
 TEST_F(bad_input, bad_query_parameters_are_400) {
   http_client c(port());
+  // One of each class (tests/unit/list_query_test.cpp has them all): a
+  // bad limit, an order on a field without an index, a bad position or
+  // cursor, an unknown field, operator or column, a bad literal, a
+  // malformed or nested group, like on a non-text field, a duplicate.
   for (const char* q : {"limit=0", "limit=1001", "limit=abc", "order=name.asc", "after=x",
-                        "colour=eq.red", "email=like.x", "id=eq.abc", "limit=1&limit=2", "email"}) {
+                        "order=email&after=3", "cursor=x.y", "colour=eq.red", "email=foo.x",
+                        "id=eq.abc", "id=like.1*", "id=in.()", "email=is.true",
+                        "or=(id.lt.3", "or=(id.lt.3,and(id.eq.1,id.eq.2))", "select=nope",
+                        "limit=1&limit=2", "email"}) {
     auto r = c.get(std::string("/v1/users?") + q);
     EXPECT_EQ(r.status, 400) << q << ": " << r.body;
     EXPECT_EQ(r.header("content-type"), "application/problem+json") << q;
+    EXPECT_NE(r.body.find("\"pointer\""), std::string::npos) << q << ": " << r.body;
   }
+  // The refusal names the parameter and what is wrong.
+  auto order = c.get("/v1/users?order=name.asc");
+  EXPECT_NE(order.body.find("can order by id, email"), std::string::npos) << order.body;
 }
 
 // Each filter shape is a statement the store prepares: their number is bounded.

@@ -6,10 +6,9 @@
 
 namespace sluice::store::pg {
 
-std::string count_sql(const page_query& q, const std::string& source, int cursor_param) {
-  if (!q.after) return "SELECT count(*), 0 FROM " + source;
-  return fmt::format("SELECT count(*), count(CASE WHEN id {} ${}::bigint THEN 1 END) FROM {}",
-                     q.descending ? ">=" : "<=", cursor_param, source);
+std::string count_sql(const std::string& before, const std::string& source) {
+  if (before.empty()) return "SELECT count(*), 0 FROM " + source;
+  return fmt::format("SELECT count(*), count(CASE WHEN {} THEN 1 END) FROM {}", before, source);
 }
 
 std::optional<double> plan_rows(std::string_view explain_json) {

@@ -13,10 +13,10 @@
 
 namespace sluice::store::pg {
 
-// "SELECT count(*), <rows before the cursor> FROM <source>": the cursor is
-// parameter `cursor_param` (id <= it ascending, >= descending); without a
-// cursor the second column is 0.
-std::string count_sql(const page_query& q, const std::string& source, int cursor_param);
+// "SELECT count(*), <rows before the position> FROM <source>": `before` is
+// store/query_sql's count_parts::before (empty: no position, the second
+// column is 0).
+std::string count_sql(const std::string& before, const std::string& source);
 
 // The "Plan Rows" of the first (top) plan node of EXPLAIN (FORMAT JSON)'s
 // output; nullopt when there is none.

@@ -97,6 +97,7 @@ const sluice::store::sql_dialect& dialect() {
           "message_id uuid NOT NULL UNIQUE, "
           "received_at timestamptz NOT NULL, "
           "stored_at timestamptz NOT NULL DEFAULT now()",
+      .text_collation = " COLLATE \"C\"",
   };
   return d;
 }
@@ -135,20 +136,63 @@ std::string dead_letter_sql(const std::string& table) {
       table);
 }
 
-std::string row_json_sql(const config::resource_def& r) {
+namespace {
+
+std::string utc_text(const std::string& col) {
+  return fmt::format("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", col);
+}
+
+// One member's value as JSON text.
+std::string member_value(const config::resource_def& r, const std::string& column) {
+  if (column == "id") return "id";
+  if (column == "message_id") return "'\"' || message_id || '\"'";
+  if (column == "received_at" || column == "stored_at") return "'\"' || " + utc_text(column) + " || '\"'";
+  const config::field_def* f = r.find(column);
+  std::string v = f != nullptr && f->type == field_type::timestamp ? utc_text(column) : column;
+  return fmt::format("coalesce(to_json({})::text, 'null')", v);
+}
+
+std::string placeholder(int n, const config::field_def* f) {
+  return fmt::format("${}::{}", n, f == nullptr ? "bigint" : sql_type(f->type));
+}
+
+std::string sort_value(const config::field_def& f) {
+  return f.type == field_type::timestamp ? utc_text(f.name) : f.name;
+}
+
+}  // namespace
+
+std::string row_json_sql(const config::resource_def& r, const std::vector<std::string>& columns) {
+  if (columns.empty()) return row_json_sql(r);
   // Built as text rather than with json_build_object, whose output has
   // spaces around ':' — both stores serve the same bytes.
-  auto ts = [](const std::string& col) {
-    return fmt::format("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", col);
-  };
-  std::string e = "'{\"id\":' || id";
-  for (const auto& f : r.fields) {
-    std::string v = f.type == field_type::timestamp ? ts(f.name) : f.name;
-    e += fmt::format(" || ',\"{}\":' || coalesce(to_json({})::text, 'null')", f.name, v);
+  std::string e;
+  for (const auto& c : columns) {
+    e += fmt::format("{}'{}\"{}\":' || {}", e.empty() ? "" : " || ", e.empty() ? "{" : ",", c,
+                     member_value(r, c));
   }
-  e += " || ',\"message_id\":\"' || message_id || '\",\"received_at\":\"' || " + ts("received_at") +
-       " || '\",\"stored_at\":\"' || " + ts("stored_at") + " || '\"}'";
-  return e;
+  return e + " || '}'";
+}
+
+std::string row_json_sql(const config::resource_def& r) {
+  std::vector<std::string> all{"id"};
+  for (const auto& f : r.fields) all.push_back(f.name);
+  for (const char* c : {"message_id", "received_at", "stored_at"}) all.emplace_back(c);
+  return row_json_sql(r, all);
+}
+
+const sluice::store::query_dialect& query_dialect() {
+  static const sluice::store::query_dialect d{
+      .placeholder = placeholder,
+      // Bytewise, as SQLite's BINARY: the (f, id) indexes of text fields are
+      // built with it (store/ddl.cpp), so comparisons and orders use them.
+      .text_collation = " COLLATE \"C\"",
+      .glob = false,
+      .sort_value = sort_value,
+      .row_json = static_cast<std::string (*)(const config::resource_def&,
+                                              const std::vector<std::string>&)>(row_json_sql),
+  };
+  return d;
 }
 
 void append_array_element(std::string& out, const model::value& v) {

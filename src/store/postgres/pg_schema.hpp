@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "store/ddl.hpp"
+#include "store/query_sql.hpp"
 #include "model/record.hpp"
 
 namespace sluice::store::pg {
@@ -52,7 +53,12 @@ std::string insert_sql(const std::string& table, const config::resource_def& r);
 std::string dead_letter_sql(const std::string& table);
 // An expression producing one row as compact JSON text, byte for byte what
 // the SQLite store serves (timestamps RFC 3339 UTC with microseconds).
+// Every column (id, the fields, message_id, received_at, stored_at), or only
+// `columns`, in their order.
 std::string row_json_sql(const config::resource_def& r);
+std::string row_json_sql(const config::resource_def& r, const std::vector<std::string>& columns);
+// How this store spells a page query (store/query_sql.hpp).
+const sluice::store::query_dialect& query_dialect();
 
 // Appends one element of a PostgreSQL array literal ("{…}") for `v`.
 void append_array_element(std::string& out, const model::value& v);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <mutex>
 #include <set>
 
@@ -12,6 +13,7 @@
 #include "store/postgres/pg_pool.hpp"
 #include "store/postgres/pg_schema.hpp"
 #include "store/postgres/pg_writer.hpp"
+#include "store/query_sql.hpp"
 
 namespace sluice::store {
 namespace {
@@ -38,19 +40,21 @@ struct catalog {
   }
 };
 
-const char* cast_of(const config::field_def* f) {
-  if (f == nullptr) return "bigint";  // the id
+// Column 1 of a page statement's row: the order field's value (as text:
+// float8 output is the shortest exact text, timestamps are RFC 3339 by the
+// statement's to_char), typed as the field.
+model::value order_value(const PGresult* r, int row, const config::field_def* f) {
+  if (f == nullptr || PQgetisnull(r, row, 1) == 1) return {};
+  const char* text = PQgetvalue(r, row, 1);
   switch (f->type) {
     case config::field_type::integer:
-      return "bigint";
+      return static_cast<std::int64_t>(std::stoll(text));
     case config::field_type::number:
-      return "double precision";
+      return std::strtod(text, nullptr);
     case config::field_type::boolean:
-      return "boolean";
-    case config::field_type::timestamp:
-      return "timestamptz";
+      return text[0] == 't';
     default:
-      return "text";
+      return std::string(text);
   }
 }
 
@@ -132,43 +136,33 @@ class postgres_store final : public store {
     auto cat = snapshot();
     const table_info* t = cat->find(table);
     if (t == nullptr) return errc::unknown_table;
-    std::string where;
-    pg::params p;
-    int n = 1;
-    for (const auto& f : q.filters) {
-      const config::field_def* field = t->resource->find(f.field);
-      if (f.field != "id" && field == nullptr) return errc::bad_query;
-      where += fmt::format("{} {} = ${}::{}", where.empty() ? " WHERE" : " AND", f.field, n++,
-                           cast_of(field));
-      p.add(pg::param_text(f.value));
-    }
-    if (q.after) {
-      where += fmt::format("{} id {} ${}", where.empty() ? " WHERE" : " AND",
-                           q.descending ? "<" : ">", n++);
-      p.add(std::to_string(*q.after));
-    }
-    p.add(std::to_string(q.limit));
-    std::string sql = fmt::format("SELECT id, {} FROM {}{} ORDER BY id {} LIMIT ${}", t->row_json,
-                                  t->table, where, q.descending ? "DESC" : "ASC", n);
+    auto plan = plan_page(pg::query_dialect(), t->table, *t->resource, q);
+    if (!plan) return plan.error();
+    const config::field_def* order_field = plan->order_field;
     return run([&](connection& c, clock::time_point deadline) -> result<page> {
-      auto r = c.exec_prepared(sql, p, deadline);
-      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return query_error(r);
-      page out;
-      int rows = PQntuples(r.get());
-      std::size_t bytes = 2;
-      for (int i = 0; i < rows; ++i)
-        bytes += static_cast<std::size_t>(PQgetlength(r.get(), i, 1)) + 1;
-      out.json.reserve(bytes);
-      out.json = "[";
-      for (int i = 0; i < rows; ++i) {
-        if (i > 0) out.json += ',';
-        out.json.append(PQgetvalue(r.get(), i, 1),
-                        static_cast<std::size_t>(PQgetlength(r.get(), i, 1)));
-      }
-      out.json += ']';
-      out.count = static_cast<std::size_t>(rows);
-      if (rows > 0) out.last_id = std::stoll(PQgetvalue(r.get(), rows - 1, 0));
-      return out;
+      return run_page(*plan, q.limit, [&](const page_statement& st, std::size_t limit, page& out) {
+        pg::params p;
+        for (const auto& v : st.params) p.add(pg::param_text(v));
+        p.add(std::to_string(limit));
+        auto r = c.exec_prepared(st.sql, p, deadline);
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return query_error(r);
+        const int rows = PQntuples(r.get());
+        std::size_t bytes = out.json.size() + 2;
+        for (int i = 0; i < rows; ++i)
+          bytes += static_cast<std::size_t>(PQgetlength(r.get(), i, 2)) + 1;
+        out.json.reserve(bytes);
+        for (int i = 0; i < rows; ++i) {
+          if (out.count++ > 0) out.json += ',';
+          out.json.append(PQgetvalue(r.get(), i, 2),
+                          static_cast<std::size_t>(PQgetlength(r.get(), i, 2)));
+        }
+        if (rows > 0) {
+          const int last = rows - 1;
+          out.last = keyset{order_value(r.get(), last, order_field),
+                            std::stoll(PQgetvalue(r.get(), last, 0))};
+        }
+        return std::error_code{};
+      });
     });
   }
 
@@ -178,17 +172,15 @@ class postgres_store final : public store {
     auto cat = snapshot();
     const table_info* t = cat->find(table);
     if (t == nullptr) return errc::unknown_table;
-    std::string where;
-    pg::params p;
-    int n = 1;
-    for (const auto& f : q.filters) {  // as query() writes them
-      const config::field_def* field = t->resource->find(f.field);
-      if (f.field != "id" && field == nullptr) return errc::bad_query;
-      where += fmt::format("{} {} = ${}::{}", where.empty() ? " WHERE" : " AND", f.field, n++,
-                           cast_of(field));
-      p.add(pg::param_text(f.value));
+    auto parts = plan_count(pg::query_dialect(), *t->resource, q);
+    if (!parts) return parts.error();
+    const std::string& where = parts->where;
+    pg::params p, all;  // the conditions' parameters; those and the position's
+    for (std::size_t i = 0; i < parts->params.size(); ++i) {
+      if (i < parts->where_params) p.add(pg::param_text(parts->params[i]));
+      all.add(pg::param_text(parts->params[i]));
     }
-    const std::string cursor = q.after ? std::to_string(*q.after) : std::string();
+    const int n = static_cast<int>(parts->params.size()) + 1;
     const bool bounded = mode == count_mode::estimated;
     const auto bound = std::min<std::uint64_t>(exact_max, INT64_MAX - 1);
     return run([&](connection& c, clock::time_point deadline) -> result<row_count> {
@@ -200,20 +192,19 @@ class postgres_store final : public store {
                          static_cast<std::uint64_t>(std::stoull(PQgetvalue(r.get(), 0, 1)))};
       };
       if (mode == count_mode::exact) {
-        pg::params args = p;
-        if (q.after) args.add(cursor);
-        auto counted = two_ints(pg::count_sql(q, t->table + where, n), args);
+        auto counted = two_ints(pg::count_sql(parts->before, t->table + where), all);
         if (!counted) return counted.error();
         return row_count{counted->first, counted->second, true};
       }
       if (bounded) {
         // Exact while the rows are few: a count that stops after exact_max + 1.
-        pg::params args = p;
+        pg::params args = all;
         args.add(std::to_string(bound + 1));
-        if (q.after) args.add(cursor);
+        const std::string columns =
+            parts->order_column.empty() ? "id" : "id, " + parts->order_column;
         auto counted = two_ints(
-            pg::count_sql(q, fmt::format("(SELECT id FROM {}{} LIMIT ${}) s", t->table, where, n),
-                          n + 1),
+            pg::count_sql(parts->before, fmt::format("(SELECT {} FROM {}{} LIMIT ${}::bigint) s",
+                                                     columns, t->table, where, n)),
             args);
         if (!counted) return counted.error();
         if (counted->first <= bound) return row_count{counted->first, counted->second, true};
@@ -230,11 +221,8 @@ class postgres_store final : public store {
       if (!total) return total.error();
       row_count out{static_cast<std::uint64_t>(*total), 0, false};
       if (q.after) {
-        pg::params args = p;
-        args.add(cursor);
-        auto before = planned(fmt::format("{} id {} ${}::bigint", where.empty() ? " WHERE" : where + " AND",
-                                          q.descending ? ">=" : "<=", n),
-                              args);
+        auto before = planned(
+            fmt::format("{} {}", where.empty() ? " WHERE" : where + " AND", parts->before), all);
         if (!before) return before.error();
         out.before = static_cast<std::uint64_t>(*before);
       }

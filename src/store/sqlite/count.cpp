@@ -6,11 +6,15 @@
 #include <charconv>
 #include <cmath>
 
+#include "store/query_sql.hpp"
+#include "store/sqlite/schema.hpp"
+
 namespace sluice::store::sqlite {
 namespace {
 
 using sluice::sqlite::connection;
 using sluice::sqlite::statement;
+using store::op;
 
 void bind_value(statement& s, int i, const model::value& v) {
   struct visitor {
@@ -25,24 +29,14 @@ void bind_value(statement& s, int i, const model::value& v) {
   std::visit(visitor{s, i}, v);
 }
 
-// The filters as a WHERE clause on ?1…?n, as query() writes them.
-std::string where_of(const page_query& q) {
-  std::string where;
-  int n = 1;
-  for (const auto& f : q.filters) {
-    where += fmt::format("{} {} = ?{}", where.empty() ? " WHERE" : " AND", f.field, n++);
-  }
-  return where;
-}
-
-// Runs `sql` (filters bound first, then `extra`) and reads two integers.
+// Runs `sql` (params bound first, then `extra`) and reads two integers.
 result<std::pair<std::int64_t, std::int64_t>> two_ints(connection& c, const std::string& sql,
-                                                       const page_query& q,
+                                                       const std::vector<model::value>& params,
                                                        const std::vector<std::int64_t>& extra) {
   auto s = c.prepare(sql);
   if (!s) return errc::unavailable;
   int i = 1;
-  for (const auto& f : q.filters) bind_value(*s, i++, f.value);
+  for (const auto& v : params) bind_value(*s, i++, v);
   for (auto x : extra) s->bind(i++, x);
   auto row = s->step();
   if (!row || !*row) return errc::unavailable;
@@ -50,11 +44,11 @@ result<std::pair<std::int64_t, std::int64_t>> two_ints(connection& c, const std:
 }
 
 // Counts over `source` (the table, or the bounded subquery): all rows, and
-// those before the cursor.
-std::string count_sql(const page_query& q, const std::string& source, int cursor_param) {
-  if (!q.after) return "SELECT count(*), 0 FROM " + source;
-  return fmt::format("SELECT count(*), count(CASE WHEN id {} ?{} THEN 1 END) FROM {}",
-                     q.descending ? ">=" : "<=", cursor_param, source);
+// those at or before the position.
+std::string count_sql(const count_parts& parts, const std::string& source) {
+  if (parts.before.empty()) return "SELECT count(*), 0 FROM " + source;
+  return fmt::format("SELECT count(*), count(CASE WHEN {} THEN 1 END) FROM {}", parts.before,
+                     source);
 }
 
 // The leading integers of a sqlite_stat1 stat ("N a b …").
@@ -102,14 +96,14 @@ result<row_count> estimate(connection& c, const std::string& table, const config
 
   double est = rows;
   for (const auto& f : q.filters) {
+    // Equalities only; other conditions and groups are not estimated.
+    if (f.o != op::eq || f.negated || f.values.size() != 1) continue;
     if (f.field == "id") {
       est = std::min(est, 1.0);
       continue;
     }
     const config::field_def* field = r.find(f.field);
-    if (field == nullptr || !field->indexed || std::holds_alternative<std::monostate>(f.value)) {
-      continue;
-    }
+    if (field == nullptr || !field->indexed) continue;
     const std::string index = table + "_" + f.field + "_idx";
     for (const auto& [name, numbers] : stats) {
       if (name == index && numbers.size() > 1 && numbers[0] > 0) {
@@ -118,10 +112,12 @@ result<row_count> estimate(connection& c, const std::string& table, const config
     }
   }
   row_count out{static_cast<std::uint64_t>(std::llround(est)), 0, false};
-  if (q.after) {
+  // The share of the id range up to the position: id order only (under a
+  // field order the position is not estimated: 0).
+  if (q.after && q.order.field == "id") {
     const double span = hi - lo + 1;
-    const auto at = static_cast<double>(*q.after);
-    double share = q.descending ? (hi - at + 1) / span : (at - lo + 1) / span;
+    const auto at = static_cast<double>(q.after->id);
+    double share = q.order.descending ? (hi - at + 1) / span : (at - lo + 1) / span;
     share = std::clamp(share, 0.0, 1.0);
     out.before = static_cast<std::uint64_t>(std::llround(est * share));
   }
@@ -133,12 +129,11 @@ result<row_count> estimate(connection& c, const std::string& table, const config
 result<row_count> count_rows(connection& c, const std::string& table,
                              const config::resource_def& r, const page_query& q, count_mode mode,
                              std::uint64_t exact_max) {
-  const std::string where = where_of(q);
-  const int next = static_cast<int>(q.filters.size()) + 1;
-  std::vector<std::int64_t> cursor;
-  if (q.after) cursor.push_back(*q.after);
+  auto parts = plan_count(query_dialect(), r, q);
+  if (!parts) return parts.error();
+  const int next = static_cast<int>(parts->params.size()) + 1;
   if (mode == count_mode::exact) {
-    auto n = two_ints(c, count_sql(q, table + where, next), q, cursor);
+    auto n = two_ints(c, count_sql(*parts, table + parts->where), parts->params, {});
     if (!n) return n.error();
     return row_count{static_cast<std::uint64_t>(n->first), static_cast<std::uint64_t>(n->second),
                      true};
@@ -146,10 +141,11 @@ result<row_count> count_rows(connection& c, const std::string& table,
   if (mode == count_mode::estimated) {
     // Exact while the rows are few: a count that stops after exact_max + 1.
     const auto bound = static_cast<std::int64_t>(std::min<std::uint64_t>(exact_max, INT64_MAX - 1));
-    const std::string source = fmt::format("(SELECT id FROM {}{} LIMIT ?{})", table, where, next);
-    std::vector<std::int64_t> extra{bound + 1};
-    extra.insert(extra.end(), cursor.begin(), cursor.end());
-    auto n = two_ints(c, count_sql(q, source, next + 1), q, extra);
+    const std::string columns =
+        parts->order_column.empty() ? "id" : "id, " + parts->order_column;
+    const std::string source =
+        fmt::format("(SELECT {} FROM {}{} LIMIT ?{})", columns, table, parts->where, next);
+    auto n = two_ints(c, count_sql(*parts, source), parts->params, {bound + 1});
     if (!n) return n.error();
     if (n->first <= bound) {
       return row_count{static_cast<std::uint64_t>(n->first),

@@ -20,7 +20,7 @@
 
 namespace sluice::store::sqlite {
 
-// REQUIRES: q's filters name `r`'s fields or "id" (checked by the caller).
+// errc::bad_query when a condition names no field of `r`.
 result<row_count> count_rows(sluice::sqlite::connection& c, const std::string& table,
                              const config::resource_def& r, const page_query& q, count_mode mode,
                              std::uint64_t exact_max);

@@ -85,24 +85,59 @@ std::string insert_sql(const std::string& table, const config::resource_def& r) 
       table, names, params);
 }
 
-std::string row_json_sql(const config::resource_def& r) {
-  std::string members = "'id', id";
-  for (const auto& f : r.fields) {
-    if (f.type == field_type::boolean) {
-      members += fmt::format(
-          ", '{0}', json(CASE WHEN {0} IS NULL THEN 'null' WHEN {0} THEN 'true' "
-          "ELSE 'false' END)",
-          f.name);
-    } else if (f.type == field_type::number) {
-      // SQLite's own REAL to text keeps 15 significant digits; PostgreSQL's
-      // float8 output is exact. Both serve model::number_text's form.
-      members += fmt::format(", '{0}', json(sluice_number({0}))", f.name);
-    } else {
-      members += fmt::format(", '{0}', {0}", f.name);
-    }
+namespace {
+
+std::string member_sql(const config::resource_def& r, const std::string& column) {
+  const config::field_def* f = r.find(column);
+  if (f != nullptr && f->type == field_type::boolean) {
+    return fmt::format(
+        "'{0}', json(CASE WHEN {0} IS NULL THEN 'null' WHEN {0} THEN 'true' ELSE 'false' END)",
+        f->name);
   }
-  members += ", 'message_id', message_id, 'received_at', received_at, 'stored_at', stored_at";
+  if (f != nullptr && f->type == field_type::number) {
+    // SQLite's own REAL to text keeps 15 significant digits; PostgreSQL's
+    // float8 output is exact. Both serve model::number_text's form.
+    return fmt::format("'{0}', json(sluice_number({0}))", f->name);
+  }
+  return fmt::format("'{0}', {0}", column);
+}
+
+std::string placeholder(int n, const config::field_def* /*field*/) {
+  return "?" + std::to_string(n);
+}
+
+std::string sort_value(const config::field_def& f) {
+  return f.name;
+}
+
+}  // namespace
+
+std::string row_json_sql(const config::resource_def& r, const std::vector<std::string>& columns) {
+  if (columns.empty()) return row_json_sql(r);
+  std::string members;
+  for (const auto& c : columns) members += (members.empty() ? "" : ", ") + member_sql(r, c);
   return "json_object(" + members + ")";
+}
+
+std::string row_json_sql(const config::resource_def& r) {
+  std::vector<std::string> all{"id"};
+  for (const auto& f : r.fields) all.push_back(f.name);
+  for (const char* c : {"message_id", "received_at", "stored_at"}) all.emplace_back(c);
+  return row_json_sql(r, all);
+}
+
+const sluice::store::query_dialect& query_dialect() {
+  static const sluice::store::query_dialect d{
+      .placeholder = placeholder,
+      .text_collation = "",
+      // SQLite's LIKE ignores ASCII case (unless the deprecated
+      // case_sensitive_like pragma is set); GLOB is bytewise.
+      .glob = true,
+      .sort_value = sort_value,
+      .row_json = static_cast<std::string (*)(const config::resource_def&,
+                                              const std::vector<std::string>&)>(row_json_sql),
+  };
+  return d;
 }
 
 std::error_code define_functions(sluice::sqlite::connection& c) {

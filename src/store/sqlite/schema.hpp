@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "store/ddl.hpp"
+#include "store/query_sql.hpp"
 #include "sqlite/database.hpp"
 
 namespace sluice::store::sqlite {
@@ -20,8 +21,13 @@ const sluice::store::sql_dialect& dialect();
 // ?2 received_at, ?3 subscription (for the dead-letter guard), ?4 stored_at,
 // then the fields in order from ?5.
 std::string insert_sql(const std::string& table, const config::resource_def& r);
-// A json_object(...) expression producing one row as JSON text.
+// A json_object(...) expression producing one row as JSON text: every
+// column (id, the fields, message_id, received_at, stored_at), or only
+// `columns`, in their order.
 std::string row_json_sql(const config::resource_def& r);
+std::string row_json_sql(const config::resource_def& r, const std::vector<std::string>& columns);
+// How this store spells a page query (store/query_sql.hpp).
+const sluice::store::query_dialect& query_dialect();
 
 // Defines the SQL functions row_json_sql uses (sluice_number) on `c`.
 std::error_code define_functions(sluice::sqlite::connection& c);

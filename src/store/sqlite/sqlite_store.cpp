@@ -12,6 +12,7 @@
 #include "store/sqlite/count.hpp"
 #include "store/sqlite/dead_letters.hpp"
 #include "store/sqlite/export.hpp"
+#include "store/query_sql.hpp"
 #include "store/sqlite/schema.hpp"
 
 namespace sluice::store {
@@ -35,6 +36,21 @@ void bind_value(statement& s, int i, const model::value& v) {
     void operator()(const std::string& x) const { s.bind_text(i, x); }
   };
   std::visit(visitor{s, i}, v);
+}
+
+// Column 1 of a page statement: the order field's value, typed as the field.
+model::value order_value(const statement& s, const config::field_def* f) {
+  if (f == nullptr || s.is_null_at(1)) return {};
+  switch (f->type) {
+    case config::field_type::integer:
+      return s.int64_at(1);
+    case config::field_type::boolean:
+      return s.int64_at(1) != 0;
+    case config::field_type::number:
+      return s.double_at(1);
+    default:
+      return s.text_at(1);
+  }
 }
 
 // Runs `sql` with ?1 = `key` and calls `read` on its first row, if any.
@@ -158,37 +174,26 @@ class sqlite_store final : public store {
   result<page> query(std::string_view table, const page_query& q) override {
     const table_info* t = find(table);
     if (t == nullptr) return errc::unknown_table;
-    std::string where;
-    int n = 1;
-    for (const auto& f : q.filters) {
-      if (f.field != "id" && t->resource->find(f.field) == nullptr) return errc::bad_query;
-      where += fmt::format("{} {} = ?{}", where.empty() ? " WHERE" : " AND", f.field, n++);
-    }
-    if (q.after) {
-      where += fmt::format("{} id {} ?{}", where.empty() ? " WHERE" : " AND",
-                           q.descending ? "<" : ">", n++);
-    }
-    std::string sql = fmt::format("SELECT id, {} FROM {}{} ORDER BY id {} LIMIT ?{}", t->row_json,
-                                  t->table, where, q.descending ? "DESC" : "ASC", n);
+    auto plan = plan_page(sqlite::query_dialect(), t->table, *t->resource, q);
+    if (!plan) return plan.error();
+    const config::field_def* order_field = plan->order_field;
     return with_reader([&](connection& c) -> result<page> {
-      auto s = c.prepare(sql);
-      if (!s) return errc::unavailable;
-      int i = 1;
-      for (const auto& f : q.filters) bind_value(*s, i++, f.value);
-      if (q.after) s->bind(i++, *q.after);
-      s->bind(i, static_cast<std::int64_t>(q.limit));
-      page p;
-      p.json = "[";
-      for (;;) {
-        auto more = s->step();
-        if (!more) return errc::unavailable;
-        if (!*more) break;
-        if (p.count++ > 0) p.json += ',';
-        p.last_id = s->int64_at(0);
-        p.json += s->text_view_at(1);
-      }
-      p.json += ']';
-      return p;
+      return run_page(*plan, q.limit, [&](const page_statement& st, std::size_t limit, page& p) {
+        auto s = c.prepare(st.sql);
+        if (!s) return make_error_code(errc::unavailable);
+        int i = 1;
+        for (const auto& v : st.params) bind_value(*s, i++, v);
+        s->bind(i, static_cast<std::int64_t>(limit));
+        for (;;) {
+          auto more = s->step();
+          if (!more) return make_error_code(errc::unavailable);
+          if (!*more) break;
+          if (p.count++ > 0) p.json += ',';
+          p.last = keyset{order_value(*s, order_field), s->int64_at(0)};
+          p.json += s->text_view_at(2);
+        }
+        return std::error_code{};
+      });
     });
   }
 
@@ -197,9 +202,6 @@ class sqlite_store final : public store {
                           std::uint64_t exact_max) override {
     const table_info* t = find(table);
     if (t == nullptr) return errc::unknown_table;
-    for (const auto& f : q.filters) {
-      if (f.field != "id" && t->resource->find(f.field) == nullptr) return errc::bad_query;
-    }
     return with_reader([&](connection& c) {
       return sqlite::count_rows(c, t->table, *t->resource, q, mode, exact_max);
     });
