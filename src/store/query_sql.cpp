@@ -68,8 +68,8 @@ class builder {
  public:
   builder(const query_dialect& d, const config::resource_def& r) : d_(d), r_(r) {}
 
-  std::string bind(const config::field_def* f, model::value v) {
-    params_.push_back(std::move(v));
+  std::string bind(const config::field_def* f, const model::value& v) {
+    params_.push_back(v);
     return d_.placeholder(static_cast<int>(params_.size()), f);
   }
 
@@ -289,7 +289,8 @@ result<count_parts> plan_count(const query_dialect& d, const config::resource_de
   if (of != nullptr) out.order_column = of->name;
   if (q.after) {
     const char* past = q.order.descending ? "<" : ">";
-    std::string id_ph = b.bind(nullptr, q.after->id);
+    const model::value id{q.after->id};
+    std::string id_ph = b.bind(nullptr, id);
     std::string past_sql;
     if (of == nullptr) {
       past_sql = fmt::format("id {} {}", past, id_ph);

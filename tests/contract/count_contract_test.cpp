@@ -55,7 +55,9 @@ class count_contract : public ::testing::TestWithParam<std::string> {
     }
     auto written = s_->write(b);
     ASSERT_TRUE(written);
-    auto all = s_->query("people", {{}, false, std::nullopt, 100, 0});
+    store::page_query every;
+    every.limit = 100;
+    auto all = s_->query("people", every);
     ASSERT_TRUE(all);
     ASSERT_EQ(all->count, static_cast<std::size_t>(k_rows));
     first_id_ = backend_->query_int("SELECT min(id) FROM people");

@@ -516,6 +516,16 @@ TEST_P(store_query, order_with_nulls_pages_through_the_keyset_in_both_directions
         if (p->count < q.limit) break;
         ASSERT_TRUE(p->last);
         q.after = p->last;
+        // count(): the rows at or before the position are the pages so far.
+        auto counted = s_->count("users", q, store::count_mode::exact, 0);
+        if (counted || counted.error() != store::errc::unsupported) {
+          ASSERT_TRUE(counted) << counted.error().message();
+          EXPECT_EQ(counted->total, rows.size());
+          EXPECT_EQ(counted->before, got.size()) << "desc=" << desc << " nulls_first=" << nulls_first;
+          auto bounded = s_->count("users", q, store::count_mode::estimated, 100);
+          ASSERT_TRUE(bounded) << bounded.error().message();
+          EXPECT_EQ(bounded->before, got.size());
+        }
       }
       EXPECT_EQ(got, want) << "desc=" << desc << " nulls_first=" << nulls_first;
     }

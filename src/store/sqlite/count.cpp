@@ -14,7 +14,7 @@ namespace {
 
 using sluice::sqlite::connection;
 using sluice::sqlite::statement;
-using store::op;
+using sluice::store::op;
 
 void bind_value(statement& s, int i, const model::value& v) {
   struct visitor {
