@@ -334,7 +334,7 @@ void list_rows(builder& b, const route_info& r, object& op) {
   headers["Preference-Applied"] = ref("headers", "Preference-Applied");
   // The same rows in the format Accept asks for (406 when none fits).
   object content = json_content(
-      object{{"type", "array"}, {"items", ref("schemas", openapi_parts::selected_row_name(res))}});
+      object{{"type", "array"}, {"items", ref("schemas", openapi_parts::row_name(res))}});
   content["text/csv"] = object{
       {"schema", object{{"type", "string"},
                         {"description",
@@ -344,7 +344,7 @@ void list_rows(builder& b, const route_info& r, object& op) {
   content["application/x-ndjson"] = object{
       {"schema", object{{"type", "string"},
                         {"description", "one row object (as in the JSON array) per line"}}}};
-  op["responses"] = object{{"200", response("one page of rows (with select=, only the members asked for)", std::move(content),
+  op["responses"] = object{{"200", response("one page of rows (with select=, each row holds only the members asked for)", std::move(content),
                                             std::move(headers))},
                            {"304", not_modified()},
                            {"400", b.problem(400)},

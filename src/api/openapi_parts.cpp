@@ -261,9 +261,6 @@ object ref(std::string_view kind, std::string_view name) {
 std::string record_name(const config::resource_def& r) {
   return r.name + "_record";
 }
-std::string selected_row_name(const config::resource_def& r) {
-  return r.name + "_row_selected";
-}
 std::string row_name(const config::resource_def& r) {
   return r.name + "_row";
 }
@@ -273,13 +270,6 @@ object schemas(const config::config& cfg) {
   for (const auto& r : cfg.resources) {
     out[record_name(r)] = record_schema(r);
     out[row_name(r)] = row_schema(r);
-    // A page's rows: select= may keep only some members.
-    object selected = row_schema(r);
-    selected.erase("required");
-    selected["minProperties"] = 1;
-    selected["description"] = "A stored " + r.name +
-                              " row in a page: every member, or those select= asks for";
-    out[selected_row_name(r)] = std::move(selected);
   }
   return out;
 }

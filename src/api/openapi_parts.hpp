@@ -19,8 +19,6 @@ boost::json::object ref(std::string_view kind, std::string_view name);
 // (resource names are [a-z][a-z0-9_]*, so no two names collide).
 std::string record_name(const config::resource_def& r);
 std::string row_name(const config::resource_def& r);
-// The rows of a page: row_name's schema without required members (select=).
-std::string selected_row_name(const config::resource_def& r);
 
 // components.schemas: Problem, the fixed routes' bodies, and a record and a
 // row schema per resource.
