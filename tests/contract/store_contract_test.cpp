@@ -18,10 +18,13 @@
 #include <vector>
 
 #include "support/sluice_process.hpp"
+#include "store/query_sql.hpp"
+#include "store/sqlite/schema.hpp"
 #include "support/store_backends.hpp"
 
 #if SLUICE_WITH_POSTGRES
 #include "store/postgres/pg_conn.hpp"
+#include "store/postgres/pg_schema.hpp"
 #include "store/postgres/pg_writer.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "support/postgres_server.hpp"
@@ -552,6 +555,65 @@ TEST_P(store_query, text_order_is_bytewise) {
                     "e@x.test",   "f@x.test",   "g@x.test",    "nil@x.test"};
     if (desc) std::reverse(want.begin(), want.end());
     EXPECT_EQ(got, want) << "desc=" << desc;
+  }
+}
+
+
+// The statements of an ordered page are ranges of the (field, id) index:
+// EXPLAIN (PostgreSQL) / EXPLAIN QUERY PLAN (SQLite) of each segment, on a
+// table analyzed with 3,000 rows, names the index and sorts nothing.
+TEST_P(store_query, an_ordered_page_is_a_range_of_the_field_index) {
+  std::vector<store::row_write> rows;
+  for (int i = 0; i < 3000; ++i) {
+    model::value age = i % 10 == 0 ? model::value{} : model::value{std::int64_t{i % 150}};
+    rows.push_back(row(uuid(10000 + i), "R", "r" + std::to_string(i) + "@x.test", age));
+    if (rows.size() == 500) {
+      ASSERT_TRUE(s_->write(batch_of(std::move(rows))));
+      rows.clear();
+    }
+  }
+  ASSERT_TRUE(backend_->exec("ANALYZE"));
+  const bool pg = GetParam() == "postgres";
+  const store::query_dialect* d = &store::sqlite::query_dialect();
+#if SLUICE_WITH_POSTGRES
+  if (pg) d = &store::pg::query_dialect();
+#endif
+  // Each value as a literal in place of its placeholder (EXPLAIN has no
+  // parameters to bind), the limit 3.
+  auto literal = [](const model::value& v) -> std::string {
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+    if (const auto* t = std::get_if<std::string>(&v)) return "'" + *t + "'";
+    return "NULL";
+  };
+  for (const char* field : {"age", "email"}) {
+    for (bool desc : {false, true}) {
+      for (bool with_position : {false, true}) {
+        store::page_query q;
+        q.order = {field, desc, false};
+        if (with_position) {
+          q.after = std::string(field) == "age" ? store::keyset{std::int64_t{30}, 500}
+                                                : store::keyset{std::string("r5@x.test"), 500};
+        }
+        auto plan = store::plan_page(*d, "users", def_, q);
+        ASSERT_TRUE(plan);
+        for (const auto& st : plan->segments) {
+          std::vector<model::value> values = st.params;
+          values.emplace_back(std::int64_t{3});
+          std::string sql = st.sql;
+          for (auto n = values.size(); n >= 1; --n) {
+            const std::string ph = (pg ? "$" : "?") + std::to_string(n);
+            for (auto at = sql.find(ph); at != std::string::npos; at = sql.find(ph, at)) {
+              sql.replace(at, ph.size(), literal(values[n - 1]));
+            }
+          }
+          const std::string text = backend_->explain(sql);
+          const std::string index = std::string("users_") + field + (pg && std::string(field) == "email" ? "_bytes_idx" : "_idx");
+          EXPECT_NE(text.find(index), std::string::npos) << sql << "\n" << text;
+          EXPECT_EQ(text.find("Sort"), std::string::npos) << sql << "\n" << text;
+          EXPECT_EQ(text.find("TEMP B-TREE"), std::string::npos) << sql << "\n" << text;
+        }
+      }
+    }
   }
 }
 

@@ -2,9 +2,12 @@
 
 #include <sqlite3.h>
 
+#include "sqlite/database.hpp"
+#include "store/sqlite/schema.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/sluice_process.hpp"
 #ifdef SLUICE_WITH_POSTGRES
+#include "store/postgres/pg_conn.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "support/postgres_server.hpp"
 #endif
@@ -23,6 +26,19 @@ class sqlite_backend final : public store_backend {
   store::store& get() override { return *store_; }
   std::int64_t query_int(const std::string& sql) override {
     return sqlite_int(dir_.path() / "store.db", sql);
+  }
+  std::string explain(const std::string& sql) override {
+    auto c = sluice::sqlite::connection::open((dir_.path() / "store.db").string(), {});
+    if (!c || store::sqlite::define_functions(*c)) return {};  // row objects use sluice_number
+    auto s = c->prepare("EXPLAIN QUERY PLAN " + sql);
+    if (!s) return {};
+    std::string out;
+    for (int guard = 0; guard < 1000; ++guard) {
+      auto row = s->step();
+      if (!row || !*row) break;
+      out += s->text_at(3) + "\n";
+    }
+    return out;
   }
   bool exec(const std::string& sql) override {
     sqlite3* db = nullptr;
@@ -55,6 +71,16 @@ class postgres_backend final : public store_backend {
   store::store& get() override { return *store_; }
   std::int64_t query_int(const std::string& sql) override {
     return postgres_server::query_int(url_, sql);
+  }
+  std::string explain(const std::string& sql) override {
+    std::string error;
+    auto c = store::pg::connection::open({"dbname"}, {url_}, error);
+    if (!c) return {};
+    auto r = c->exec("EXPLAIN " + sql, store::pg::clock::now() + std::chrono::seconds(10));
+    if (!store::pg::ok(r.get())) return {};
+    std::string out;
+    for (int i = 0; i < PQntuples(r.get()); ++i) out += std::string(PQgetvalue(r.get(), i, 0)) + "\n";
+    return out;
   }
   bool exec(const std::string& sql) override {
     return postgres_server::query_int(url_, sql + "; SELECT 1") == 1;

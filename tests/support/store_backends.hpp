@@ -18,6 +18,9 @@ class store_backend {
   // One integer from `sql` run on the store's database directly (-1 on any
   // failure): for checks the store interface does not offer.
   virtual std::int64_t query_int(const std::string& sql) = 0;
+  // The query plan of `sql` (SQLite: EXPLAIN QUERY PLAN's details,
+  // PostgreSQL: EXPLAIN's lines), one line each; "" on failure.
+  virtual std::string explain(const std::string& sql) = 0;
   // Runs `sql` (statements without results, e.g. ANALYZE) on the store's
   // database directly; false on any failure.
   virtual bool exec(const std::string& sql) = 0;
