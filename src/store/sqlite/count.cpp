@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "store/query_sql.hpp"
+#include "store/sqlite/bind.hpp"
 #include "store/sqlite/schema.hpp"
 
 namespace sluice::store::sqlite {
@@ -15,19 +16,6 @@ namespace {
 using sluice::sqlite::connection;
 using sluice::sqlite::statement;
 using sluice::store::op;
-
-void bind_value(statement& s, int i, const model::value& v) {
-  struct visitor {
-    statement& s;
-    int i;
-    void operator()(std::monostate) const { s.bind_null(i); }
-    void operator()(std::int64_t x) const { s.bind(i, x); }
-    void operator()(double x) const { s.bind_double(i, x); }
-    void operator()(bool x) const { s.bind(i, std::int64_t{x ? 1 : 0}); }
-    void operator()(const std::string& x) const { s.bind_text(i, x); }
-  };
-  std::visit(visitor{s, i}, v);
-}
 
 // Runs `sql` (params bound first, then `extra`) and reads two integers.
 result<std::pair<std::int64_t, std::int64_t>> two_ints(connection& c, const std::string& sql,

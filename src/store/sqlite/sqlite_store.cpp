@@ -9,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "sqlite/database.hpp"
+#include "store/sqlite/bind.hpp"
 #include "store/sqlite/count.hpp"
 #include "store/sqlite/dead_letters.hpp"
 #include "store/sqlite/export.hpp"
@@ -20,23 +21,11 @@ namespace {
 
 using sluice::sqlite::connection;
 using sluice::sqlite::statement;
+using sluice::store::sqlite::bind_value;
 namespace db = sluice::sqlite;
 
 // Prepared statements kept per connection (one per filter shape on readers).
 constexpr std::size_t k_statement_cache = 256;
-
-void bind_value(statement& s, int i, const model::value& v) {
-  struct visitor {
-    statement& s;
-    int i;
-    void operator()(std::monostate) const { s.bind_null(i); }
-    void operator()(std::int64_t x) const { s.bind(i, x); }
-    void operator()(double x) const { s.bind_double(i, x); }
-    void operator()(bool x) const { s.bind(i, std::int64_t{x ? 1 : 0}); }
-    void operator()(const std::string& x) const { s.bind_text(i, x); }
-  };
-  std::visit(visitor{s, i}, v);
-}
 
 // Column 1 of a page statement: the order field's value, typed as the field.
 model::value order_value(const statement& s, const config::field_def* f) {
