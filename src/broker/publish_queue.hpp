@@ -46,6 +46,7 @@ class group_sender {
 
   // Queue thread. Sends `items` (several calls' messages, in order) as one
   // group and sets out[i] to item i's result; out arrives filled with {}.
+  // The items are the sender's: the queue reads none of them afterwards.
   // calls[k] is how many items call k has (consecutive, in order), for a
   // backend that makes each call all-or-nothing. Must return in bounded
   // time (the backend's own timeouts).
@@ -57,7 +58,8 @@ class group_sender {
   virtual std::error_code refuse() { return {}; }
 
   // Queue thread, while idle: when to call on_wake() (e.g. the next
-  // reconnect attempt), or nullopt for never.
+  // reconnect attempt), or nullopt for never; asked again after each group
+  // and after publish_queue::wake().
   virtual std::optional<clock::time_point> wake_at() { return std::nullopt; }
   virtual void on_wake() {}
 };
@@ -109,6 +111,16 @@ class publish_queue {
     cv_.notify_one();
   }
 
+  // Any thread: asks an idle queue thread to ask wake_at() again (the sender
+  // has something to do of its own, e.g. a replay after a drop).
+  void wake() {
+    {
+      std::lock_guard lock(mu_);
+      poked_ = true;
+    }
+    cv_.notify_all();
+  }
+
   // Messages accepted and not yet called back.
   std::size_t pending() {
     std::lock_guard lock(mu_);
@@ -142,7 +154,7 @@ class publish_queue {
         auto wake = sender_.wake_at();
         std::unique_lock lock(mu_);
         auto ready = [&] {
-          return closing_ || !queue_.empty() || (wake && clock::now() >= *wake);
+          return closing_ || poked_ || !queue_.empty() || (wake && clock::now() >= *wake);
         };
         if (wake) {
           cv_.wait_until(lock, *wake, ready);
@@ -150,6 +162,7 @@ class publish_queue {
           cv_.wait(lock, ready);
         }
         if (queue_.empty() && closing_) return;
+        poked_ = false;
         woke = queue_.empty();
         expired = closing_ && clock::now() - closing_since_ > options_.drain_limit;
         std::size_t taken = 0;
@@ -210,6 +223,7 @@ class publish_queue {
   std::deque<call> queue_;
   std::size_t pending_ = 0;  // messages accepted, callback not yet called
   bool closing_ = false;
+  bool poked_ = false;  // wake() since the thread last looked
   clock::time_point closing_since_{};
 
   std::once_flag joined_;

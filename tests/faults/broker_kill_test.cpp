@@ -70,8 +70,10 @@ TEST(drill_broker, nats_kill_9) {
     return nats->start();
   });
 }
+// nats-server 2.9.10 acknowledges publishes while its streams shut down on
+// SIGTERM and loses them: the publisher's replay after the drop must bring
+// every one back (publisher.hpp). In make test too: one SIGTERM, ~10 s.
 TEST(drill_broker, nats_sigterm) {
-  if (!full_drills()) GTEST_SKIP() << "make faults only";
   auto* nats = nats_server::shared();
   ASSERT_NE(nats, nullptr);
   broker_drill("2 broker SIGTERM", "nats/sqlite", nats->url(),

@@ -248,5 +248,30 @@ TEST(publish_queue, an_empty_call_succeeds_at_once) {
   EXPECT_TRUE(s.groups().empty());
 }
 
+// A sender with work of its own (the NATS replay after a drop): wake() makes
+// an idle queue thread ask wake_at() again and call on_wake().
+class waking_sender : public group_sender<message> {
+ public:
+  void send(std::span<message>, std::span<const std::size_t>,
+            std::span<std::error_code>) override {}
+  std::optional<clock::time_point> wake_at() override {
+    return due.load() ? std::optional(clock::now()) : std::nullopt;
+  }
+  void on_wake() override {
+    if (due.exchange(false)) woken.set_value();
+  }
+  std::atomic<bool> due{false};
+  std::promise<void> woken;
+};
+
+TEST(publish_queue, wake_makes_an_idle_queue_call_on_wake) {
+  waking_sender s;
+  publish_queue<message> q(s, {});
+  std::this_thread::sleep_for(20ms);  // let the queue thread go idle (no wake due)
+  s.due = true;
+  q.wake();
+  EXPECT_EQ(s.woken.get_future().wait_for(10s), std::future_status::ready);
+}
+
 }  // namespace
 }  // namespace sluice::broker

@@ -49,6 +49,9 @@
 // to its file store (the OS page cache); it syncs to disk on an interval, so
 // an acknowledged message survives a server crash but a power loss only after
 // that sync (a cluster with replicas > 1 acknowledges after a quorum).
+// nats-server 2.9.10 also acknowledges publishes it loses while its streams
+// stop on SIGTERM: the publisher replays what was acknowledged just before a
+// connection drop (publisher.hpp, "Replay after a connection drop").
 //
 // Connection: libnats reconnects itself forever with capped exponential
 // backoff and jitter; while disconnected, publish() and ping() fail at once

@@ -6,6 +6,7 @@
 
 #include "broker/nats/codec.hpp"
 #include "broker/nats/duplicates.hpp"
+#include "observe/log.hpp"
 
 namespace sluice::broker::nats {
 namespace {
@@ -54,6 +55,68 @@ std::error_code publisher::refuse() {
 
 void publisher::send(std::span<message> items, std::span<const std::size_t> /*calls*/,
                      std::span<std::error_code> out) {
+  replay();  // what a drop may have lost goes first
+  publish_group(items, out, true);
+  const auto now = clock::now();
+  // The queue reads no item after send(): the acknowledged ones move here.
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!out[i]) remember(std::move(items[i]), now);
+  }
+}
+
+std::optional<publisher::clock::time_point> publisher::wake_at() {
+  if (dropped_.load() != replayed_drops_) return clock::now();
+  if (replay_.empty()) return std::nullopt;
+  return clock::now() + std::chrono::milliseconds(k_ack_poll_ms);
+}
+
+void publisher::on_wake() {
+  replay();
+}
+
+void publisher::remember(message&& m, clock::time_point now) {
+  while (!recent_.empty() &&
+         (recent_.front().at + options_.replay_window < now || recent_.size() >= options_.replay_limit)) {
+    recent_.pop_front();
+  }
+  if (options_.replay_limit > 0) recent_.push_back({now, std::move(m)});
+}
+
+void publisher::replay() {
+  if (const auto drops = dropped_.load(); drops != replayed_drops_) {
+    replayed_drops_ = drops;
+    const auto drop_at = clock::time_point(clock::duration(last_drop_ns_.load()));
+    for (auto& r : recent_) {
+      if (r.at + options_.replay_window >= drop_at) replay_.push_back(std::move(r.msg));
+    }
+    recent_.clear();
+    if (replay_.size() > options_.replay_limit) {
+      replay_.erase(replay_.begin(),
+                    replay_.begin() + static_cast<std::ptrdiff_t>(replay_.size() - options_.replay_limit));
+    }
+  }
+  if (replay_.empty() || !link_.connected()) return;
+  std::vector<std::error_code> out(replay_.size());
+  // A duplicate is the stored original of this very message: nothing to judge.
+  publish_group(replay_, out, false);
+  std::vector<message> again;
+  std::size_t stored = 0;
+  const auto now = clock::now();
+  for (std::size_t i = 0; i < replay_.size(); ++i) {
+    if (!out[i]) {
+      ++stored;
+      remember(std::move(replay_[i]), now);  // a drop now would need it again
+    } else {
+      again.push_back(std::move(replay_[i]));
+    }
+  }
+  observe::warn("nats publisher replayed the messages acknowledged just before a disconnect",
+                {{"replayed", std::to_string(stored)}, {"to_retry", std::to_string(again.size())}});
+  replay_ = std::move(again);
+}
+
+void publisher::publish_group(std::span<const message> items, std::span<std::error_code> out,
+                              bool judge_duplicates) {
   const auto n = items.size();
   const auto dropped = dropped_.load();
   const std::uint64_t first = next_token_;
@@ -106,6 +169,7 @@ void publisher::send(std::span<message> items, std::span<const std::size_t> /*ca
     if (!acked[i]) out[i] = errc::outcome_unknown;
   }
   // Dropped as duplicates: a no-op only for the same message (issue 11 #9).
+  if (!judge_duplicates) return;
   for (const auto& [i, seq] : duplicates) {
     const auto& m = items[i];
     out[i] = judge_duplicate(link_.jetstream(), stream_name(options_.name_space, m.topic), seq, m);
