@@ -26,9 +26,12 @@ std::string unique_namespace(const temp_dir& dir) {
 }
 
 // Load through `serve` on `broker_url`; `fault` takes the broker away and
-// brings it back (returns false if it could not).
+// brings it back (returns false if it could not). `topology_settle`: how long
+// the broker is left alone after `serve` declared its topology, before the
+// load and so the first fault.
 void broker_drill(const std::string& name, const std::string& backend,
-                  const std::string& broker_url, const std::function<bool()>& fault) {
+                  const std::string& broker_url, const std::function<bool()>& fault,
+                  std::chrono::milliseconds topology_settle = 0ms) {
   temp_dir dir;
   const int port = free_port();
   auto env = base_env(port);
@@ -36,6 +39,7 @@ void broker_drill(const std::string& name, const std::string& backend,
   env["SLUICE_BROKER_NAMESPACE"] = unique_namespace(dir);
   sluice_process p("serve", default_config(), dir.path(), env);
   ASSERT_TRUE(p.start()) << p.log();
+  std::this_thread::sleep_for(topology_settle);
   ledger_options o;
   o.port = port;
   o.connections = 16;
@@ -101,20 +105,33 @@ TEST(drill_broker, redis_sigterm) {
 #endif
 
 #if SLUICE_WITH_RABBITMQ
+// RabbitMQ 3.10 (Ra 2.2) keeps a new quorum queue's member registration
+// (quorum/<node>/names.dets) in memory and writes it out every 500 ms: a node
+// killed within that window of the queue's first declare comes back with a
+// new member for the queue that never elects a leader ("leader not known"),
+// and the queue takes no publish and no consumer, ever. That is RabbitMQ's
+// limitation, and an operator's (README, RabbitMQ broker): no process can
+// make a node crash harmless in the first half second of a queue's life.
+// The drill is about the node dying under load on queues that exist, so the
+// load (and the first kill) starts once the registration is on disk. The
+// SIGTERM drill settles the same way, so both measure the same thing.
+constexpr auto k_rabbitmq_topology_settle = 2s;
 // RabbitMQ's node takes 4–13 s to start: make faults only.
 TEST(drill_broker, rabbitmq_kill_9) {
   if (!full_drills()) GTEST_SKIP() << "make faults only (the node starts in 4-13 s)";
   auto* rabbit = rabbitmq_server::shared();
   ASSERT_NE(rabbit, nullptr);
-  broker_drill("2 broker kill -9", "rabbitmq/sqlite", rabbit->url(),
-               [rabbit] { return rabbit->restart(true); });
+  broker_drill(
+      "2 broker kill -9", "rabbitmq/sqlite", rabbit->url(),
+      [rabbit] { return rabbit->restart(true); }, k_rabbitmq_topology_settle);
 }
 TEST(drill_broker, rabbitmq_sigterm) {
   if (!full_drills()) GTEST_SKIP() << "make faults only (the node starts in 4-13 s)";
   auto* rabbit = rabbitmq_server::shared();
   ASSERT_NE(rabbit, nullptr);
-  broker_drill("2 broker SIGTERM", "rabbitmq/sqlite", rabbit->url(),
-               [rabbit] { return rabbit->restart(false); });
+  broker_drill(
+      "2 broker SIGTERM", "rabbitmq/sqlite", rabbit->url(),
+      [rabbit] { return rabbit->restart(false); }, k_rabbitmq_topology_settle);
 }
 #endif
 

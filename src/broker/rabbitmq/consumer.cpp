@@ -58,6 +58,12 @@ std::error_code consumer::connect(std::size_t prefetch) {
                      amqp_empty_bytes, /*no_local=*/0, /*no_ack=*/0, /*exclusive=*/0,
                      amqp_empty_table);
   if (auto ec = session_.check(amqp_get_rpc_reply(session_.get()), "basic.consume", true)) {
+    // The connection is up but the queue says no (missing, or a quorum queue
+    // without a leader after a node crash): the operator's problem, not a
+    // blip, so a warning with the broker's own words, not pull()'s debug line.
+    observe::warn("rabbitmq queue refused a consumer", {{"subscription", subscription_},
+                                                        {"queue", queue_},
+                                                        {"error", session_.last_error()}});
     return ec;
   }
   ++epoch_;

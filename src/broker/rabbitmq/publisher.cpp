@@ -132,7 +132,12 @@ void publisher::send(std::span<outgoing> items, std::span<const std::size_t> /*c
   const auto deadline = clock::now() + options_.confirm_timeout;
   while (remaining > 0) {
     if (clock::now() >= deadline) {
-      lost("confirms did not arrive in time");
+      // A live connection whose confirms stop is, on a quorum queue, most
+      // often a queue that has no leader (it accepts the publish and never
+      // confirms it): say so, the operator cannot tell from "timeout" alone.
+      lost("no publisher confirm within confirm_timeout (" +
+           std::to_string(options_.confirm_timeout.count()) +
+           " ms): a quorum queue without a leader? (rabbitmq-queues quorum_status)");
       break;
     }
     if (!read_confirms(first_seq, settled, remaining, out)) break;
