@@ -62,7 +62,9 @@ fi
   echo "indeterminate records (timeout, broken connection, outcome unknown: 0 or 1 row, never 2);"
   echo "dead-lettered accepted records; 5xx answers without Retry-After / all 5xx; the longest"
   echo "time with no successful POST; the fault window; the recovery time (to the first success"
-  echo "after the fault, unless the row says otherwise); the run that measured the row."
+  echo "after the fault, unless the row says otherwise); the verdict: the drill's own test result,"
+  echo "pass only when every check it makes held (the ledger's and its goal, e.g. drill 8's P99);"
+  echo "the run that measured the row."
   echo "Ledgers: $(basename "$build")/faults-ledgers/."
   echo
   echo "| drill | queue/store | requests | accepted | lost | doubled | phantom | indeterminate | dead letters | 5xx no Retry-After / 5xx | longest gap | fault window | recovery | verdict | run |"

@@ -6,7 +6,7 @@
 // Each drill is a gtest case. Under `make test` (label `fault`) the short
 // version runs; `make faults` sets SLUICE_FAULTS_FULL=1 for the full one
 // (×10 kills, the 60 s outage, …) and SLUICE_FAULTS_RESULTS to the table
-// the rows go to.
+// the rows go to. A row's verdict is its case's gtest result (row_writer).
 
 #include <gtest/gtest.h>
 
@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -70,14 +71,40 @@ inline void keep_ledger(const ledger& l, const std::string& name) {
   }
 }
 
-// The end of every drill: verify, record the row, assert the contract.
+// A drill's row, measured by finish() and written when its gtest case ends.
+struct pending_row {
+  std::string drill, backend;
+  ledger_report report;
+  std::string window, recovery, note;
+};
+inline std::optional<pending_row>& pending() {
+  static std::optional<pending_row> row;
+  return row;
+}
+
+// The verdict column is the drill's gtest result, and nothing else: "pass"
+// only when every check of the case held — the ledger's contract (finish()
+// below) and whatever goal the drill asserts before or after it (drill 8's
+// P99 ratio, a clean exit, …). A row cannot say "pass" next to a failed
+// goal. Installed by faults/drill_main.cpp, the drills' main().
+class row_writer : public ::testing::EmptyTestEventListener {
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    auto& row = pending();
+    if (!row) return;
+    record_drill_row(row->drill, row->backend, row->report, row->window, row->recovery, row->note,
+                     info.result() != nullptr && info.result()->Passed());
+    row.reset();
+  }
+};
+
+// The end of every drill: verify, keep the row for row_writer, assert the contract.
 inline ledger_report finish(ledger& l, int port, const std::string& drill,
                             const std::string& backend, const std::string& window,
                             const std::string& recovery, const std::string& note = {},
                             std::chrono::milliseconds settle = std::chrono::seconds(90)) {
   auto r = l.verify(port, settle);
   keep_ledger(l, drill + "-" + backend);
-  record_drill_row(drill, backend, r, window, recovery, note);
+  pending() = pending_row{drill, backend, r, window, recovery, note};
   std::fprintf(stderr, "[drill] %s %s: %s\n", drill.c_str(), backend.c_str(), r.summary().c_str());
   EXPECT_TRUE(r.settled) << r.summary();
   EXPECT_EQ(r.lost, 0u) << r.summary();

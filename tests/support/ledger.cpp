@@ -480,7 +480,7 @@ void ledger::write(const std::filesystem::path& file) const {
 
 void record_drill_row(const std::string& drill, const std::string& backend, const ledger_report& r,
                       const std::string& fault_window, const std::string& recovery,
-                      const std::string& note) {
+                      const std::string& note, bool passed) {
   const char* path = std::getenv("SLUICE_FAULTS_RESULTS");
   if (path == nullptr || *path == '\0') return;
   std::ofstream out(path, std::ios::app);
@@ -488,7 +488,7 @@ void record_drill_row(const std::string& drill, const std::string& backend, cons
       << r.lost << " | " << r.doubled << " | " << r.phantom << " | " << r.indeterminate << " ("
       << r.indeterminate_stored << " stored) | " << r.dead_lettered << " | " << r.no_retry_after
       << " / " << r.server_errors << " | " << static_cast<long>(r.longest_gap_ms) << " ms | "
-      << fault_window << " | " << recovery << " | " << (r.clean() ? "pass" : "FAIL")
+      << fault_window << " | " << recovery << " | " << (passed ? "pass" : "FAIL")
       << (note.empty() ? "" : " — " + note) << " |\n";
 }
 

@@ -126,11 +126,12 @@ class ledger {
 };
 
 // Appends one row to the drill results table named by SLUICE_FAULTS_RESULTS
-// (no-op when unset): drill, backend, the report's columns, the fault window
-// and the recovery time.
+// (no-op when unset): drill, backend, the report's columns, the fault window,
+// the recovery time and the verdict, "pass" or "FAIL" as `passed` says (the
+// drills pass their gtest case's result: faults/drill.hpp).
 void record_drill_row(const std::string& drill, const std::string& backend, const ledger_report& r,
                       const std::string& fault_window, const std::string& recovery,
-                      const std::string& note = {});
+                      const std::string& note, bool passed);
 
 // SLUICE_FAULTS_FULL=1 (make faults): the full drill (×10 kills, the 60 s
 // outage, …); otherwise the short version that make test runs.
