@@ -47,6 +47,14 @@ std::string match_pattern(std::string_view pattern, bool glob, bool fold_case) {
   return out;
 }
 
+std::vector<std::string> row_object_columns(const config::resource_def& r) {
+  std::vector<std::string> all{"id"};
+  all.reserve(r.fields.size() + 4);
+  for (const auto& f : r.fields) all.push_back(f.name);
+  for (const char* c : {"message_id", "received_at", "stored_at"}) all.emplace_back(c);
+  return all;
+}
+
 bool is_row_column(const config::resource_def& r, std::string_view column) {
   return column == "id" || column == "message_id" || column == "received_at" ||
          column == "stored_at" || r.find(column) != nullptr;

@@ -91,8 +91,11 @@ result<count_parts> plan_count(const query_dialect& d, const config::resource_de
 // pattern; ilike's with ASCII letters lowered. Exposed for tests.
 std::string match_pattern(std::string_view pattern, bool glob, bool fold_case);
 
-// The member names of a row object: "id", the fields, then message_id,
+// The member names of a row object, in the order both SQL stores write them
+// (their row_json_sql with no columns): "id", the fields, then message_id,
 // received_at, stored_at.
+std::vector<std::string> row_object_columns(const config::resource_def& r);
+// True when `column` is one of row_object_columns(r).
 bool is_row_column(const config::resource_def& r, std::string_view column);
 
 }  // namespace sluice::store

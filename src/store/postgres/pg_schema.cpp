@@ -175,10 +175,7 @@ std::string row_json_sql(const config::resource_def& r, const std::vector<std::s
 }
 
 std::string row_json_sql(const config::resource_def& r) {
-  std::vector<std::string> all{"id"};
-  for (const auto& f : r.fields) all.push_back(f.name);
-  for (const char* c : {"message_id", "received_at", "stored_at"}) all.emplace_back(c);
-  return row_json_sql(r, all);
+  return row_json_sql(r, row_object_columns(r));
 }
 
 const sluice::store::query_dialect& query_dialect() {
@@ -189,8 +186,7 @@ const sluice::store::query_dialect& query_dialect() {
       .text_collation = " COLLATE \"C\"",
       .glob = false,
       .sort_value = sort_value,
-      .row_json = static_cast<std::string (*)(const config::resource_def&,
-                                              const std::vector<std::string>&)>(row_json_sql),
+      .row_json = row_json_sql,  // the member's type picks the two-argument overload
   };
   return d;
 }

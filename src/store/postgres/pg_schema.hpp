@@ -53,7 +53,7 @@ std::string insert_sql(const std::string& table, const config::resource_def& r);
 std::string dead_letter_sql(const std::string& table);
 // An expression producing one row as compact JSON text, byte for byte what
 // the SQLite store serves (timestamps RFC 3339 UTC with microseconds).
-// Every column (id, the fields, message_id, received_at, stored_at), or only
+// Every column (store/query_sql.hpp: row_object_columns), or only
 // `columns`, in their order.
 std::string row_json_sql(const config::resource_def& r);
 std::string row_json_sql(const config::resource_def& r, const std::vector<std::string>& columns);

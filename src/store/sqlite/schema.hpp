@@ -22,7 +22,7 @@ const sluice::store::sql_dialect& dialect();
 // then the fields in order from ?5.
 std::string insert_sql(const std::string& table, const config::resource_def& r);
 // A json_object(...) expression producing one row as JSON text: every
-// column (id, the fields, message_id, received_at, stored_at), or only
+// column (store/query_sql.hpp: row_object_columns), or only
 // `columns`, in their order.
 std::string row_json_sql(const config::resource_def& r);
 std::string row_json_sql(const config::resource_def& r, const std::vector<std::string>& columns);
