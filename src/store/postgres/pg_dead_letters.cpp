@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 
 #include "core/clock.hpp"
 #include "store/postgres/pg_schema.hpp"
@@ -133,9 +134,21 @@ class transaction {
   bool open_;
 };
 
+using entry_list = std::vector<dead_letter_entry>;
+
+// The SELECT … FOR UPDATE of one message's dead letters (all its
+// subscriptions, or one) whose state matches `state`, an SQL predicate on
+// d.state ("= 'dead'"): $1 = message id, $2 = subscription or NULL.
+std::string lock_sql(std::string_view state) {
+  return fmt::format(
+      "SELECT {} FROM sluice_dead_letters d WHERE d.message_id = $1::text "
+      "AND ($2::text IS NULL OR d.subscription = $2::text) AND d.state {} "
+      "ORDER BY d.subscription FOR UPDATE",
+      columns(), state);
+}
+
 // The dead letters of one message (all its subscriptions, or one), locked
-// FOR UPDATE by `sql` ($1 = message id, $2 = subscription or NULL).
-// REQUIRES: in a transaction.
+// FOR UPDATE by `sql` (lock_sql). REQUIRES: in a transaction.
 result<std::vector<dead_letter_entry>> lock_entries(connection& c, const std::string& sql,
                                                     std::string_view message_id,
                                                     const std::optional<std::string>& subscription,
@@ -161,6 +174,21 @@ bool redrive_all(connection& c, const std::vector<dead_letter_entry>& entries,
     }
   }
   return true;
+}
+
+// Every change of dead letters, in one transaction: `find` selects and locks
+// the entries (FOR UPDATE), `change` changes them (false: it failed). Commits
+// only when both succeeded (the transaction rolls back otherwise); returns
+// the entries as `find` read them.
+result<entry_list> change_locked(connection& c, clock::time_point deadline,
+                                 const std::function<result<entry_list>()>& find,
+                                 const std::function<bool(const entry_list&)>& change) {
+  transaction tx(c, deadline);
+  if (!tx.begun()) return errc::unavailable;
+  auto found = find();
+  if (!found) return found.error();
+  if (!change(*found) || !tx.commit()) return errc::unavailable;
+  return found;
 }
 
 const std::string& list_sql(bool lock) {
@@ -209,28 +237,18 @@ result<std::vector<dead_letter_entry>> dead_letters_of(connection& c, std::strin
 result<std::vector<dead_letter_entry>> mark_redriven(connection& c, std::string_view message_id,
                                                      const std::optional<std::string>& subscription,
                                                      clock::time_point deadline) {
-  static const std::string sql = fmt::format(
-      "SELECT {} FROM sluice_dead_letters d WHERE d.message_id = $1::text "
-      "AND ($2::text IS NULL OR d.subscription = $2::text) AND d.state IN ('dead', 'redriven') "
-      "ORDER BY d.subscription FOR UPDATE",
-      columns());
-  transaction tx(c, deadline);
-  if (!tx.begun()) return errc::unavailable;
-  auto entries = lock_entries(c, sql, message_id, subscription, deadline);
-  if (!entries) return entries.error();
-  if (!redrive_all(c, *entries, deadline) || !tx.commit()) return errc::unavailable;
-  return entries;
+  static const std::string sql = lock_sql("IN ('dead', 'redriven')");
+  return change_locked(
+      c, deadline, [&] { return lock_entries(c, sql, message_id, subscription, deadline); },
+      [&](const entry_list& found) { return redrive_all(c, found, deadline); });
 }
 
 result<std::vector<dead_letter_entry>> mark_redriven_matching(connection& c,
                                                               const dead_letter_query& q,
                                                               clock::time_point deadline) {
-  transaction tx(c, deadline);
-  if (!tx.begun()) return errc::unavailable;
-  auto entries = select(c, list_sql(true), list_params(q), deadline);
-  if (!entries) return entries.error();
-  if (!redrive_all(c, *entries, deadline) || !tx.commit()) return errc::unavailable;
-  return entries;
+  return change_locked(
+      c, deadline, [&] { return select(c, list_sql(true), list_params(q), deadline); },
+      [&](const entry_list& found) { return redrive_all(c, found, deadline); });
 }
 
 result<bool> unmark_redriven(connection& c, std::string_view message_id,
@@ -259,25 +277,20 @@ result<bool> unmark_redriven(connection& c, std::string_view message_id,
 result<std::vector<dead_letter_entry>> discard(connection& c, std::string_view message_id,
                                                const std::optional<std::string>& subscription,
                                                clock::time_point deadline) {
-  static const std::string sql = fmt::format(
-      "SELECT {} FROM sluice_dead_letters d WHERE d.message_id = $1::text "
-      "AND ($2::text IS NULL OR d.subscription = $2::text) AND d.state = 'dead' "
-      "ORDER BY d.subscription FOR UPDATE",
-      columns());
-  transaction tx(c, deadline);
-  if (!tx.begun()) return errc::unavailable;
-  auto entries = lock_entries(c, sql, message_id, subscription, deadline);
-  if (!entries) return entries.error();
-  const std::string now = format_rfc3339_us(now_us());
-  for (const auto& e : *entries) {
-    if (!record(c, e, "dead_lettered", e.last_failed_at, true, deadline) ||
-        !record(c, e, "discarded", now, false, deadline) ||
-        !set_state(c, e, "discarded", false, deadline)) {
-      return errc::unavailable;
-    }
-  }
-  if (!tx.commit()) return errc::unavailable;
-  return entries;
+  static const std::string sql = lock_sql("= 'dead'");
+  return change_locked(
+      c, deadline, [&] { return lock_entries(c, sql, message_id, subscription, deadline); },
+      [&](const entry_list& found) {
+        const std::string now = format_rfc3339_us(now_us());
+        for (const auto& e : found) {
+          if (!record(c, e, "dead_lettered", e.last_failed_at, true, deadline) ||
+              !record(c, e, "discarded", now, false, deadline) ||
+              !set_state(c, e, "discarded", false, deadline)) {
+            return false;
+          }
+        }
+        return true;
+      });
 }
 
 result<std::vector<message_event>> history(connection& c, std::string_view message_id,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "core/clock.hpp"
@@ -185,8 +186,22 @@ result<std::vector<dead_letter_entry>> dead_letters_of(connection& c, std::strin
   return select_entries(c, sql, [&](statement& s) { s.bind_text(1, message_id); });
 }
 
+namespace {
+
+using entry_list = std::vector<dead_letter_entry>;
+
+// The SELECT of one message's dead letters (all its subscriptions, or one)
+// whose state matches `state`, an SQL predicate on d.state ("= 'dead'"):
+// ?1 = message id, ?2 = subscription or NULL.
+std::string entries_sql(std::string_view state) {
+  return fmt::format(
+      "SELECT {} FROM sluice_dead_letters d WHERE d.message_id = ?1 "
+      "AND (?2 IS NULL OR d.subscription = ?2) AND d.state {} ORDER BY d.subscription",
+      k_columns, state);
+}
+
 // The dead letters of one message (all its subscriptions, or one) chosen by
-// `sql` (?1 = message id, ?2 = subscription or NULL).
+// `sql` (entries_sql).
 result<std::vector<dead_letter_entry>> entries_of(connection& c, const std::string& sql,
                                                   std::string_view message_id,
                                                   const std::optional<std::string>& subscription) {
@@ -196,31 +211,42 @@ result<std::vector<dead_letter_entry>> entries_of(connection& c, const std::stri
   });
 }
 
-result<std::vector<dead_letter_entry>> mark_redriven(
-    connection& c, std::string_view message_id, const std::optional<std::string>& subscription) {
-  static const std::string sql = fmt::format(
-      "SELECT {} FROM sluice_dead_letters d WHERE d.message_id = ?1 "
-      "AND (?2 IS NULL OR d.subscription = ?2) AND d.state IN ('dead', 'redriven') "
-      "ORDER BY d.subscription",
-      k_columns);
+// Every change of dead letters, in one transaction (BEGIN IMMEDIATE: nothing
+// else writes between `find` and the commit): `find` selects the entries,
+// `change` changes them. Commits only when both succeeded (the transaction
+// rolls back otherwise); returns the entries as `find` read them.
+result<entry_list> change_in_transaction(
+    connection& c, const std::function<result<entry_list>()>& find,
+    const std::function<std::error_code(const entry_list&)>& change) {
   db::transaction tx(c);
   if (tx.begin()) return errc::unavailable;
-  auto entries = entries_of(c, sql, message_id, subscription);
-  if (!entries) return entries.error();
-  if (auto ec = redrive_all(c, *entries)) return ec;
+  auto found = find();
+  if (!found) return found.error();
+  if (auto ec = change(*found)) return ec;
   if (tx.commit()) return errc::unavailable;
-  return entries;
+  return found;
+}
+
+}  // namespace
+
+result<std::vector<dead_letter_entry>> mark_redriven(
+    connection& c, std::string_view message_id, const std::optional<std::string>& subscription) {
+  static const std::string sql = entries_sql("IN ('dead', 'redriven')");
+  return change_in_transaction(
+      c, [&] { return entries_of(c, sql, message_id, subscription); },
+      [&](const entry_list& found) { return redrive_all(c, found); });
 }
 
 result<std::vector<dead_letter_entry>> mark_redriven_matching(connection& c,
                                                               const dead_letter_query& q) {
-  db::transaction tx(c);
-  if (tx.begin()) return errc::unavailable;
-  auto page = list_dead_letters(c, q);
-  if (!page) return page.error();
-  if (auto ec = redrive_all(c, page->entries)) return ec;
-  if (tx.commit()) return errc::unavailable;
-  return std::move(page->entries);
+  return change_in_transaction(
+      c,
+      [&]() -> result<entry_list> {
+        auto page = list_dead_letters(c, q);
+        if (!page) return page.error();
+        return std::move(page->entries);
+      },
+      [&](const entry_list& found) { return redrive_all(c, found); });
 }
 
 std::error_code unmark_redriven(connection& c, std::string_view message_id,
@@ -245,22 +271,18 @@ std::error_code unmark_redriven(connection& c, std::string_view message_id,
 
 result<std::vector<dead_letter_entry>> discard(connection& c, std::string_view message_id,
                                                const std::optional<std::string>& subscription) {
-  static const std::string sql = fmt::format(
-      "SELECT {} FROM sluice_dead_letters d WHERE d.message_id = ?1 "
-      "AND (?2 IS NULL OR d.subscription = ?2) AND d.state = 'dead' ORDER BY d.subscription",
-      k_columns);
-  db::transaction tx(c);
-  if (tx.begin()) return errc::unavailable;
-  auto entries = entries_of(c, sql, message_id, subscription);
-  if (!entries) return entries.error();
-  const std::string now = format_rfc3339_us(now_us());
-  for (const auto& e : *entries) {
-    if (auto ec = record(c, e, "dead_lettered", e.last_failed_at, true)) return ec;
-    if (auto ec = record(c, e, "discarded", now, false)) return ec;
-    if (auto ec = set_state(c, e, "discarded", false)) return ec;
-  }
-  if (tx.commit()) return errc::unavailable;
-  return entries;
+  static const std::string sql = entries_sql("= 'dead'");
+  return change_in_transaction(
+      c, [&] { return entries_of(c, sql, message_id, subscription); },
+      [&](const entry_list& found) -> std::error_code {
+        const std::string now = format_rfc3339_us(now_us());
+        for (const auto& e : found) {
+          if (auto ec = record(c, e, "dead_lettered", e.last_failed_at, true)) return ec;
+          if (auto ec = record(c, e, "discarded", now, false)) return ec;
+          if (auto ec = set_state(c, e, "discarded", false)) return ec;
+        }
+        return {};
+      });
 }
 
 result<std::vector<message_event>> history(connection& c, std::string_view message_id,
