@@ -1,5 +1,7 @@
 #include "broker/redis/scripts.hpp"
 
+#include <string>
+
 namespace sluice::broker::redis {
 namespace {
 
@@ -71,31 +73,36 @@ return out
 )lua";
 
 // A lease is identified by (consumer, delivery count): a re-lease by another
-// consumer, or by XAUTOCLAIM, changes one of them.
-constexpr std::string_view k_ack = R"lua(
-local n = 0
-for i = 2, #ARGV, 3 do
-  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
-  if p[1] and p[1][2] == ARGV[i + 1] and p[1][4] == tonumber(ARGV[i + 2]) then
-    n = n + redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+// consumer, or by XAUTOCLAIM, changes one of them. The start of every script
+// that acts on the leases the caller holds (ack, release): each_leased(first,
+// width, act) calls act(i) for each group of `width` arguments from ARGV[first]
+// (id, consumer, times delivered, …) whose entry is still leased as given, and
+// returns the sum of what act returned.
+constexpr std::string_view k_each_leased = R"lua(
+local function each_leased(first, width, act)
+  local n = 0
+  for i = first, #ARGV, width do
+    local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+    if p[1] and p[1][2] == ARGV[i + 1] and p[1][4] == tonumber(ARGV[i + 2]) then
+      n = n + act(i)
+    end
   end
+  return n
 end
-return n
+)lua";
+
+constexpr std::string_view k_ack = R"lua(
+return each_leased(2, 3, function(i) return redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) end)
 )lua";
 
 // XCLAIM to the same consumer with IDLE: the entry looks delivered `idle` ms
 // ago, so XAUTOCLAIM (min idle = visibility timeout) takes it after the rest.
 constexpr std::string_view k_release = R"lua(
-local n = 0
-for i = 3, #ARGV, 4 do
-  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
-  if p[1] and p[1][2] == ARGV[i + 1] and p[1][4] == tonumber(ARGV[i + 2]) then
-    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[i + 1], 0, ARGV[i], 'IDLE', ARGV[2],
-               'RETRYCOUNT', ARGV[i + 3], 'JUSTID')
-    n = n + 1
-  end
-end
-return n
+return each_leased(3, 4, function(i)
+  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[i + 1], 0, ARGV[i], 'IDLE', ARGV[2],
+             'RETRYCOUNT', ARGV[i + 3], 'JUSTID')
+  return 1
+end)
 )lua";
 
 // Entries at or below a group's last-delivered-id that it no longer has
@@ -150,11 +157,14 @@ return -1
 }  // namespace
 
 std::string_view source_of(script s) {
+  // Joined once (source_of runs at each connection's SCRIPT LOAD).
+  static const std::string ack = std::string(k_each_leased).append(k_ack);
+  static const std::string release = std::string(k_each_leased).append(k_release);
   switch (s) {
     case script::publish: return k_publish;
     case script::lease: return k_lease;
-    case script::ack: return k_ack;
-    case script::release: return k_release;
+    case script::ack: return ack;
+    case script::release: return release;
     case script::trim: return k_trim;
     case script::depth: return k_depth;
   }
