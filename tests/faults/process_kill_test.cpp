@@ -4,6 +4,7 @@
 // and SIGTERM under load from 32 clients: exit 0 within the grace period and
 // every 202 committed. Embedded backends (SQLite queue and store).
 
+#include <optional>
 #include <random>
 
 #include "faults/drill.hpp"
@@ -35,69 +36,45 @@ fault_times kill_repeatedly(ledger& l, sluice_process& victim, int n, std::uint3
   return times;
 }
 
-TEST(drill_kill, serve_kill_9_mid_load) {
+// Drill 1 against `role`: "serve" alone, or the "api" or "worker" of a split
+// pair (one data dir; the load goes to the api). The victim is killed
+// kills() times mid-load and restarted; the others keep running.
+void kill_drill(const std::string& role, const std::string& tag, std::uint32_t seed) {
   temp_dir dir;
   const int port = free_port();
-  sluice_process p("serve", default_config(), dir.path(), base_env(port));
-  ASSERT_TRUE(p.start()) << p.log();
-  ledger_options o;
-  o.port = port;
-  o.connections = 16;
-  o.tag = "ks";
-  ledger l(o);
+  const bool split = role != "serve";
+  sluice_process front(split ? "api" : "serve", default_config(), dir.path(), base_env(port));
+  std::optional<sluice_process> worker;
+  if (split) worker.emplace("worker", default_config(), dir.path(), base_env(free_port()));
+  ASSERT_TRUE(front.start()) << front.log();
+  if (worker) {
+    ASSERT_TRUE(worker->start()) << worker->log();
+  }
+  ledger l({.port = port, .connections = 16, .tag = tag});
   l.start();
-  auto times = kill_repeatedly(l, p, kills(), 1501);
+  // A killed worker leaves the api answering: its window is its restart, its
+  // recovery the api's next success (what the client sees).
+  auto times = kill_repeatedly(l, role == "worker" ? *worker : front, kills(), seed);
   EXPECT_TRUE(l.wait_successes(l.successes(), 50, 60s));
   l.stop();
-  finish(l, port, "1 kill -9 serve ×" + std::to_string(kills()), "sqlite/sqlite", times.window(),
-         times.recovery());
-  EXPECT_EQ(p.stop(), 0) << p.log();
+  finish(l, port, "1 kill -9 " + role + " ×" + std::to_string(kills()), "sqlite/sqlite",
+         times.window(), times.recovery());
+  if (worker) {
+    EXPECT_EQ(worker->stop(), 0) << worker->log();
+  }
+  EXPECT_EQ(front.stop(), 0) << front.log();
+}
+
+TEST(drill_kill, serve_kill_9_mid_load) {
+  kill_drill("serve", "ks", 1501);
 }
 
 TEST(drill_kill, api_kill_9_mid_load) {
-  temp_dir dir;
-  const int port = free_port();
-  sluice_process api("api", default_config(), dir.path(), base_env(port));
-  sluice_process worker("worker", default_config(), dir.path(), base_env(free_port()));
-  ASSERT_TRUE(api.start()) << api.log();
-  ASSERT_TRUE(worker.start()) << worker.log();
-  ledger_options o;
-  o.port = port;
-  o.connections = 16;
-  o.tag = "ka";
-  ledger l(o);
-  l.start();
-  auto times = kill_repeatedly(l, api, kills(), 1502);
-  EXPECT_TRUE(l.wait_successes(l.successes(), 50, 60s));
-  l.stop();
-  finish(l, port, "1 kill -9 api ×" + std::to_string(kills()), "sqlite/sqlite", times.window(),
-         times.recovery());
-  EXPECT_EQ(worker.stop(), 0) << worker.log();
-  EXPECT_EQ(api.stop(), 0) << api.log();
+  kill_drill("api", "ka", 1502);
 }
 
 TEST(drill_kill, worker_kill_9_mid_load) {
-  temp_dir dir;
-  const int port = free_port();
-  sluice_process api("api", default_config(), dir.path(), base_env(port));
-  sluice_process worker("worker", default_config(), dir.path(), base_env(free_port()));
-  ASSERT_TRUE(api.start()) << api.log();
-  ASSERT_TRUE(worker.start()) << worker.log();
-  ledger_options o;
-  o.port = port;
-  o.connections = 16;
-  o.tag = "kw";
-  ledger l(o);
-  l.start();
-  // The api keeps answering: the worker's window is its restart, its
-  // recovery the api's next success (what the client sees).
-  auto times = kill_repeatedly(l, worker, kills(), 1503);
-  EXPECT_TRUE(l.wait_successes(l.successes(), 50, 60s));
-  l.stop();
-  finish(l, port, "1 kill -9 worker ×" + std::to_string(kills()), "sqlite/sqlite", times.window(),
-         times.recovery());
-  EXPECT_EQ(worker.stop(), 0) << worker.log();
-  EXPECT_EQ(api.stop(), 0) << api.log();
+  kill_drill("worker", "kw", 1503);
 }
 
 // Drill 9: SIGTERM with 32 clients posting. The process stops accepting,
@@ -110,11 +87,7 @@ TEST(drill_sigterm, sigterm_under_load_exits_0_within_grace_and_commits_every_20
   env["SLUICE_HTTP_SHUTDOWN_GRACE_MS"] = "10000";
   sluice_process p("serve", default_config(), dir.path(), env);
   ASSERT_TRUE(p.start()) << p.log();
-  ledger_options o;
-  o.port = port;
-  o.connections = 32;
-  o.tag = "st";
-  ledger l(o);
+  ledger l({.port = port, .connections = 32, .tag = "st"});
   l.start();
   ASSERT_TRUE(l.wait_successes(0, 500, 60s));
   const double term = l.now_ms();
