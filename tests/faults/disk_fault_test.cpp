@@ -27,6 +27,8 @@
 #include <signal.h>
 
 #include <functional>
+#include <map>
+#include <string>
 
 #include "faults/drill.hpp"
 #include "support/small_tmpfs.hpp"
@@ -66,22 +68,33 @@ std::size_t refusals_between(const ledger& l, double from, double to) {
   return n;
 }
 
-TEST(drill_disk, full_tmpfs_under_queue_and_store_refuses_then_recovers_without_restart) {
-  small_tmpfs disk(48 << 20);
-  REQUIRE_TMPFS(disk);
+// What a full-disk drill's recovery step sees: the load (still running), the
+// Sluice process, and the load's clock when the disk was filled and freed.
+struct full_disk_window {
+  ledger& l;
+  sluice_process& p;
+  int port;
+  double full, freed;
+};
+
+using env_map = std::map<std::string, std::string>;
+
+// Drill 5's sequence, the same for every disk: `sluice serve` on base_env
+// plus what `configure` sets (given the drill's data dir) under a ledger
+// load tagged `tag`; once 300 POSTs succeeded, `disk` is filled by another
+// file, held full (10 s; 3 s short) and freed. Then `recover` checks what
+// followed, stops the load and records the row. Sluice itself is never
+// restarted, and must exit 0 at the end.
+void full_disk_drill(const small_tmpfs& disk, const std::string& tag,
+                     const std::function<void(env_map& env, const fs::path& dir)>& configure,
+                     const std::function<void(const full_disk_window& w)>& recover) {
   temp_dir dir;
   const int port = free_port();
   auto env = base_env(port);
-  env["SLUICE_BROKER_URL"] = "sqlite://" + (disk.path() / "queue.db").string();
-  env["SLUICE_STORE_URL"] = "sqlite://" + (disk.path() / "sluice.db").string();
-  env["SLUICE_BROKER_RESERVE_BYTES"] = std::to_string(4 << 20);
+  configure(env, dir.path());
   sluice_process p("serve", default_config(), dir.path(), env);
   ASSERT_TRUE(p.start()) << p.log();
-  ledger_options o;
-  o.port = port;
-  o.connections = 16;
-  o.tag = "df";
-  ledger l(o);
+  ledger l({.port = port, .connections = 16, .tag = tag});
   l.start();
   ASSERT_TRUE(l.wait_successes(0, 300, 60s)) << p.log();
   const double full = l.now_ms();
@@ -90,13 +103,30 @@ TEST(drill_disk, full_tmpfs_under_queue_and_store_refuses_then_recovers_without_
   std::this_thread::sleep_for(full_drills() ? 10s : 3s);
   fs::remove(filler);
   const double freed = l.now_ms();
-  EXPECT_TRUE(l.wait_successes(l.successes(), 200, 90s)) << p.log();
-  l.stop();
-  const double back = l.first_success_after(freed + 1);
-  EXPECT_GT(refusals_between(l, full, freed + 1), 0u) << "the full disk refused nothing";
-  finish(l, port, "5 disk full (tmpfs: queue + store)", "sqlite/sqlite", ms(freed - full),
-         back < 0 ? "-" : ms(back - freed), "no restart");
+  recover({l, p, port, full, freed});
+  if (::testing::Test::HasFatalFailure()) return;  // as an ASSERT in recover would
   EXPECT_EQ(p.stop(), 0) << p.log();
+}
+
+TEST(drill_disk, full_tmpfs_under_queue_and_store_refuses_then_recovers_without_restart) {
+  small_tmpfs disk(48 << 20);
+  REQUIRE_TMPFS(disk);
+  full_disk_drill(
+      disk, "df",
+      [&](env_map& env, const fs::path& /*dir*/) {
+        env["SLUICE_BROKER_URL"] = "sqlite://" + (disk.path() / "queue.db").string();
+        env["SLUICE_STORE_URL"] = "sqlite://" + (disk.path() / "sluice.db").string();
+        env["SLUICE_BROKER_RESERVE_BYTES"] = std::to_string(4 << 20);
+      },
+      [](const full_disk_window& w) {
+        EXPECT_TRUE(w.l.wait_successes(w.l.successes(), 200, 90s)) << w.p.log();
+        w.l.stop();
+        const double back = w.l.first_success_after(w.freed + 1);
+        EXPECT_GT(refusals_between(w.l, w.full, w.freed + 1), 0u)
+            << "the full disk refused nothing";
+        finish(w.l, w.port, "5 disk full (tmpfs: queue + store)", "sqlite/sqlite",
+               ms(w.freed - w.full), back < 0 ? "-" : ms(back - w.freed), "no restart");
+      });
 }
 
 // The broker's data directory on `disk`, filled mid-load by another file.
@@ -113,55 +143,46 @@ struct broker_disk_case {
 };
 
 void broker_disk_drill(const small_tmpfs& disk, const broker_disk_case& c) {
-  temp_dir dir;
-  const int port = free_port();
-  auto env = base_env(port);
-  env["SLUICE_BROKER_URL"] = c.broker_url;
-  std::string ns = "d" + dir.path().filename().string().substr(12);
-  for (auto& ch : ns) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  env["SLUICE_BROKER_NAMESPACE"] = ns;
-  sluice_process p("serve", default_config(), dir.path(), env);
-  ASSERT_TRUE(p.start()) << p.log();
-  ledger_options o;
-  o.port = port;
-  o.connections = 16;
-  o.tag = "bd";
-  ledger l(o);
-  l.start();
-  ASSERT_TRUE(l.wait_successes(0, 300, 60s)) << p.log();
-  const double full = l.now_ms();
-  const auto filler = disk.path() / "filler";
-  ASSERT_GT(fill(filler), 0u);
-  std::this_thread::sleep_for(full_drills() ? 10s : 3s);
-  fs::remove(filler);
-  const double freed = l.now_ms();
-  // Recovery alone first (a steady run of successes, not one straggler); a
-  // restart of the broker only if it does not come.
-  bool restarted = false;
-  const auto alone = full_drills() ? 15s : 6s;
-  if (!l.wait_successes(l.successes(), 100, alone)) {
-    restarted = true;
-    EXPECT_TRUE(c.restart_expected) << "the broker did not recover without a restart\n" << p.log();
-    ASSERT_TRUE(c.restart()) << "the broker did not start again";
-  }
-  EXPECT_TRUE(l.wait_successes(l.successes(), 200, 90s)) << p.log();
-  l.stop();
-  const double back = l.first_success_after(freed);
-  // Requests begun while the disk was full that were refused (or left
-  // indeterminate: an ack that never came); a 202 among them is checked by
-  // the ledger like any other.
-  std::size_t refused = 0;
-  for (const auto& e : l.entries()) {
-    if (e.status >= 500 && e.start_ms >= full && e.start_ms < freed) ++refused;
-  }
-  EXPECT_GT(refused, 0u) << "the full disk refused nothing";
-  EXPECT_EQ(::kill(p.target_pid(), 0), 0) << "sluice did not survive the full disk\n" << p.log();
-  finish(l, port, c.drill, c.backend, ms(freed - full) + ", " + std::to_string(refused) + " × 5xx",
-         back < 0 ? "-" : ms(back - freed),
-         restarted ? "sluice not restarted; " + c.why_restart + ", after " +
-                         std::to_string(alone.count()) + " s without recovery (in the recovery time)"
-                   : "no restart of anything");
-  EXPECT_EQ(p.stop(), 0) << p.log();
+  full_disk_drill(
+      disk, "bd",
+      [&](env_map& env, const fs::path& dir) {
+        env["SLUICE_BROKER_URL"] = c.broker_url;
+        std::string ns = "d" + dir.filename().string().substr(12);
+        for (auto& ch : ns) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        env["SLUICE_BROKER_NAMESPACE"] = ns;
+      },
+      [&](const full_disk_window& w) {
+        // Recovery alone first (a steady run of successes, not one
+        // straggler); a restart of the broker only if it does not come.
+        bool restarted = false;
+        const auto alone = full_drills() ? 15s : 6s;
+        if (!w.l.wait_successes(w.l.successes(), 100, alone)) {
+          restarted = true;
+          EXPECT_TRUE(c.restart_expected) << "the broker did not recover without a restart\n"
+                                          << w.p.log();
+          ASSERT_TRUE(c.restart()) << "the broker did not start again";
+        }
+        EXPECT_TRUE(w.l.wait_successes(w.l.successes(), 200, 90s)) << w.p.log();
+        w.l.stop();
+        const double back = w.l.first_success_after(w.freed);
+        // Requests begun while the disk was full that were refused (or left
+        // indeterminate: an ack that never came); a 202 among them is
+        // checked by the ledger like any other.
+        std::size_t refused = 0;
+        for (const auto& e : w.l.entries()) {
+          if (e.status >= 500 && e.start_ms >= w.full && e.start_ms < w.freed) ++refused;
+        }
+        EXPECT_GT(refused, 0u) << "the full disk refused nothing";
+        EXPECT_EQ(::kill(w.p.target_pid(), 0), 0) << "sluice did not survive the full disk\n"
+                                                  << w.p.log();
+        finish(w.l, w.port, c.drill, c.backend,
+               ms(w.freed - w.full) + ", " + std::to_string(refused) + " × 5xx",
+               back < 0 ? "-" : ms(back - w.freed),
+               restarted ? "sluice not restarted; " + c.why_restart + ", after " +
+                               std::to_string(alone.count()) +
+                               " s without recovery (in the recovery time)"
+                         : "no restart of anything");
+      });
 }
 
 #if SLUICE_WITH_NATS
@@ -181,27 +202,27 @@ TEST(drill_disk, full_tmpfs_under_the_nats_jetstream_store) {
 #endif
 
 #if SLUICE_WITH_REDIS
-TEST(drill_disk, full_tmpfs_under_the_redis_aof_everysec) {
+// Redis's data dir (its AOF) on the tmpfs, with appendfsync `fsync`.
+void redis_aof_drill(const std::string& fsync, bool restart_expected,
+                     const std::string& why_restart) {
   small_tmpfs disk(32 << 20);
   REQUIRE_TMPFS(disk);
-  auto redis = redis_server::start_in(disk.path(), "everysec");
+  auto redis = redis_server::start_in(disk.path(), fsync);
   ASSERT_NE(redis, nullptr);
   auto* r = redis.get();
-  broker_disk_drill(disk, {"5 disk full (tmpfs: AOF, everysec)", "redis/sqlite", redis->url(),
-                           [r] { return r->restart(true); }, false, ""});
+  broker_disk_drill(disk, {"5 disk full (tmpfs: AOF, " + fsync + ")", "redis/sqlite", redis->url(),
+                           [r] { return r->restart(true); }, restart_expected, why_restart});
+}
+
+TEST(drill_disk, full_tmpfs_under_the_redis_aof_everysec) {
+  redis_aof_drill("everysec", false, "");
 }
 
 TEST(drill_disk, full_tmpfs_under_the_redis_aof_always) {
   if (!full_drills()) GTEST_SKIP() << "make faults only";
-  small_tmpfs disk(32 << 20);
-  REQUIRE_TMPFS(disk);
-  auto redis = redis_server::start_in(disk.path(), "always");
-  ASSERT_NE(redis, nullptr);
-  auto* r = redis.get();
-  broker_disk_drill(disk, {"5 disk full (tmpfs: AOF, always)", "redis/sqlite", redis->url(),
-                           [r] { return r->restart(true); }, true,
-                           "redis-server exited (appendfsync always cannot go on after a failed "
-                           "AOF write) and was started again"});
+  redis_aof_drill("always", true,
+                  "redis-server exited (appendfsync always cannot go on after a failed "
+                  "AOF write) and was started again");
 }
 #endif
 
@@ -218,11 +239,7 @@ void io_error_drill(const std::string& syscall, int first, int last) {
                  "inject=" + syscall + ":error=EIO:when=" + std::to_string(first) + ".." +
                      std::to_string(last)});
   ASSERT_TRUE(p.start()) << p.log();
-  ledger_options o;
-  o.port = port;
-  o.connections = 16;
-  o.tag = "io";
-  ledger l(o);
+  ledger l({.port = port, .connections = 16, .tag = "io"});
   l.start();
   // Long enough to pass the window (bounded), then more successes after it.
   std::size_t refused = 0;
