@@ -264,15 +264,13 @@ std::optional<std::string> check_cidr_list(const std::string& s) {
 }
 
 // A list setting: given as a TOML array of strings or a comma-separated string.
+// Either reaches apply as one string (scalar_from_toml joins an array), so
+// it is a text setting that reads and describes itself as a list.
 setting list(std::string key, std::string& target, text_check check) {
-  return {std::move(key), scalar_kind::list, "an array of strings",
-          [&target, check](const scalar& v) -> std::optional<std::string> {
-            const auto& s = std::get<std::string>(v);
-            if (auto why = check(s)) return why;
-            target = s;
-            return std::nullopt;
-          },
-          [&target] { return scalar{target}; }};
+  setting s = text(std::move(key), target, check);
+  s.kind = scalar_kind::list;
+  s.expected = "an array of strings";
+  return s;
 }
 
 std::optional<std::string> check_level(const std::string& s) {
