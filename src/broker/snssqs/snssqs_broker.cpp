@@ -206,21 +206,10 @@ class snssqs_broker final : public broker {
 
   std::error_code ack(std::span<const delivery> deliveries) override {
     if (closed()) return errc::closed;
-    std::vector<json::object> bodies;
-    for (auto& [sub, handles] : by_queue(deliveries)) {
-      auto url = queue_url(sub);
-      if (!url) return url.error();
-      for (std::size_t at = 0; at < handles.size(); at += k_max_batch_entries) {
-        json::array entries;
-        for (std::size_t i = at; i < std::min(handles.size(), at + k_max_batch_entries); ++i) {
-          entries.push_back(
-              json::object{{"Id", std::to_string(i - at)}, {"ReceiptHandle", handles[i]}});
-        }
-        bodies.push_back(json::object{{"QueueUrl", *url}, {"Entries", std::move(entries)}});
-      }
-    }
-    if (bodies.empty()) return {};
-    return batch_error(all(*link_, "DeleteMessageBatch", bodies, options_.request_timeout),
+    auto bodies = handle_batches(deliveries, {});
+    if (!bodies) return bodies.error();
+    if (bodies->empty()) return {};
+    return batch_error(all(*link_, "DeleteMessageBatch", *bodies, options_.request_timeout),
                        "SQS DeleteMessageBatch");
   }
 
@@ -351,9 +340,11 @@ class snssqs_broker final : public broker {
     return out;
   }
 
-  std::error_code change_visibility(std::span<const delivery> deliveries,
-                                    std::chrono::milliseconds delay) {
-    const auto seconds = whole_seconds(delay, k_max_visibility_s);
+  // The bodies of a *Batch request on `deliveries`' receipt handles: per
+  // queue, chunks of ≤ k_max_batch_entries entries, each {"Id" (its place in
+  // the chunk), "ReceiptHandle"} followed by `extra`'s members.
+  result<std::vector<json::object>> handle_batches(std::span<const delivery> deliveries,
+                                                   const json::object& extra) {
     std::vector<json::object> bodies;
     for (auto& [sub, handles] : by_queue(deliveries)) {
       auto url = queue_url(sub);
@@ -361,16 +352,24 @@ class snssqs_broker final : public broker {
       for (std::size_t at = 0; at < handles.size(); at += k_max_batch_entries) {
         json::array entries;
         for (std::size_t i = at; i < std::min(handles.size(), at + k_max_batch_entries); ++i) {
-          entries.push_back(json::object{{"Id", std::to_string(i - at)},
-                                         {"ReceiptHandle", handles[i]},
-                                         {"VisibilityTimeout", seconds}});
+          json::object e{{"Id", std::to_string(i - at)}, {"ReceiptHandle", handles[i]}};
+          for (const auto& member : extra) e.emplace(member.key(), member.value());
+          entries.push_back(std::move(e));
         }
         bodies.push_back(json::object{{"QueueUrl", *url}, {"Entries", std::move(entries)}});
       }
     }
-    if (bodies.empty()) return {};
+    return bodies;
+  }
+
+  std::error_code change_visibility(std::span<const delivery> deliveries,
+                                    std::chrono::milliseconds delay) {
+    const auto seconds = whole_seconds(delay, k_max_visibility_s);
+    auto bodies = handle_batches(deliveries, {{"VisibilityTimeout", seconds}});
+    if (!bodies) return bodies.error();
+    if (bodies->empty()) return {};
     return batch_error(
-        all(*link_, "ChangeMessageVisibilityBatch", bodies, options_.request_timeout),
+        all(*link_, "ChangeMessageVisibilityBatch", *bodies, options_.request_timeout),
         "SQS ChangeMessageVisibilityBatch");
   }
 
