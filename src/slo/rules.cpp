@@ -47,7 +47,7 @@ class writer {
     block("expr", expr);
   }
   struct alert_def {
-    std::string_view name;
+    std::string name;
     std::string expr;
     std::string_view pending_for;  // the rule's `for:` duration
     std::vector<std::pair<std::string_view, std::string>> labels;
@@ -173,40 +173,43 @@ std::string prometheus_rules(const config::slo_config& o) {
 
   w.group("sluice-slo-alerts");
   const auto budget_text = fmt::format("over {} days", o.window_days);
-  w.alert({"SluiceErrorBudgetBurnFast",
-           burn("sluice:http_errors:ratio_rate", "1h", "5m", fast, o.error_rate),
-           "2m",
-           {{"severity", "page"}, {"slo", "availability"}},
-           "Sluice is spending its error budget fast",
-           fmt::format("The 5xx ratio has been above {}x the {} objective for 1 h and 5 m "
-                       "({} of the error budget {} spent in 1 h).",
-                       fast, percent(o.error_rate), "2%", budget_text)});
-  w.alert({"SluiceErrorBudgetBurnSlow",
-           burn("sluice:http_errors:ratio_rate", "6h", "30m", slow, o.error_rate),
-           "15m",
-           {{"severity", "page"}, {"slo", "availability"}},
-           "Sluice is spending its error budget steadily",
-           fmt::format("The 5xx ratio has been above {}x the {} objective for 6 h and 30 m "
-                       "({} of the error budget {} spent in 6 h).",
-                       slow, percent(o.error_rate), "5%", budget_text)});
+  // Each budget pages at two speeds, one alert each: fast (2 % of it spent in
+  // 1 h, confirmed over 5 m) and slow (5 % in 6 h, over 30 m).
+  struct burn_speed {
+    std::string_view name;  // the alerts' suffix
+    std::string_view long_w, short_w, pending_for;
+    double factor;
+    std::string_view adverb;   // "… the budget fast"
+    std::string_view windows;  // the windows as the description spells them
+    std::string_view spent, spent_in;
+  };
+  const std::array<burn_speed, 2> speeds = {{
+      {"Fast", "1h", "5m", "2m", fast, "fast", "1 h and 5 m", "2%", "1 h"},
+      {"Slow", "6h", "30m", "15m", slow, "steadily", "6 h and 30 m", "5%", "6 h"},
+  }};
+  for (const auto& s : speeds) {
+    w.alert({fmt::format("SluiceErrorBudgetBurn{}", s.name),
+             burn("sluice:http_errors:ratio_rate", s.long_w, s.short_w, s.factor, o.error_rate),
+             s.pending_for,
+             {{"severity", "page"}, {"slo", "availability"}},
+             fmt::format("Sluice is spending its error budget {}", s.adverb),
+             fmt::format("The 5xx ratio has been above {}x the {} objective for {} "
+                         "({} of the error budget {} spent in {}).",
+                         s.factor, percent(o.error_rate), s.windows, s.spent, budget_text,
+                         s.spent_in)});
+  }
   const auto& p99 = objectives[2];
-  w.alert({"SluiceLatencyBudgetBurnFast",
-           burn("sluice:http_slow_p99:ratio_rate", "1h", "5m", fast, p99.budget),
-           "2m",
-           {{"severity", "page"}, {"slo", "latency"}, {"objective", "p99"}},
-           fmt::format("Sluice requests slower than {} ms burn the latency budget fast", p99.ms),
-           fmt::format("The share of requests slower than {} ms (objective: P99 < {} ms) has "
-                       "been above {}x its budget for 1 h and 5 m.",
-                       p99.ms, p99.ms, fast)});
-  w.alert({"SluiceLatencyBudgetBurnSlow",
-           burn("sluice:http_slow_p99:ratio_rate", "6h", "30m", slow, p99.budget),
-           "15m",
-           {{"severity", "page"}, {"slo", "latency"}, {"objective", "p99"}},
-           fmt::format("Sluice requests slower than {} ms burn the latency budget steadily",
-                       p99.ms),
-           fmt::format("The share of requests slower than {} ms (objective: P99 < {} ms) has "
-                       "been above {}x its budget for 6 h and 30 m.",
-                       p99.ms, p99.ms, slow)});
+  for (const auto& s : speeds) {
+    w.alert({fmt::format("SluiceLatencyBudgetBurn{}", s.name),
+             burn("sluice:http_slow_p99:ratio_rate", s.long_w, s.short_w, s.factor, p99.budget),
+             s.pending_for,
+             {{"severity", "page"}, {"slo", "latency"}, {"objective", "p99"}},
+             fmt::format("Sluice requests slower than {} ms burn the latency budget {}", p99.ms,
+                         s.adverb),
+             fmt::format("The share of requests slower than {} ms (objective: P99 < {} ms) has "
+                         "been above {}x its budget for {}.",
+                         p99.ms, p99.ms, s.factor, s.windows)});
+  }
   // For P50 and P95 a burn-rate factor times the budget would exceed 1 (or
   // come close), so these alert when the percentile itself has been above
   // its objective for an hour and still is.
