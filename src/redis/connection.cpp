@@ -6,16 +6,10 @@
 #include <vector>
 
 #include "core/error_category.hpp"
+#include "core/timeval.hpp"
 
 namespace sluice::redis {
 namespace {
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
 
 const char* describe(errc e) {
   switch (e) {

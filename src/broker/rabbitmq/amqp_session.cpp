@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "core/timeval.hpp"
+
 namespace sluice::broker::rabbitmq {
 namespace {
 
@@ -13,13 +15,6 @@ namespace {
 constexpr std::chrono::seconds k_rpc_timeout{15};
 constexpr int k_frame_max = 131072;
 constexpr std::uint16_t k_not_found = 404;
-
-timeval to_timeval(std::chrono::milliseconds d) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
-  return tv;
-}
 
 std::string bytes_text(amqp_bytes_t b) {
   return b.len == 0 ? std::string() : std::string(static_cast<const char*>(b.bytes), b.len);

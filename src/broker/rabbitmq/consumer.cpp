@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "broker/rabbitmq/codec.hpp"
+#include "core/timeval.hpp"
 #include "observe/log.hpp"
 
 namespace sluice::broker::rabbitmq {
@@ -13,13 +14,6 @@ using namespace std::chrono_literals;
 
 // A blocked read wakes this often to notice close().
 constexpr std::chrono::milliseconds k_slice{100};
-
-timeval to_timeval(std::chrono::milliseconds d) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
-  return tv;
-}
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "broker/rabbitmq/codec.hpp"
+#include "core/timeval.hpp"
 #include "observe/log.hpp"
 
 namespace sluice::broker::rabbitmq {
@@ -22,13 +23,6 @@ constexpr std::chrono::milliseconds k_idle_poll{200};
 constexpr std::chrono::milliseconds k_confirm_wait{50};
 constexpr std::chrono::milliseconds k_retry_min{100};
 constexpr std::chrono::seconds k_close_limit{10};
-
-timeval to_timeval(std::chrono::milliseconds d) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
-  return tv;
-}
 
 amqp_bytes_t bytes_of(const std::string& s) { return {s.size(), const_cast<char*>(s.data())}; }
 
