@@ -1,7 +1,5 @@
 #include "auth/jwt_verifier.hpp"
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <fstream>
 #include <optional>
@@ -56,11 +54,7 @@ result<std::shared_ptr<jwt_verifier>> jwt_verifier::open(options o) {
 }
 
 result<bool> jwt_verifier::refresh(watched& w, bool at_start) {
-  struct stat st {};
-  file_stamp stamp;
-  if (::stat(w.path.c_str(), &st) == 0)
-    stamp = {st.st_dev, st.st_ino, st.st_size,
-             static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+  const file_stamp stamp = file_stamp::of(w.path);
   if (!at_start && stamp == w.stamp) return false;
   w.stamp = stamp;  // a bad file is reported once per change, not per request
   const char* name = w.jwks ? "auth.jwks_file" : "auth.jwt_pem_file";

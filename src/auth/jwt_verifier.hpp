@@ -9,8 +9,6 @@
 // Thread safety: verify() and reload() may be called from any thread; the
 // keys are an immutable snapshot swapped under a mutex.
 
-#include <sys/types.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -19,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/file_stamp.hpp"
 #include "auth/jwt.hpp"
 #include "core/result.hpp"
 
@@ -43,13 +42,6 @@ class jwt_verifier {
   explicit jwt_verifier(options o);  // use open()
 
  private:
-  struct file_stamp {
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = -1;
-    std::int64_t mtime_ns = 0;
-    bool operator==(const file_stamp&) const = default;
-  };
   struct watched {
     std::string path;
     bool jwks = false;

@@ -1,7 +1,5 @@
 #include "auth/key_verifier.hpp"
 
-#include <sys/stat.h>
-
 #include "observe/log.hpp"
 
 namespace sluice::auth {
@@ -26,23 +24,16 @@ std::size_t active(const std::unordered_map<std::string, key_entry>& t) {
 }  // namespace
 
 key_verifier::key_verifier(options o) : opts_(std::move(o)) {
-  stamp_ = stamp_now();
+  stamp_ = file_stamp::of(opts_.keys_file);
   keys_ = index(read_keys_file(opts_.keys_file, false));
   last_check_s_ = opts_.now_s();
   observe::info("API keys loaded", {{"file", opts_.keys_file}, {"keys", keys_->size()},
                                     {"active", active(*keys_)}});
 }
 
-key_verifier::stamp key_verifier::stamp_now() const {
-  struct stat st {};
-  if (::stat(opts_.keys_file.c_str(), &st) != 0) return {};
-  return {st.st_dev, st.st_ino, st.st_size,
-          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
-
 void key_verifier::reload() {
   std::lock_guard lock(mu_);
-  const stamp now = stamp_now();
+  const file_stamp now = file_stamp::of(opts_.keys_file);
   if (now == stamp_) return;
   stamp_ = now;  // a bad file is reported once per change, not per request
   try {

@@ -17,8 +17,6 @@
 // Thread safety: verify() and reload() from any thread; the table is an
 // immutable snapshot swapped under a mutex.
 
-#include <sys/types.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -29,6 +27,7 @@
 
 #include "auth/api_keys.hpp"
 #include "auth/authenticator.hpp"
+#include "auth/file_stamp.hpp"
 
 namespace sluice::auth {
 
@@ -51,20 +50,12 @@ class key_verifier final : public verifier {
 
  private:
   using table = std::unordered_map<std::string, key_entry>;
-  struct stamp {
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = -1;
-    std::int64_t mtime_ns = 0;
-    bool operator==(const stamp&) const = default;
-  };
-  stamp stamp_now() const;
   void maybe_reload(std::int64_t now_s);
 
   const options opts_;
   std::mutex mu_;  // guards keys_ and stamp_
   std::shared_ptr<const table> keys_;
-  stamp stamp_;
+  file_stamp stamp_;
   std::atomic<std::int64_t> last_check_s_{0};
 };
 
