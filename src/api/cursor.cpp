@@ -96,19 +96,26 @@ std::optional<model::value> parse_value(std::string_view text, const config::fie
   }
 }
 
+// A prev cursor's payload: the order, then this mark, then the position. A
+// next cursor has none (its payload is as it was before prev pages), and
+// the mark cannot be read as an id, which is digits.
+constexpr std::string_view k_before = "p\x1f";
+
 }  // namespace
 
-std::string encode_cursor(const store::order_by& order, const store::keyset& last) {
+std::string encode_cursor(const store::order_by& order, const store::keyset& at, bool before) {
   std::string payload = order_text(order);
   payload += k_sep;
-  payload += std::to_string(last.id);
+  if (before) payload += k_before;
+  payload += std::to_string(at.id);
   payload += k_sep;
-  payload += value_text(last.value);
+  payload += value_text(at.value);
   return auth::base64url_encode(payload) + "." + auth::base64url_encode(mac_of(payload));
 }
 
 std::optional<store::keyset> decode_cursor(std::string_view token, const store::order_by& order,
-                                           const config::field_def* field, std::string& why) {
+                                           const config::field_def* field, bool& before,
+                                           std::string& why) {
   const auto dot = token.find('.');
   std::optional<std::string> payload, mac;
   if (dot != std::string_view::npos) {
@@ -126,6 +133,8 @@ std::optional<store::keyset> decode_cursor(std::string_view token, const store::
     return std::nullopt;
   }
   std::string_view rest = std::string_view(*payload).substr(prefix.size());
+  before = rest.starts_with(k_before);
+  if (before) rest.remove_prefix(k_before.size());
   const auto sep = rest.find(k_sep);
   store::keyset out;
   if (sep == std::string_view::npos) {

@@ -17,13 +17,19 @@
 
 namespace sluice::api {
 
-// The token of `last` in `order`: base64url(payload) "." base64url(mac).
-std::string encode_cursor(const store::order_by& order, const store::keyset& last);
+// The token of `at` in `order`: base64url(payload) "." base64url(mac). A
+// next page's cursor holds the last row of its previous page (the page is
+// past it); a prev page's (`before`) the first row of its next page (the
+// page ends before it). The direction is signed with the position.
+std::string encode_cursor(const store::order_by& order, const store::keyset& at,
+                          bool before = false);
 
-// The position `token` holds, or nullopt with `why` set when it is not one
-// of ours, was altered, or belongs to another order. `field` is the order's
-// field (nullptr for id), whose type the value must have.
+// The position `token` holds, and in `before` its direction; or nullopt
+// with `why` set when it is not one of ours, was altered, or belongs to
+// another order. `field` is the order's field (nullptr for id), whose type
+// the value must have.
 std::optional<store::keyset> decode_cursor(std::string_view token, const store::order_by& order,
-                                           const config::field_def* field, std::string& why);
+                                           const config::field_def* field, bool& before,
+                                           std::string& why);
 
 }  // namespace sluice::api

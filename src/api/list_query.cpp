@@ -308,7 +308,7 @@ class parser {
 
 }  // namespace
 
-std::string cache_key(std::string_view table, const store::page_query& q) {
+std::string cache_key(std::string_view table, const store::page_query& q, bool before) {
   std::vector<std::string> filters;
   filters.reserve(q.filters.size());
   for (const auto& c : q.filters) filters.push_back(condition_key(c));
@@ -332,6 +332,7 @@ std::string cache_key(std::string_view table, const store::page_query& q) {
   key += q.order.nulls_first ? 'f' : 'l';
   key += '\n';
   if (q.after) {
+    if (before) key += '<';
     key += std::to_string(q.after->id);
     add_part(key, literal_text(q.after->value));
   } else {
@@ -450,7 +451,8 @@ std::optional<list_query> parse_list_query(const config::resource_def& resource,
   if (cursor) {
     std::string why;
     auto k = decode_cursor(*cursor, q.order,
-                           q.order.field == "id" ? nullptr : resource.find(q.order.field), why);
+                           q.order.field == "id" ? nullptr : resource.find(q.order.field),
+                           out.before, why);
     if (!k) return fail("cursor", why);
     q.after = std::move(*k);
   }
@@ -467,6 +469,15 @@ std::string next_page_target(std::string_view table, const list_query& q,
   } else {
     t += "&cursor=" + encode_cursor(q.query.order, last);  // base64url and '.': nothing to escape
   }
+  return t + q.filter_params;
+}
+
+std::string prev_page_target(std::string_view table, const list_query& q,
+                             const store::keyset& first) {
+  std::string t = "/v1/";
+  t += table;
+  t += "?limit=" + std::to_string(q.query.limit);
+  t += "&cursor=" + encode_cursor(q.query.order, first, true);
   return t + q.filter_params;
 }
 

@@ -10,7 +10,7 @@
 //   select=<column>,…           id, fields, message_id, received_at, stored_at
 //   order=<column>[.asc|.desc][.nullsfirst|.nullslast]   id or an indexed field
 //   limit=1..max_limit (default default_limit: the resource's, config.hpp)
-//   after=<id> (id order) | cursor=<token> (the Link header's, any order)
+//   after=<id> (id order) | cursor=<token> (the Link header's next or prev, any order)
 // Values are typed as their field (id: an integer). At most max_filters
 // conditions in all (each shape is a statement a store prepares and caches).
 // Anything else is a 400 naming the parameter.
@@ -33,13 +33,17 @@ struct list_query {
   // Every parameter but limit, after and cursor, as sent: the next page's
   // link repeats them.
   std::string filter_params;
+  // A prev link's cursor: the page is the last query.limit rows before
+  // query.after (store/page_before.hpp), not the rows past it.
+  bool before = false;
 };
 
 // The cache key of a query: equal for queries that must give the same page
 // (conditions and groups in any order, defaults spelt out or not), different
 // whenever the pages may differ (conditions, groups, order, position,
 // selected columns, limit).
-std::string cache_key(std::string_view table, const store::page_query& q);
+// `before`: the page before q.after (list_query::before).
+std::string cache_key(std::string_view table, const store::page_query& q, bool before = false);
 
 // On failure returns nullopt and sets `error` (pointer = the parameter name).
 std::optional<list_query> parse_list_query(const config::resource_def& resource,
@@ -50,5 +54,11 @@ std::optional<list_query> parse_list_query(const config::resource_def& resource,
 // (id order) or a signed cursor= (field order), then filter_params.
 std::string next_page_target(std::string_view table, const list_query& q,
                              const store::keyset& last);
+
+// The target of the page before `first` (Link: rel="prev"): limit, a signed
+// cursor= of `first` marked as a prev position (whatever the order, id too),
+// then filter_params.
+std::string prev_page_target(std::string_view table, const list_query& q,
+                             const store::keyset& first);
 
 }  // namespace sluice::api

@@ -280,8 +280,9 @@ object parameters() {
                            "id order: rows past this id, in the page's order (the Link header's "
                            "next page sets it)");
   p["cursor"] = query_param("cursor", string_schema(),
-                            "order on a field: the signed position of the Link header's next "
-                            "page (opaque; altered, or with another order, it is a 400)");
+                            "the signed position of the Link header's next page (order on a "
+                            "field) or prev page (any order); opaque: altered, or with another "
+                            "order, it is a 400");
   p["select"] = query_param(
       "select", object{{"type", "string"}, {"pattern", "^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)*$"}},
       "only these members in each row object, in this order: id, the fields, message_id, "
@@ -340,7 +341,10 @@ object headers() {
   object out;
   out["ETag"] = h(string_schema(), "a strong validator of the body (send it as If-None-Match)");
   out["Cache-Control"] = h(string_schema(), "cache.control for reads; no-store for errors");
-  out["Link"] = h(string_schema(), "RFC 8288: `<…>; rel=\"next\"` when a next page may exist");
+  out["Link"] = h(string_schema(),
+                  "RFC 8288: `<…>; rel=\"next\"` when a next page may exist, then "
+                  "`, <…>; rel=\"prev\"` on a GET /v1/{resource} page past a position "
+                  "with rows before it");
   out["Location"] = h(string_schema(), "the message's status URL (202) or the row's URL (201)");
   out["Retry-After"] =
       h(object{{"type", "integer"}, {"minimum", 0}}, "seconds to wait before retrying");

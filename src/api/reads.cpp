@@ -25,6 +25,7 @@
 #include "model/uuid.hpp"
 #include "observe/log.hpp"
 #include "store/call_within.hpp"
+#include "store/page_before.hpp"
 
 namespace sluice::api {
 namespace {
@@ -171,14 +172,27 @@ result<cache::page> build_page(store::store& store, cache::shared_pages* shared,
   if (shared) {
     if (auto hit = shared->get(key, *version)) return std::move(*hit);
   }
-  auto rows = store.query(table, q.query);
+  // A prev link's page is read backwards from its position (store/page_before.hpp).
+  bool more_before = false;
+  auto rows = [&]() -> result<store::page> {
+    if (!q.before) return store.query(table, q.query);
+    auto back = store::query_before(store, table, q.query);
+    if (!back) return back.error();
+    more_before = back->more_before;
+    return std::move(back->rows);
+  }();
   if (!rows) return rows.error();
   cache::page p;
   if (form.count) {
     // The same filters as the page; a store without counts serves the page
-    // without Content-Range.
-    auto counted = store.count(table, q.query, count_mode_of(*form.count), form.count_exact_max);
+    // without Content-Range. The rows before a page read backwards are the
+    // ones at or before its first row, that row aside.
+    store::page_query counted_query = q.query;
+    if (q.before) counted_query.after = rows->first;
+    auto counted = store.count(table, counted_query, count_mode_of(*form.count),
+                               form.count_exact_max);
     if (counted) {
+      if (q.before && rows->first && counted->before > 0) --counted->before;
       p.content_range = content_range(*counted, rows->count);
     } else if (counted.error() != store::errc::unsupported) {
       return counted.error();
@@ -202,8 +216,16 @@ result<cache::page> build_page(store::store& store, cache::shared_pages* shared,
     p.etag = etag_of(std::string(model::media_type(form.format)) + '\n' + p.content_range +
                      '\n' + rows->json);
   }
-  if (rows->count == q.query.limit && rows->last) {
+  // next: a full page may have rows past it; a page read backwards always
+  // has (the one its cursor came from). prev: a page past a position has
+  // rows before it, one read backwards when the probe saw one; the first
+  // page and an empty one have none. One Link header, next first (RFC 8288 §3).
+  if (rows->last && (q.before || rows->count == q.query.limit)) {
     p.link = "<" + next_page_target(table, q, *rows->last) + ">; rel=\"next\"";
+  }
+  if (rows->first && (q.before ? more_before : q.query.after.has_value())) {
+    if (!p.link.empty()) p.link += ", ";
+    p.link += "<" + prev_page_target(table, q, *rows->first) + ">; rel=\"prev\"";
   }
   p.body = std::move(rows->json);
   if (shared) shared->put(key, *version, p);
@@ -245,7 +267,7 @@ awaitable<http::response> list_rows(context& ctx, const config::resource_def& re
     auto read = co_await current_version(ctx, resource.name);
     if (!read && read.error() == store::errc::timed_out) co_return store_error(ctx, read.error());
     if (read) version = *read;
-    key = form_key(cache_key(resource.name, parsed->query), form);
+    key = form_key(cache_key(resource.name, parsed->query, parsed->before), form);
     if (version && *version >= *wanted) {
       if (auto hit = ctx.pages.get(key, *version)) {
         co_return page_response(**hit, req, ctx.cfg.cache.control, form.format, form.count);

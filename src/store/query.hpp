@@ -92,6 +92,9 @@ struct page {
   std::string json;  // a JSON array of row objects
   std::size_t count = 0;
   std::optional<std::int64_t> last_id;
+  // The first row's position (the previous page's `after`, read backwards:
+  // store/page_before.hpp).
+  std::optional<keyset> first;
   // The last row's position (its order value and id): the next page's `after`.
   std::optional<keyset> last;
 };

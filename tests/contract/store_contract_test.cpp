@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "support/sluice_process.hpp"
+#include "store/page_before.hpp"
 #include "store/query_sql.hpp"
 #include "store/sqlite/schema.hpp"
 #include "support/store_backends.hpp"
@@ -533,6 +534,85 @@ TEST_P(store_query, order_with_nulls_pages_through_the_keyset_in_both_directions
       EXPECT_EQ(got, want) << "desc=" << desc << " nulls_first=" << nulls_first;
     }
   }
+}
+
+// Prev pages (store/page_before.hpp): walking next to the end, then back
+// from each page's first row, gives every earlier page again, rows in the
+// same order, on every store; only the first page has nothing before it.
+// Field and id orders, both directions, NULLs either side, with a filter
+// and a select that leaves the order field out.
+TEST_P(store_query, pages_read_backwards_are_the_pages_read_forwards) {
+  struct shape {
+    store::order_by order;
+    bool filtered;
+  };
+  const shape shapes[] = {
+      {{"id", false, false}, false},  {{"id", true, false}, true},
+      {{"age", false, false}, false}, {{"age", true, false}, false},
+      {{"age", false, true}, true},   {{"age", true, true}, false},
+      {{"name", false, false}, true}, {{"name", true, false}, false},
+  };
+  auto names_of = [](const std::string& json) {
+    names_t out;
+    const auto rows = json::parse(json);
+    for (const auto& r : rows.as_array()) out.emplace_back(r.at("name").as_string());
+    return out;
+  };
+  for (const auto& sh : shapes) {
+    for (std::size_t limit : {std::size_t{2}, std::size_t{3}}) {
+      const std::string what = sh.order.field + (sh.order.descending ? " desc" : " asc") +
+                               (sh.order.nulls_first ? " nullsfirst" : "") +
+                               (sh.filtered ? " filtered" : "") + " limit " +
+                               std::to_string(limit);
+      store::page_query q;
+      q.order = sh.order;
+      q.limit = limit;
+      q.select = {"name"};
+      if (sh.filtered) q.filters.push_back(cond("name", store::op::neq, {std::string("Dup")}));
+      std::vector<names_t> forward;
+      std::vector<store::keyset> firsts, lasts;
+      for (int guard = 0; guard < 10; ++guard) {
+        auto p = s_->query("users", q);
+        ASSERT_TRUE(p) << p.error().message();
+        if (p->count == 0) break;
+        forward.push_back(names_of(p->json));
+        ASSERT_TRUE(p->first && p->last) << what;
+        firsts.push_back(*p->first);
+        lasts.push_back(*p->last);
+        if (p->count < q.limit) break;
+        q.after = p->last;
+      }
+      ASSERT_EQ(forward.size(), (sh.filtered ? 7u : 8u) / limit + ((sh.filtered ? 7u : 8u) % limit != 0))
+          << what;
+      // Back from the last page to the first.
+      store::page_query back = q;
+      back.after = firsts.back();
+      for (std::size_t i = forward.size() - 1; i-- > 0;) {
+        auto b = store::query_before(*s_, "users", back);
+        ASSERT_TRUE(b) << b.error().message();
+        EXPECT_EQ(names_of(b->rows.json), forward[i]) << what << " page " << i;
+        EXPECT_EQ(b->more_before, i > 0) << what << " page " << i;
+        ASSERT_TRUE(b->rows.first && b->rows.last) << what;
+        EXPECT_EQ(b->rows.first->id, firsts[i].id) << what << " page " << i;
+        // Its next page is the one the walk came from.
+        EXPECT_EQ(b->rows.last->id, lasts[i].id) << what << " page " << i;
+        back.after = b->rows.first;
+      }
+      // Before the first row: an empty page with nothing before it.
+      auto none = store::query_before(*s_, "users", back);
+      ASSERT_TRUE(none) << none.error().message();
+      EXPECT_EQ(none->rows.json, "[]") << what;
+      EXPECT_EQ(none->rows.count, 0u);
+      EXPECT_FALSE(none->more_before);
+    }
+  }
+}
+
+TEST(reversed_array, reverses_the_top_level_elements_only) {
+  EXPECT_EQ(store::reversed_array("[]"), "[]");
+  EXPECT_EQ(store::reversed_array(R"([{"a":1}])"), R"([{"a":1}])");
+  EXPECT_EQ(store::reversed_array(R"([{"a":"x,}]\"","b":[1,2]},{"c":{"d":null}},{}])"),
+            R"([{},{"c":{"d":null}},{"a":"x,}]\"","b":[1,2]}])");
 }
 
 // Text orders bytewise on every store (PostgreSQL: COLLATE "C"), pages

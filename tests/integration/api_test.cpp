@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "support/fixtures.hpp"
+#include "support/page_walk.hpp"
 
 namespace sluice::testing {
 namespace {
@@ -86,8 +87,7 @@ TEST_F(api, keyset_pages_follow_the_link_header_in_both_orders) {
           ids.push_back(row.at("id").as_int64());
         }
       }
-      std::string link = page.header("link");
-      next = link.empty() ? "" : link.substr(1, link.find('>') - 1);
+      next = link_target(page.header("link"), "next");
     }
     ASSERT_EQ(ids.size(), 7u) << order;
     EXPECT_TRUE(order == "id.asc" ? std::is_sorted(ids.begin(), ids.end())
@@ -133,8 +133,7 @@ TEST_F(api, operators_groups_select_and_order_on_an_indexed_field) {
     ASSERT_EQ(page.status, 200) << next << ": " << page.body;
     const auto rows = parse_json(page.body);
     for (const auto& row : rows.as_array()) got.emplace_back(row.at("name").as_string());
-    std::string link = page.header("link");
-    next = link.empty() ? "" : link.substr(1, link.find('>') - 1);
+    next = link_target(page.header("link"), "next");
     if (!next.empty()) {
       EXPECT_NE(next.find("&cursor="), std::string::npos) << next;
     }
@@ -149,6 +148,54 @@ TEST_F(api, operators_groups_select_and_order_on_an_indexed_field) {
   target[at] = target[at] == 'A' ? 'B' : 'A';
   auto tampered = c.get(target);
   EXPECT_EQ(tampered.status, 400) << tampered.body;
+  EXPECT_NE(tampered.body.find("cursor"), std::string::npos) << tampered.body;
+}
+
+// Issue 14: keyset pages in both directions. Every next page links back
+// (rel="prev") to the page before it, read backwards from its first row:
+// walking next to the end and prev back to the start gives the same pages,
+// in id and field orders, ascending and descending, with a filter and a
+// select. A prev cursor altered by the client is a 400 problem.
+TEST_F(api, prev_links_walk_back_through_the_same_pages) {
+  http_client c(port());
+  std::string body = "[";
+  for (int i = 0; i < 7; ++i) {
+    // Emails out of id order, one of them not selected by the filter.
+    body += (i ? "," : "") + user_json("W" + std::to_string(i),
+                                       "w" + std::to_string((i * 3) % 7) + "@walk.test");
+  }
+  body += "," + user_json("Out", "out@elsewhere.test") + "]";
+  ASSERT_EQ(c.post("/v1/users", body, {{"Prefer", "wait=10"}}).status, 201);
+  for (const char* order : {"id.asc", "id.desc", "email.asc", "email.desc"}) {
+    for (const char* limit : {"2", "3"}) {
+      auto bodies = expect_prev_walks_back(
+          c, std::string("/v1/users?limit=") + limit + "&order=" + order +
+                 "&email=like.*@walk.test&select=id,name,email");
+      std::size_t rows = 0;
+      for (const auto& b : bodies) rows += parse_json(b).as_array().size();
+      EXPECT_EQ(rows, 7u) << order << " limit " << limit;
+    }
+  }
+  // The first page has no prev; a page past a position has.
+  auto first = c.get("/v1/users?limit=3&email=like.*@walk.test");
+  EXPECT_EQ(link_target(first.header("link"), "prev"), "");
+  auto second = c.get(link_target(first.header("link"), "next"));
+  std::string prev = link_target(second.header("link"), "prev");
+  ASSERT_FALSE(prev.empty()) << second.header("link");
+  EXPECT_NE(prev.find("&cursor="), std::string::npos) << prev;
+  // Counted, a prev page is where it is in the whole result.
+  auto counted = c.get(prev, {{"Prefer", "count=exact"}});
+  EXPECT_EQ(counted.header("content-range"), "0-2/7");
+  auto third = c.get(link_target(second.header("link"), "next"), {{"Prefer", "count=exact"}});
+  EXPECT_EQ(third.header("content-range"), "6-6/7");
+  auto back_to_second =
+      c.get(link_target(third.header("link"), "prev"), {{"Prefer", "count=exact"}});
+  EXPECT_EQ(back_to_second.header("content-range"), "3-5/7");
+  auto at = prev.find("&cursor=") + 8;
+  prev[at] = prev[at] == 'A' ? 'B' : 'A';
+  auto tampered = c.get(prev);
+  EXPECT_EQ(tampered.status, 400) << tampered.body;
+  EXPECT_EQ(tampered.header("content-type"), "application/problem+json");
   EXPECT_NE(tampered.body.find("cursor"), std::string::npos) << tampered.body;
 }
 

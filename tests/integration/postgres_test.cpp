@@ -9,6 +9,7 @@
 #include <set>
 
 #include "support/fixtures.hpp"
+#include "support/page_walk.hpp"
 #include "support/postgres_server.hpp"
 
 namespace sluice::testing {
@@ -52,6 +53,43 @@ TEST(postgres, post_then_get_loop) {
   EXPECT_EQ(c.get("/v1/users?email=eq.ada@pg.test").status, 200);
   EXPECT_EQ(c.get("/readyz").status, 200);
   EXPECT_EQ(postgres_server::query_int(url, "SELECT count(*) FROM users"), 1);
+  EXPECT_EQ(p.stop(), 0);
+}
+
+// Prev links on PostgreSQL: next to the end, prev back to the start, the
+// same pages (support/page_walk.hpp; api_test runs the same on SQLite).
+TEST(postgres, prev_links_walk_back_through_the_same_pages) {
+  auto* pg = postgres_server::shared();
+  ASSERT_NE(pg, nullptr);
+  std::string url = pg->create_database();
+  ASSERT_FALSE(url.empty());
+  temp_dir dir;
+  sluice_process p("serve", default_config(), dir.path(), env_for(url));
+  ASSERT_TRUE(p.start()) << p.log();
+  http_client c(p.port());
+  std::string body = "[";
+  for (int i = 0; i < 7; ++i) {
+    body += (i ? "," : "") + user_json("W" + std::to_string(i),
+                                       "w" + std::to_string((i * 3) % 7) + "@walk.test");
+  }
+  body += "," + user_json("Out", "out@elsewhere.test") + "]";
+  ASSERT_EQ(c.post("/v1/users", body, {{"Prefer", "wait=10"}}).status, 201);
+  for (const char* order : {"id.asc", "id.desc", "email.asc", "email.desc"}) {
+    auto bodies = expect_prev_walks_back(
+        c, std::string("/v1/users?limit=3&order=") + order + "&email=like.*@walk.test&select=id,name");
+    std::size_t rows = 0;
+    for (const auto& b : bodies) rows += parse_json(b).as_array().size();
+    EXPECT_EQ(rows, 7u) << order;
+  }
+  auto first = c.get("/v1/users?limit=3");
+  auto second = c.get(link_target(first.header("link"), "next"));
+  std::string prev = link_target(second.header("link"), "prev");
+  ASSERT_FALSE(prev.empty()) << second.header("link");
+  auto at = prev.find("&cursor=") + 8;
+  prev[at] = prev[at] == 'A' ? 'B' : 'A';
+  auto tampered = c.get(prev);
+  EXPECT_EQ(tampered.status, 400) << tampered.body;
+  EXPECT_EQ(tampered.header("content-type"), "application/problem+json");
   EXPECT_EQ(p.stop(), 0);
 }
 

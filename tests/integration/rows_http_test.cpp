@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "support/fixtures.hpp"
+#include "support/page_walk.hpp"
 
 namespace sluice::testing {
 namespace {
@@ -181,11 +182,7 @@ TEST_F(rows_http, an_unsupported_accept_is_406_problem_json) {
 }
 
 // The next page's target from a Link header ("</v1/…>; rel=\"next\"").
-std::string next_of(const http_result& r) {
-  auto link = r.header("link");
-  if (link.size() < 2 || link[0] != '<') return "";
-  return link.substr(1, link.find('>') - 1);
-}
+std::string next_of(const http_result& r) { return link_target(r.header("link"), "next"); }
 
 TEST_F(rows_http, prefer_count_exact_gives_content_range_on_every_page) {
   http_client c(port());

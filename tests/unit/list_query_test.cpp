@@ -321,6 +321,39 @@ TEST(next_page_target, repeats_the_query_with_the_position) {
   EXPECT_EQ(next_page_target("people", by_id, {{}, 5}), "/v1/people?limit=3&after=5&age=gt.1");
 }
 
+// The prev page's target: a signed cursor= marked as a prev position (id
+// order too), which parses back to the same query before `first`, with its
+// own cache key; a next cursor is not a prev one.
+TEST(prev_page_target, repeats_the_query_before_the_position) {
+  auto q = parsed("limit=2&order=email.desc&select=id,email&age=gt.1");
+  std::string target = prev_page_target("people", q, {std::string("b@x.test"), 12});
+  ASSERT_TRUE(target.starts_with("/v1/people?limit=2&cursor=")) << target;
+  auto again = parsed(target.substr(target.find('?') + 1));
+  EXPECT_TRUE(again.before);
+  ASSERT_TRUE(again.query.after);
+  EXPECT_EQ(again.query.after->id, 12);
+  EXPECT_EQ(again.query.after->value, model::value{std::string("b@x.test")});
+  q.query.after = store::keyset{std::string("b@x.test"), 12};
+  EXPECT_EQ(cache_key("people", again.query, true), cache_key("people", q.query, true));
+  EXPECT_NE(cache_key("people", again.query, true), cache_key("people", q.query));
+  auto next = parsed(next_page_target("people", q, {std::string("b@x.test"), 12}).substr(11));
+  EXPECT_FALSE(next.before);
+  auto by_id = parsed("limit=3&age=gt.1");
+  std::string id_target = prev_page_target("people", by_id, {{}, 5});
+  auto id_again = parsed(id_target.substr(id_target.find('?') + 1));
+  EXPECT_TRUE(id_again.before);
+  EXPECT_EQ(id_again.query.after->id, 5);
+  // Altered in any byte, it is refused like a next cursor.
+  const std::string token = id_target.substr(id_target.find("cursor=") + 7,
+                                             id_target.find('&', id_target.find("cursor=")) -
+                                                 id_target.find("cursor=") - 7);
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    std::string bad = token;
+    bad[i] = bad[i] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(refused("cursor=" + bad), "cursor") << i;
+  }
+}
+
 TEST(cache_key, every_parameter_counts_and_condition_order_does_not) {
   const char* distinct[] = {
       "age=eq.1",

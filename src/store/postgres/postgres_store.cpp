@@ -157,6 +157,10 @@ class postgres_store final : public store {
                           static_cast<std::size_t>(PQgetlength(r.get(), i, 2)));
         }
         if (rows > 0) {
+          if (!out.first) {
+            out.first = keyset{order_value(r.get(), 0, order_field),
+                               std::stoll(PQgetvalue(r.get(), 0, 0))};
+          }
           const int last = rows - 1;
           out.last = keyset{order_value(r.get(), last, order_field),
                             std::stoll(PQgetvalue(r.get(), last, 0))};

@@ -179,6 +179,7 @@ class sqlite_store final : public store {
           if (!*more) break;
           if (p.count++ > 0) p.json += ',';
           p.last = keyset{order_value(*s, order_field), s->int64_at(0)};
+          if (!p.first) p.first = p.last;
           p.json += s->text_view_at(2);
         }
         return std::error_code{};
