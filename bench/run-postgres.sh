@@ -17,6 +17,10 @@ DUR=${BENCH_SECONDS:-8}
 CONNS=${BENCH_CONNECTIONS:-32}
 SEED_ROWS=${BENCH_PG_ROWS:-20000}        # rows in the users table for the GETs
 SINK_ROWS=${BENCH_PG_SINK_ROWS:-200000}  # rows for pgbench's and the sink's insert
+# Issue 14's read: two filters and order on an indexed field (email), one
+# page of the (email, id) index range; every seeded row is "Bench User N",
+# "u…@bench.test", so the page is full and one statement serves it.
+FILTERED="/v1/users?name=like.Bench*&email=gte.u5&order=email.asc&limit=10"
 INGEST_BATCH=100
 
 log() { echo "$*" >&2; }
@@ -53,6 +57,7 @@ psql_at "$pg_URL/reads" "VACUUM ANALYZE users"
 psql_at "$pg_URL/postgres" "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
 curl -s "$base/v1/users?limit=10" >"$WORK/page-uncached.json"
+curl -s "$base$FILTERED" >"$WORK/page-filtered.json"
 psql_at "$pg_URL/postgres" "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
 sql=$(grep -a 'execute [^:]*: SELECT id, .* FROM users ORDER BY id ASC LIMIT \$1' "$WORK/pg/postgres.log" |
       tail -1 | sed 's/.*execute [^:]*: //') || true
@@ -85,6 +90,41 @@ log "-- Sluice GET /v1/users?limit=10, cache off (wrk, $CONNS connections, ${DUR
 get_nc=$(wrk_rate "$base/v1/users?limit=10" -t2 -c"$CONNS" -d"${DUR}s")
 emit "GET page uncached from PostgreSQL req/s" "$get_nc" "${pgbench_get:-?} (pgbench, same SQL)" \
      "$(ratio "$get_nc" "${pgbench_get:-0}")" "≥ 60 %"
+
+# The filtered, ordered GET against pgbench running its statement, captured
+# from the same log: the statement and its bound parameters (the DETAIL
+# line after it), which pgbench binds as -D variables under -M prepared.
+python3 - "$WORK/pg/postgres.log" "$WORK/filtered.sql" "$WORK/filtered.args" <<'PY' || log "the filtered GET's statement was not found in the server log"
+import re, sys
+lines = open(sys.argv[1], encoding="utf-8", errors="replace").read().splitlines()
+at = max(i for i, l in enumerate(lines) if re.search(r"execute [^:]*: SELECT id, .* FROM users WHERE .* ORDER BY email", l))
+sql = re.sub(r".*execute [^:]*: ", "", lines[at])
+detail = next(l for l in lines[at + 1:at + 3] if "parameters:" in l)
+params = dict(re.findall(r"\$(\d+) = '((?:[^']|'')*)'", detail))
+def lit(m):
+    t = m.group(0)
+    return "E" + t.replace("\\", "\\\\").replace(":", "\\x3a") if re.search(r":[A-Za-z_]", t) else t
+sql = re.sub(r"(?<![A-Za-z])'(?:[^']|'')*'", lit, sql)
+sql = re.sub(r"\$(\d+)", lambda m: ":p" + m.group(1), sql)
+open(sys.argv[2], "w").write(sql + ";\n")
+open(sys.argv[3], "w").write("".join(f"-Dp{n}={v.replace(chr(39) * 2, chr(39))}\n" for n, v in params.items()))
+PY
+pgbench_filtered=""
+if [ -s "$WORK/filtered.sql" ]; then
+  log "   statement: $(head -c 90 "$WORK/filtered.sql")… ($(tr '\n' ' ' <"$WORK/filtered.args"))"
+  mapfile -t fargs <"$WORK/filtered.args"
+  log "-- pgbench, that statement and parameters, -M prepared, $CONNS clients, -j 2, ${DUR}s"
+  out=$(timeout $((DUR + 60)) "$PGBIN/pgbench" -n -M prepared -c "$CONNS" -j 2 -T "$DUR" "${fargs[@]}" \
+        -f "$WORK/filtered.sql" "$pg_URL/reads" 2>&1) || { log "$out"; }
+  pgbench_filtered=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
+  [ -n "$pgbench_filtered" ] && pgbench_filtered=$(printf '%.2f' "$pgbench_filtered")
+fi
+[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/page-filtered.json" 2>/dev/null)" = 10 ] ||
+  log "warning: the filtered page does not hold 10 rows"
+log "-- Sluice GET $FILTERED, cache off (wrk, $CONNS connections, ${DUR}s)"
+get_f=$(wrk_rate "$base$FILTERED" -t2 -c"$CONNS" -d"${DUR}s")
+emit "GET 2 filters + order=email, uncached (PostgreSQL) req/s" "$get_f" \
+     "${pgbench_filtered:-?} (pgbench, same SQL)" "$(ratio "$get_f" "${pgbench_filtered:-0}")" "≥ 60 %"
 stop_server "$pgnc_PID"
 
 # ------------------------------------------------------------------ GET cached
