@@ -168,6 +168,13 @@ object fixed_schemas() {
        {"subscription", string_schema()},
        {"reason", string_schema()},
        {"attempts", object{{"type", "integer"}, {"minimum", 0}}},
+       {"trace_id", object{{"type", "string"},
+                           {"pattern", "^[0-9a-f]{32}$"},
+                           {"description",
+                            "W3C trace id of the request that accepted the message (its "
+                            "traceparent, continued or started by the server), kept with the "
+                            "row or dead letter; absent before either is written or when unknown (a message "
+                            "published without a valid traceparent, or stored before this field)"}}},
        {"history", array_of(ref("schemas", "MessageEvent"))}},
       {"id", "status"});
   object count{{"type", "integer"}, {"minimum", 0}};

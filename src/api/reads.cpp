@@ -352,6 +352,8 @@ awaitable<http::response> message_status(context& ctx, std::string_view id) {
       body["attempts"] = st.attempts;
       break;
   }
+  // Known once the row or dead letter is written (store::message_status::trace_id).
+  if (!st.trace_id.empty()) body["trace_id"] = st.trace_id;
   if (!looked->second.empty()) {
     boost::json::array history;
     for (const auto& e : looked->second) {

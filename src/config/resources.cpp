@@ -12,7 +12,8 @@ namespace sluice::config::detail {
 namespace {
 
 // Columns every table has (see store/); a field may not shadow them.
-constexpr std::string_view k_reserved_columns[] = {"id", "message_id", "received_at", "stored_at"};
+constexpr std::string_view k_reserved_columns[] = {"id", "message_id", "received_at", "stored_at",
+                                                     "trace_id"};
 
 // /v1/messages is the delivery-status endpoint; dead_letters and sluice_* are
 // internal tables.

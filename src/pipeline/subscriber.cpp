@@ -9,6 +9,7 @@
 #include "model/validate.hpp"
 #include "pipeline/ingest.hpp"
 #include "observe/log.hpp"
+#include "observe/trace.hpp"
 
 namespace sluice::pipeline {
 namespace {
@@ -20,10 +21,12 @@ std::string_view header_of(const broker::message& m, std::string_view name) {
   return {};
 }
 
-// The trace id part of a W3C traceparent ("00-<trace id>-<span id>-<flags>").
-std::string_view trace_id_of(const broker::message& m) {
-  std::string_view tp = header_of(m, "traceparent");
-  return tp.size() >= 35 ? tp.substr(3, 32) : std::string_view{};
+// The trace id of the message's W3C traceparent ("00-<trace id>-<span id>-<flags>"),
+// kept with its row or dead letter; "" when the header is missing or malformed
+// (a producer publishing to the broker directly may send anything).
+std::string trace_id_of(const broker::message& m) {
+  auto tc = observe::parse_traceparent(header_of(m, "traceparent"));
+  return tc ? tc->trace_id : std::string{};
 }
 
 // Decodes and validates a message body; on failure says why in `reason`.
@@ -139,14 +142,16 @@ result<batch_report> subscriber::run_once(std::chrono::milliseconds wait) {
     if (d.attempt > options_.max_deliveries) {
       reason = "exceeded max deliveries (" + std::to_string(options_.max_deliveries) + ")";
     } else if (decode(resource_, d.msg.body, options_.json_depth, rec, reason)) {
-      b.rows.push_back({id, d.msg.accepted_at_us, std::move(rec), d.msg.body, d.attempt});
+      b.rows.push_back(
+          {id, d.msg.accepted_at_us, std::move(rec), d.msg.body, d.attempt, trace_id_of(d.msg)});
       row_of.push_back(&d);
       continue;
     }
-    b.dead_letters.push_back({id, sub_.name, sub_.resource, reason, d.attempt, d.msg.body});
+    b.dead_letters.push_back(
+        {id, sub_.name, sub_.resource, reason, d.attempt, d.msg.body, trace_id_of(d.msg)});
     observe::warn("message dead-lettered", {{"subscription", sub_.name},
                                             {"message_id", id},
-                                            {"trace_id", trace_id_of(d.msg)},
+                                            {"trace_id", b.dead_letters.back().trace_id},
                                             {"reason", reason}});
   }
 
@@ -173,7 +178,7 @@ result<batch_report> subscriber::run_once(std::chrono::milliseconds wait) {
         if (observe::enabled(observe::level::debug)) {
           observe::debug("row stored", {{"subscription", sub_.name},
                                         {"message_id", b.rows[i].message_id},
-                                        {"trace_id", trace_id_of(d.msg)}});
+                                        {"trace_id", b.rows[i].trace_id}});
         }
         break;
       case store::outcome::duplicate: ++report.duplicate; break;
@@ -181,7 +186,7 @@ result<batch_report> subscriber::run_once(std::chrono::milliseconds wait) {
         ++report.dead_lettered;
         observe::warn("message dead-lettered", {{"subscription", sub_.name},
                                                 {"message_id", b.rows[i].message_id},
-                                                {"trace_id", trace_id_of(d.msg)},
+                                                {"trace_id", b.rows[i].trace_id},
                                                 {"reason", outcome.reason}});
         break;
     }

@@ -1,6 +1,6 @@
 #pragma once
 // The DDL of a resource's table, written once for every SQL store: the same
-// columns (id, message_id, received_at, stored_at, then one per field), the
+// columns (id, message_id, received_at, stored_at, trace_id, then one per field), the
 // same CHECKs from the field's rules (length, range), the same (field, id)
 // index per indexed field. A store says only how its dialect spells them.
 

@@ -58,6 +58,9 @@ struct row_write {
   // The delivery this row comes from (broker::delivery::attempt): recorded
   // as the dead letter's attempts if the database refuses the row. 0 = unknown.
   std::uint32_t attempt = 0;
+  // The W3C trace id (32 lowercase hex) of the request that accepted the
+  // message, from its traceparent header; "" = unknown (stored as NULL).
+  std::string trace_id;
 };
 
 struct dead_letter {
@@ -67,6 +70,7 @@ struct dead_letter {
   std::string reason;
   std::uint32_t attempts = 0;
   std::string body;
+  std::string trace_id;  // as row_write::trace_id; a dead letter written again keeps its first
 };
 
 struct batch {
@@ -116,6 +120,7 @@ struct message_status {
   std::string subscription; // dead_lettered
   std::string reason;       // dead_lettered
   std::uint32_t attempts = 0;
+  std::string trace_id;     // the row's or the dead letter's (row_write::trace_id); "" = unknown
 };
 
 // Dead letters as operators see them (GET /v1/dead-letters). One entry per

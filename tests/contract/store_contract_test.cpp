@@ -266,6 +266,68 @@ TEST_P(store_contract, get_one_row_and_status) {
   EXPECT_FALSE(s_->query("nope", {}));
 }
 
+// Issue 18: the trace id of the accepting request is kept with the row and
+// with the dead letter (refused by the database or by the subscriber), and
+// the status returns it; a message without one has none.
+TEST_P(store_contract, status_carries_the_trace_id_of_a_row_and_of_a_dead_letter) {
+  const std::string trace_a(32, 'a'), trace_b(32, 'b'), trace_c(32, 'c');
+  auto traced = row(uuid(50), "T", "t@x.test");
+  traced.trace_id = trace_a;
+  auto refused = row(uuid(51), std::string(25, 'x'), "long@x.test");  // > max_length
+  refused.trace_id = trace_b;
+  auto untraced = row(uuid(52), "U", "u@x.test");
+  auto b = batch_of({traced, refused, untraced});
+  b.dead_letters = {{uuid(53), "users", "users", "invalid record", 1, "{}", trace_c},
+                    {uuid(54), "users", "users", "invalid record", 1, "{}"}};
+  auto r = s_->write(b);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->rows[1].result, outcome::dead_lettered);
+  auto expect = [&](int n, store::message_status::state state, const std::string& trace) {
+    auto st = s_->status(uuid(n));
+    ASSERT_TRUE(st) << n;
+    EXPECT_EQ(st->status, state) << n;
+    EXPECT_EQ(st->trace_id, trace) << n;
+  };
+  using state = store::message_status::state;
+  expect(50, state::stored, trace_a);
+  expect(51, state::dead_lettered, trace_b);
+  expect(52, state::stored, "");
+  expect(53, state::dead_lettered, trace_c);
+  expect(54, state::dead_lettered, "");
+  // statuses() (the waiters' one round) answers the same.
+  auto many = s_->statuses(std::vector<std::string>{uuid(50), uuid(53), uuid(52)});
+  ASSERT_TRUE(many);
+  ASSERT_EQ(many->size(), 3u);
+  EXPECT_EQ((*many)[0].trace_id, trace_a);
+  EXPECT_EQ((*many)[1].trace_id, trace_c);
+  EXPECT_EQ((*many)[2].trace_id, "");
+  // The trace id stays out of the row's JSON (a reserved column, not a field).
+  auto one = s_->get("users", s_->status(uuid(50))->row_id);
+  ASSERT_TRUE(one && *one);
+  EXPECT_FALSE(json::parse(**one).as_object().contains("trace_id"));
+}
+
+// Tables made before issue 18 have no trace_id column: migrate adds it (to
+// the resource's table and to the dead letters), old rows keep NULL.
+TEST_P(store_contract, migrate_adds_the_trace_id_column_to_older_tables) {
+  ASSERT_TRUE(s_->write(batch_of({row(uuid(60), "Old", "old@x.test")})));
+  ASSERT_TRUE(backend_->exec("ALTER TABLE users DROP COLUMN trace_id"));
+  ASSERT_TRUE(backend_->exec("ALTER TABLE sluice_dead_letters DROP COLUMN trace_id"));
+  // PostgreSQL records applied definitions; forget them, as an older
+  // definition's checksum would not match the current one.
+  (void)backend_->exec("DELETE FROM sluice_schema_migrations");
+  ASSERT_FALSE(s_->migrate(tables_));
+  ASSERT_FALSE(s_->migrate(tables_));  // and again: idempotent
+  auto fresh = row(uuid(61), "New", "new@x.test");
+  fresh.trace_id = std::string(32, 'd');
+  auto b = batch_of({fresh});
+  b.dead_letters = {{uuid(62), "users", "users", "invalid record", 1, "{}", std::string(32, 'e')}};
+  ASSERT_TRUE(s_->write(b));
+  EXPECT_EQ(s_->status(uuid(60))->trace_id, "");
+  EXPECT_EQ(s_->status(uuid(61))->trace_id, std::string(32, 'd'));
+  EXPECT_EQ(s_->status(uuid(62))->trace_id, std::string(32, 'e'));
+}
+
 // Issue 11 item 8: worker A stores a message's row (its lease expired) while
 // worker B dead-letters the same message: one outcome each, never both.
 // Races the two writes over many messages and checks every message's outcome.

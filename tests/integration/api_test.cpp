@@ -292,5 +292,53 @@ TEST_F(api, traceparent_is_continued) {
   EXPECT_EQ(r.header("traceparent").substr(0, 36), parent.substr(0, 36));
 }
 
+// Issue 18: the message status carries the trace id of the request that
+// accepted the message — the caller's, continued from a valid traceparent.
+TEST_F(api, message_status_carries_the_trace_id_of_the_accepting_request) {
+  http_client c(port());
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  auto r = c.post("/v1/users", user_json("Tracy", "tracy@trace.test"),
+                  {{"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  std::string id(parse_json(r.body).at("id").as_string());
+  json::object st;
+  ASSERT_TRUE(eventually([&] {
+    auto got = c.get("/v1/messages/" + id);
+    if (got.status != 200) return false;
+    st = parse_json(got.body).as_object();
+    return st.at("status") == "stored";
+  }));
+  ASSERT_TRUE(st.contains("trace_id")) << json::serialize(st);
+  EXPECT_EQ(st.at("trace_id"), trace.c_str());
+  // The row's JSON does not grow a trace_id member.
+  auto row = parse_json(c.get(std::string(st.at("row_url").as_string())).body).as_object();
+  EXPECT_FALSE(row.contains("trace_id"));
+}
+
+// A malformed traceparent is not continued (still 202, as before): the server
+// starts a trace, names it in the answer's traceparent, and the status
+// carries that one — nothing of the malformed header.
+TEST_F(api, a_malformed_traceparent_gives_the_status_the_trace_the_server_started) {
+  http_client c(port());
+  const std::string bad_trace = "zzf92f3577b34da6a3ce929d0e0e4736";
+  auto r = c.post("/v1/users", user_json("Mal", "mal@trace.test"),
+                  {{"traceparent", "00-" + bad_trace + "-00f067aa0ba902b7-01"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string answered = r.header("traceparent");
+  ASSERT_EQ(answered.size(), 55u) << answered;
+  const std::string started = answered.substr(3, 32);
+  std::string id(parse_json(r.body).at("id").as_string());
+  json::object st;
+  ASSERT_TRUE(eventually([&] {
+    auto got = c.get("/v1/messages/" + id);
+    if (got.status != 200) return false;
+    st = parse_json(got.body).as_object();
+    return st.at("status") == "stored";
+  }));
+  ASSERT_TRUE(st.contains("trace_id")) << json::serialize(st);
+  EXPECT_EQ(st.at("trace_id"), started.c_str());
+  EXPECT_NE(started, bad_trace);
+}
+
 }  // namespace
 }  // namespace sluice::testing

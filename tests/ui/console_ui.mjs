@@ -146,6 +146,9 @@ const num = (s) => Number(String(s).replace(/[^0-9.\-]/g, ''));
 const shot = (page, name) => page.screenshot({ path: join(OUT, `console-${name}.png`), fullPage: true });
 
 const ids = { users: [], good_orders: [], bad_orders: [] };
+// The trace id each accepted message's 202 named (its traceparent), by message id.
+const traces = {};
+const remember_trace = (r) => { traces[r.json.id] = r.headers.get('traceparent').split('-')[1]; return r.json.id; };
 let page = null;
 
 before(async () => {
@@ -155,14 +158,14 @@ before(async () => {
   for (let i = 0; i < 30; i += 1) {
     const r = await api('POST', '/v1/users', { name: `User ${String(i).padStart(2, '0')}`, email: `u${i}@ui.test` });
     assert.equal(r.status, 202, r.text);
-    ids.users.push(r.json.id);
+    ids.users.push(remember_trace(r));
   }
   const keyed = await api('POST', '/v1/users', { name: 'Keyed', email: 'keyed@ui.test' }, { 'Idempotency-Key': 'ui-key-1' });
   assert.equal(keyed.status, 202, keyed.text);
   ids.keyed = keyed.json.id;
   for (let i = 0; i < 3; i += 1) {
-    ids.good_orders.push((await api('POST', '/v1/orders', { item: `ok-${i}`, qty: 2 })).json.id);
-    ids.bad_orders.push((await api('POST', '/v1/orders', { item: `too-many-${i}`, qty: 50 + i })).json.id);
+    ids.good_orders.push(remember_trace(await api('POST', '/v1/orders', { item: `ok-${i}`, qty: 2 })));
+    ids.bad_orders.push(remember_trace(await api('POST', '/v1/orders', { item: `too-many-${i}`, qty: 50 + i })));
   }
   assert.equal((await api('POST', '/v1/users', { name: '' })).status, 422);
   await eventually('rows and dead letters', () => Number(sqlite('SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM orders) + (SELECT count(*) FROM sluice_dead_letters);')) === 37);
@@ -262,6 +265,9 @@ test('tracer: a stored and a dead-lettered message, and an Idempotency-Key', asy
   await page.getByRole('button', { name: 'Trace' }).click();
   await page.waitForSelector('.trace[data-status="stored"]');
   assert.match(await page.locator(".trace").textContent(), /stored.*\/v1\/users\/\d+/is);
+  // The trace id of the POST that accepted it (issue 18: the status carries it).
+  assert.match(traces[ids.users[3]], /^[0-9a-f]{32}$/);
+  assert.equal(await page.locator('.trace .trace-id').textContent(), traces[ids.users[3]]);
   await shot(page, 'tracer-stored');
 
   await page.getByLabel('Message id or Idempotency-Key').fill(ids.bad_orders[0]);
@@ -270,6 +276,7 @@ test('tracer: a stored and a dead-lettered message, and an Idempotency-Key', asy
   const text = await page.locator('.trace').textContent();
   assert.match(text, /orders-strict/);
   assert.match(text, /CHECK constraint failed|rejected by the store/);
+  assert.equal(await page.locator('.trace .trace-id').textContent(), traces[ids.bad_orders[0]]);
   await shot(page, 'tracer-dead-lettered');
 
   await page.getByLabel('Message id or Idempotency-Key').fill('ui-key-1');

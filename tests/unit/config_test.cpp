@@ -231,6 +231,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "x.toml:4: resources[0].fields[0].name: must match"},
         error_case{"field_name_reserved", resource(field("name = \"message_id\"\n")),
                    "x.toml:4: resources[0].fields[0].name: is a reserved column"},
+        error_case{"field_name_trace_id", resource(field("name = \"trace_id\"\n")),
+                   "x.toml:4: resources[0].fields[0].name: is a reserved column"},
         error_case{"field_duplicate", resource(field("name = \"a\"\n") + field("name = \"a\"\n")),
                    "x.toml:6: resources[0].fields[1].name: duplicate field name"},
         error_case{"field_type", resource(field("name = \"a\"\ntype = \"text\"\n")),

@@ -106,10 +106,12 @@ async function trace_one(id) {
   if (dead && status.status !== 'dead_lettered' && !has_history) {
     steps.push(step('bad', 'Dead-lettered', dead.last_failed_at || '', `subscription ${dead.subscription}: ${dead.reason}`));
   }
-  const trace_id = status.trace_id || (row && row.trace_id) || (dead && dead.trace_id) || null;
+  // The status carries the accepting request's trace id once the row or dead
+  // letter is written (absent for messages published without a traceparent).
+  const trace_id = status.trace_id || null;
   return h('div', { class: 'trace', 'data-status': status.status },
     h('h2', {}, h('code', {}, id), ' ', h('span', { class: `tag ${status.status === 'stored' ? 'ok' : status.status === 'dead_lettered' ? 'bad' : 'warn'}` }, status.status)),
-    h('p', { class: 'muted small' }, 'Trace id: ', trace_id ? h('code', {}, trace_id) : 'not recorded with the message (see the access log)'),
+    h('p', { class: 'muted small' }, 'Trace id: ', trace_id ? h('code', { class: 'trace-id' }, trace_id) : 'none recorded with this message'),
     h('ol', { class: 'timeline' }, steps),
     row ? h('details', {}, h('summary', {}, 'Row'), h('pre', { class: 'json' }, pretty(row))) : null,
     dead && dead.body ? h('details', {}, h('summary', {}, 'Dead-lettered body'), h('pre', { class: 'json' }, pretty(dead.body))) : null);

@@ -37,6 +37,8 @@ const std::vector<std::string>& dead_letters_upgrade() {
       dead_letters_ddl,
       "ALTER TABLE sluice_dead_letters ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'dead'",
       "ALTER TABLE sluice_dead_letters ADD COLUMN IF NOT EXISTS redrives integer NOT NULL DEFAULT 0",
+      // Issue 18: the accepting request's trace id; NULL for older dead letters.
+      "ALTER TABLE sluice_dead_letters ADD COLUMN IF NOT EXISTS trace_id text",
       "CREATE INDEX IF NOT EXISTS sluice_dead_letters_subscription ON sluice_dead_letters (subscription, state)",
       std::string("CREATE TABLE IF NOT EXISTS sluice_message_events (") +
           " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY," +
@@ -96,7 +98,8 @@ const sluice::store::sql_dialect& dialect() {
           "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
           "message_id uuid NOT NULL UNIQUE, "
           "received_at timestamptz NOT NULL, "
-          "stored_at timestamptz NOT NULL DEFAULT now()",
+          "stored_at timestamptz NOT NULL DEFAULT now(), "
+          "trace_id text",
       .text_collation = " COLLATE \"C\"",
   };
   return d;
@@ -104,7 +107,7 @@ const sluice::store::sql_dialect& dialect() {
 
 std::string insert_sql(const std::string& table, const config::resource_def& r) {
   std::string names, arrays, selects, aliases;
-  int n = 4;
+  int n = 5;
   for (const auto& f : r.fields) {
     names += ", " + f.name;
     arrays += fmt::format(", ${}::{}[]", n++, sql_type(f.type));
@@ -116,9 +119,11 @@ std::string insert_sql(const std::string& table, const config::resource_def& r) 
   // a row on a later redelivery: one outcome per message. A redriven dead
   // letter lets the redrive's delivery in.
   return fmt::format(
-      "INSERT INTO {0} (message_id, received_at{1}) "
-      "SELECT u.message_id, timestamptz 'epoch' + u.received_us * interval '1 microsecond'{2} "
-      "FROM unnest($1::uuid[], $2::bigint[]{3}) AS u(message_id, received_us{4}) "
+      "INSERT INTO {0} (message_id, received_at, trace_id{1}) "
+      "SELECT u.message_id, timestamptz 'epoch' + u.received_us * interval '1 microsecond', "
+      "u.trace_id{2} "
+      "FROM unnest($1::uuid[], $2::bigint[], $4::text[]{3}) AS u(message_id, received_us, "
+      "trace_id{4}) "
       "WHERE NOT EXISTS (SELECT 1 FROM sluice_dead_letters d "
       "WHERE d.message_id = u.message_id::text AND d.subscription = $3 AND d.state <> 'redriven') "
       "ON CONFLICT (message_id) DO NOTHING RETURNING message_id::text",
@@ -127,12 +132,13 @@ std::string insert_sql(const std::string& table, const config::resource_def& r) 
 
 std::string dead_letter_sql(const std::string& table) {
   return fmt::format(
-      "INSERT INTO sluice_dead_letters (message_id, subscription, topic, reason, attempts, body) "
-      "SELECT $1, $2, $3, $4, $5, $6 "
+      "INSERT INTO sluice_dead_letters (message_id, subscription, topic, reason, attempts, body, "
+      "trace_id) SELECT $1, $2, $3, $4, $5, $6, $8 "
       "WHERE NOT EXISTS (SELECT 1 FROM {} WHERE message_id = $7::uuid) "
       "ON CONFLICT (message_id, subscription) DO UPDATE SET state = 'dead', "
       "reason = EXCLUDED.reason, attempts = EXCLUDED.attempts, body = EXCLUDED.body, "
-      "dead_at = now() WHERE sluice_dead_letters.state = 'redriven'",
+      "dead_at = now(), trace_id = coalesce(sluice_dead_letters.trace_id, EXCLUDED.trace_id) "
+      "WHERE sluice_dead_letters.state = 'redriven'",
       table);
 }
 

@@ -44,12 +44,13 @@ const sluice::store::sql_dialect& dialect();
 // Multi-row insert of a batch from one array parameter per column (one
 // prepared statement serves any batch size):
 //   $1 uuid[] message ids, $2 bigint[] received_at (µs since the epoch),
-//   $3 text subscription (for the dead-letter guard), then one array per
-//   field from $4. RETURNING message_id::text of the rows inserted.
+//   $3 text subscription (for the dead-letter guard), $4 text[] trace ids
+//   (NULL elements when unknown), then one array per field from $5. RETURNING message_id::text of the rows inserted.
 std::string insert_sql(const std::string& table, const config::resource_def& r);
 // Dead letter unless the message has a row in `table`: $1 message id (text),
 // $2 subscription, $3 topic, $4 reason, $5 attempts, $6 body, $7 message id as
-// uuid (NULL when it is not one, so it matches no row).
+// uuid (NULL when it is not one, so it matches no row), $8 trace id (NULL when
+// unknown; a dead letter written again keeps its first).
 std::string dead_letter_sql(const std::string& table);
 // An expression producing one row as compact JSON text, byte for byte what
 // the SQLite store serves (timestamps RFC 3339 UTC with microseconds).

@@ -32,7 +32,7 @@ bool row_error(std::string_view s) {
 
 // The insert's array parameters for rows [from, to).
 params insert_params(const batch& b, std::size_t from, std::size_t to, std::size_t fields) {
-  std::vector<std::string> cols(2 + fields, "{");
+  std::vector<std::string> cols(3 + fields, "{");
   for (auto& c : cols) c.reserve(64 * (to - from));
   for (std::size_t i = from; i < to; ++i) {
     const auto& row = b.rows[i];
@@ -41,9 +41,11 @@ params insert_params(const batch& b, std::size_t from, std::size_t to, std::size
     append_array_element(cols[0], row.message_id);
     cols[1] += sep;
     append_array_element(cols[1], row.accepted_at_us);
+    cols[2] += sep;
+    append_array_element(cols[2], row.trace_id.empty() ? model::value{} : model::value{row.trace_id});
     for (std::size_t f = 0; f < fields; ++f) {
-      cols[2 + f] += sep;
-      append_array_element(cols[2 + f],
+      cols[3 + f] += sep;
+      append_array_element(cols[3 + f],
                            f < row.values.values.size() ? row.values.values[f] : model::value{});
     }
   }
@@ -51,7 +53,8 @@ params insert_params(const batch& b, std::size_t from, std::size_t to, std::size
   p.add(std::move(cols[0] += '}'));
   p.add(std::move(cols[1] += '}'));
   p.add(b.subscription);
-  for (std::size_t f = 0; f < fields; ++f) p.add(std::move(cols[2 + f] += '}'));
+  p.add(std::move(cols[2] += '}'));
+  for (std::size_t f = 0; f < fields; ++f) p.add(std::move(cols[3 + f] += '}'));
   return p;
 }
 
@@ -82,6 +85,11 @@ params dead_letter_params(const dead_letter& dl) {
     p.add(id);
   } else {
     p.add_null();
+  }
+  if (dl.trace_id.empty()) {
+    p.add_null();
+  } else {
+    p.add(dl.trace_id);
   }
   return p;
 }
@@ -247,7 +255,8 @@ class writer {
         out_.rows[i] = {outcome::dead_lettered, reason};
         const auto& row = b_.rows[i];
         refused_rows.push_back(
-            {row.message_id, b_.subscription, b_.topic, reason, row.attempt, row.body});
+            {row.message_id, b_.subscription, b_.topic, reason, row.attempt, row.body,
+             row.trace_id});
         if (!c_.drain_to_sync(deadline_)) return false;
       }
       in_error = failed_at < b_.rows.size();

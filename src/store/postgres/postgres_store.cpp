@@ -111,12 +111,12 @@ class postgres_store final : public store {
                                pg::dead_letter_sql(t.table), t.table},
                               pg::row_json_sql(*t.resource)});
       status_union +=
-          fmt::format("{}SELECT {} AS o, '{}' AS t, id FROM {} WHERE message_id = $1::uuid",
+          fmt::format("{}SELECT {} AS o, '{}' AS t, id, trace_id FROM {} WHERE message_id = $1::uuid",
                       order == 0 ? "" : " UNION ALL ", order, t.table, t.table);
       ++order;
     }
     if (!status_union.empty()) {
-      next->status_sql = "SELECT t, id FROM (" + status_union + ") s ORDER BY o LIMIT 1";
+      next->status_sql = "SELECT t, id, trace_id FROM (" + status_union + ") s ORDER BY o LIMIT 1";
     }
     std::lock_guard lock(catalog_mu_);
     catalog_ = std::move(next);
@@ -269,6 +269,7 @@ class postgres_store final : public store {
           st.status = message_status::state::stored;
           st.table = PQgetvalue(r.get(), 0, 0);
           st.row_id = std::stoll(PQgetvalue(r.get(), 0, 1));
+          if (PQgetisnull(r.get(), 0, 2) == 0) st.trace_id = PQgetvalue(r.get(), 0, 2);
           return st;
         }
       }
@@ -276,7 +277,7 @@ class postgres_store final : public store {
       p.add(pg::looks_like_uuid(id) ? lower(id) : id);
       // A dead one first, then a redriven one (pending again), then discarded.
       auto r = c.exec_prepared(
-          "SELECT subscription, reason, attempts, state FROM sluice_dead_letters "
+          "SELECT subscription, reason, attempts, state, trace_id FROM sluice_dead_letters "
           "WHERE message_id = $1 ORDER BY CASE state WHEN 'dead' THEN 0 WHEN 'redriven' "
           "THEN 1 ELSE 2 END, subscription LIMIT 1",
           p, deadline);
@@ -289,6 +290,7 @@ class postgres_store final : public store {
         st.subscription = PQgetvalue(r.get(), 0, 0);
         st.reason = PQgetvalue(r.get(), 0, 1);
         st.attempts = static_cast<std::uint32_t>(std::stoul(PQgetvalue(r.get(), 0, 2)));
+        if (PQgetisnull(r.get(), 0, 4) == 0) st.trace_id = PQgetvalue(r.get(), 0, 4);
       }
       return st;
     });
@@ -451,6 +453,11 @@ class postgres_store final : public store {
     if (PQresultStatus(cols.get()) != PGRES_TUPLES_OK) return errc::unavailable;
     std::set<std::string, std::less<>> have;
     for (int i = 0; i < PQntuples(cols.get()); ++i) have.emplace(PQgetvalue(cols.get(), i, 0));
+    // trace_id came with issue 18: tables created before it get it, NULL in old rows.
+    if (!have.count("trace_id") &&
+        !ok(c.exec(fmt::format("ALTER TABLE {} ADD COLUMN trace_id text", table), deadline).get())) {
+      return errc::unavailable;
+    }
     for (const auto& f : r.fields) {
       if (have.count(f.name)) continue;
       auto sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", table,

@@ -134,6 +134,7 @@ std::error_code migrate_dead_letters(connection& c) {
   static constexpr std::pair<const char*, const char*> added[] = {
       {"state", "state TEXT NOT NULL DEFAULT 'dead'"},
       {"redrives", "redrives INTEGER NOT NULL DEFAULT 0"},
+      {"trace_id", "trace_id TEXT"},  // issue 18; NULL for dead letters written before it
   };
   for (const auto& [name, column] : added) {
     if (has_column(c, "sluice_dead_letters", name, ec)) continue;

@@ -22,6 +22,7 @@ const char* const dead_letters_ddl =
     " attempts INTEGER NOT NULL,"
     " body TEXT NOT NULL,"
     " dead_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+    " trace_id TEXT,"
     " PRIMARY KEY (message_id, subscription)) WITHOUT ROWID";
 
 namespace {
@@ -59,7 +60,8 @@ const sluice::store::sql_dialect& dialect() {
           "id INTEGER PRIMARY KEY AUTOINCREMENT, "
           "message_id TEXT NOT NULL UNIQUE, "
           "received_at TEXT NOT NULL, "
-          "stored_at TEXT NOT NULL",
+          "stored_at TEXT NOT NULL, "
+          "trace_id TEXT",
       .checks_admit_null = true,
       .type_checks = type_checks,
   };
@@ -68,7 +70,7 @@ const sluice::store::sql_dialect& dialect() {
 
 std::string insert_sql(const std::string& table, const config::resource_def& r) {
   std::string names, params;
-  int n = 5;
+  int n = 6;
   for (const auto& f : r.fields) {
     names += ", " + f.name;
     params += fmt::format(", ?{}", n++);
@@ -77,8 +79,8 @@ std::string insert_sql(const std::string& table, const config::resource_def& r) 
   // discarded) from also getting a row on a later redelivery: one outcome per
   // message. A redriven dead letter lets the redrive's delivery in.
   return fmt::format(
-      "INSERT INTO {0} (message_id, received_at, stored_at{1}) "
-      "SELECT ?1, ?2, ?4{2} "
+      "INSERT INTO {0} (message_id, received_at, stored_at, trace_id{1}) "
+      "SELECT ?1, ?2, ?4, ?5{2} "
       "WHERE NOT EXISTS (SELECT 1 FROM sluice_dead_letters "
       "WHERE message_id = ?1 AND subscription = ?3 AND state <> 'redriven') "
       "ON CONFLICT (message_id) DO NOTHING",

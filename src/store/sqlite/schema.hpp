@@ -19,7 +19,7 @@ namespace sluice::store::sqlite {
 const sluice::store::sql_dialect& dialect();
 // INSERT … ON CONFLICT(message_id) DO NOTHING; binds ?1 message_id,
 // ?2 received_at, ?3 subscription (for the dead-letter guard), ?4 stored_at,
-// then the fields in order from ?5.
+// ?5 trace_id (NULL when unknown), then the fields in order from ?6.
 std::string insert_sql(const std::string& table, const config::resource_def& r);
 // A json_object(...) expression producing one row as JSON text: every
 // column (store/query_sql.hpp: row_object_columns), or only

@@ -56,6 +56,15 @@ result<bool> first_row(connection& c, const std::string& sql, const model::value
   return *row;
 }
 
+// A trace id, or NULL when unknown ("").
+void bind_trace_id(statement& s, int i, const std::string& trace_id) {
+  if (trace_id.empty()) {
+    s.bind_null(i);
+  } else {
+    s.bind_text(i, trace_id);
+  }
+}
+
 // A connection and the mutex that guards it.
 struct guarded {
   std::mutex mu;
@@ -100,7 +109,7 @@ class sqlite_store final : public store {
     for (const auto& t : tables) {
       infos.push_back({t.table, t.resource, sqlite::insert_sql(t.table, *t.resource),
                        sqlite::row_json_sql(*t.resource),
-                       fmt::format("SELECT id FROM {} WHERE message_id = ?1", t.table)});
+                       fmt::format("SELECT id, trace_id FROM {} WHERE message_id = ?1", t.table)});
     }
     std::lock_guard tl(tables_mu_);
     tables_ = std::move(infos);
@@ -128,8 +137,9 @@ class sqlite_store final : public store {
         s->bind_text(2, received_at);
         s->bind_text(3, b.subscription);
         s->bind_text(4, stored_at);
+        bind_trace_id(*s, 5, row.trace_id);
         for (std::size_t i = 0; i < row.values.values.size(); ++i) {
-          bind_value(*s, static_cast<int>(i + 5), row.values.values[i]);
+          bind_value(*s, static_cast<int>(i + 6), row.values.values[i]);
         }
         ec = s->run();
       }
@@ -140,7 +150,8 @@ class sqlite_store final : public store {
         // this same transaction, and the rest of the batch goes on.
         std::string reason = "rejected by the store: " + c.error_message();
         if (auto ec = insert_dead_letter(
-                c, *t, {row.message_id, b.subscription, b.topic, reason, row.attempt, row.body})) {
+                c, *t, {row.message_id, b.subscription, b.topic, reason, row.attempt, row.body,
+                        row.trace_id})) {
           return ec;
         }
         out.rows.push_back({outcome::dead_lettered, std::move(reason)});
@@ -224,13 +235,14 @@ class sqlite_store final : public store {
           st.status = message_status::state::stored;
           st.table = t.table;
           st.row_id = s.int64_at(0);
+          if (!s.is_null_at(1)) st.trace_id = s.text_at(1);
         });
         if (!stored) return stored.error();
         if (*stored) return st;
       }
       // A dead one first, then a redriven one (pending again), then discarded.
       static const std::string dead_sql =
-          "SELECT subscription, reason, attempts, state FROM sluice_dead_letters "
+          "SELECT subscription, reason, attempts, state, trace_id FROM sluice_dead_letters "
           "WHERE message_id = ?1 ORDER BY CASE state WHEN 'dead' THEN 0 WHEN 'redriven' "
           "THEN 1 ELSE 2 END, subscription LIMIT 1";
       auto dead = first_row(c, dead_sql, key, [&](statement& s) {
@@ -241,6 +253,7 @@ class sqlite_store final : public store {
         st.subscription = s.text_at(0);
         st.reason = s.text_at(1);
         st.attempts = static_cast<std::uint32_t>(s.int64_at(2));
+        if (!s.is_null_at(4)) st.trace_id = s.text_at(4);
       });
       if (!dead) return dead.error();
       return st;
@@ -359,6 +372,11 @@ class sqlite_store final : public store {
         have.emplace(s->text_view_at(0));
       }
     }
+    // trace_id came with issue 18: tables created before it get it, NULL in old rows.
+    if (!have.count("trace_id") &&
+        c.exec(fmt::format("ALTER TABLE {} ADD COLUMN trace_id TEXT", t.table))) {
+      return errc::unavailable;
+    }
     for (const auto& f : t.resource->fields) {
       if (have.count(f.name)) continue;
       auto sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", t.table,
@@ -374,11 +392,12 @@ class sqlite_store final : public store {
                                             const dead_letter& dl) {
     auto s = c.prepare(fmt::format(
         "INSERT INTO sluice_dead_letters (message_id, subscription, topic, reason, attempts, body, "
-        "dead_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 "
+        "dead_at, trace_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
         "WHERE NOT EXISTS (SELECT 1 FROM {} WHERE message_id = ?1) "
         "ON CONFLICT (message_id, subscription) DO UPDATE SET state = 'dead', "
         "reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, "
-        "dead_at = excluded.dead_at "
+        "dead_at = excluded.dead_at, trace_id = coalesce(sluice_dead_letters.trace_id, "
+        "excluded.trace_id) "
         "WHERE sluice_dead_letters.state = 'redriven'",
         t.table));
     if (!s) return errc::unavailable;
@@ -391,6 +410,7 @@ class sqlite_store final : public store {
     // Microseconds, as the history's events: a failure right after a
     // redrive sorts after it.
     s->bind_text(7, format_rfc3339_us(now_us()));
+    bind_trace_id(*s, 8, dl.trace_id);
     return s->run() ? make_error_code(errc::unavailable) : std::error_code{};
   }
 
