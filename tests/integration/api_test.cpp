@@ -158,14 +158,7 @@ TEST_F(api, operators_groups_select_and_order_on_an_indexed_field) {
 // select. A prev cursor altered by the client is a 400 problem.
 TEST_F(api, prev_links_walk_back_through_the_same_pages) {
   http_client c(port());
-  std::string body = "[";
-  for (int i = 0; i < 7; ++i) {
-    // Emails out of id order, one of them not selected by the filter.
-    body += (i ? "," : "") + user_json("W" + std::to_string(i),
-                                       "w" + std::to_string((i * 3) % 7) + "@walk.test");
-  }
-  body += "," + user_json("Out", "out@elsewhere.test") + "]";
-  ASSERT_EQ(c.post("/v1/users", body, {{"Prefer", "wait=10"}}).status, 201);
+  ASSERT_EQ(post_walk_rows(c), 201);
   for (const char* order : {"id.asc", "id.desc", "email.asc", "email.desc"}) {
     for (const char* limit : {"2", "3"}) {
       auto bodies = expect_prev_walks_back(
@@ -292,6 +285,16 @@ TEST_F(api, traceparent_is_continued) {
   EXPECT_EQ(r.header("traceparent").substr(0, 36), parent.substr(0, 36));
 }
 
+// Waits until message `id` is stored; `st` is then its status object.
+bool stored_status(http_client& c, const std::string& id, json::object& st) {
+  return eventually([&] {
+    auto got = c.get("/v1/messages/" + id);
+    if (got.status != 200) return false;
+    st = parse_json(got.body).as_object();
+    return st.at("status") == "stored";
+  });
+}
+
 // Issue 18: the message status carries the trace id of the request that
 // accepted the message — the caller's, continued from a valid traceparent.
 TEST_F(api, message_status_carries_the_trace_id_of_the_accepting_request) {
@@ -300,14 +303,8 @@ TEST_F(api, message_status_carries_the_trace_id_of_the_accepting_request) {
   auto r = c.post("/v1/users", user_json("Tracy", "tracy@trace.test"),
                   {{"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}});
   ASSERT_EQ(r.status, 202) << r.body;
-  std::string id(parse_json(r.body).at("id").as_string());
   json::object st;
-  ASSERT_TRUE(eventually([&] {
-    auto got = c.get("/v1/messages/" + id);
-    if (got.status != 200) return false;
-    st = parse_json(got.body).as_object();
-    return st.at("status") == "stored";
-  }));
+  ASSERT_TRUE(stored_status(c, std::string(parse_json(r.body).at("id").as_string()), st));
   ASSERT_TRUE(st.contains("trace_id")) << json::serialize(st);
   EXPECT_EQ(st.at("trace_id"), trace.c_str());
   // The row's JSON does not grow a trace_id member.
@@ -327,14 +324,8 @@ TEST_F(api, a_malformed_traceparent_gives_the_status_the_trace_the_server_starte
   const std::string answered = r.header("traceparent");
   ASSERT_EQ(answered.size(), 55u) << answered;
   const std::string started = answered.substr(3, 32);
-  std::string id(parse_json(r.body).at("id").as_string());
   json::object st;
-  ASSERT_TRUE(eventually([&] {
-    auto got = c.get("/v1/messages/" + id);
-    if (got.status != 200) return false;
-    st = parse_json(got.body).as_object();
-    return st.at("status") == "stored";
-  }));
+  ASSERT_TRUE(stored_status(c, std::string(parse_json(r.body).at("id").as_string()), st));
   ASSERT_TRUE(st.contains("trace_id")) << json::serialize(st);
   EXPECT_EQ(st.at("trace_id"), started.c_str());
   EXPECT_NE(started, bad_trace);

@@ -67,13 +67,7 @@ TEST(postgres, prev_links_walk_back_through_the_same_pages) {
   sluice_process p("serve", default_config(), dir.path(), env_for(url));
   ASSERT_TRUE(p.start()) << p.log();
   http_client c(p.port());
-  std::string body = "[";
-  for (int i = 0; i < 7; ++i) {
-    body += (i ? "," : "") + user_json("W" + std::to_string(i),
-                                       "w" + std::to_string((i * 3) % 7) + "@walk.test");
-  }
-  body += "," + user_json("Out", "out@elsewhere.test") + "]";
-  ASSERT_EQ(c.post("/v1/users", body, {{"Prefer", "wait=10"}}).status, 201);
+  ASSERT_EQ(post_walk_rows(c), 201);
   for (const char* order : {"id.asc", "id.desc", "email.asc", "email.desc"}) {
     auto bodies = expect_prev_walks_back(
         c, std::string("/v1/users?limit=3&order=") + order + "&email=like.*@walk.test&select=id,name");

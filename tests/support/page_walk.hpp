@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/fixtures.hpp"
 #include "support/http_client.hpp"
 
 namespace sluice::testing {
@@ -21,6 +22,19 @@ inline std::string link_target(const std::string& link, std::string_view rel) {
   const auto open = link.rfind('<', at);
   if (open == std::string::npos) return "";
   return link.substr(open + 1, link.find('>', open) - open - 1);
+}
+
+// POSTs (Prefer: wait) the rows the walks read: 7 users with emails
+// "w<n>@walk.test" out of id order, and one the filter
+// `email=like.*@walk.test` leaves out. Returns the POST's status.
+inline int post_walk_rows(http_client& c) {
+  std::string body = "[";
+  for (int i = 0; i < 7; ++i) {
+    body += (i ? "," : "") + user_json("W" + std::to_string(i),
+                                       "w" + std::to_string((i * 3) % 7) + "@walk.test");
+  }
+  body += "," + user_json("Out", "out@elsewhere.test") + "]";
+  return c.post("/v1/users", body, {{"Prefer", "wait=10"}}).status;
 }
 
 // Walks `first` (a page with no position) forwards to its last page that
