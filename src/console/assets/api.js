@@ -43,15 +43,21 @@ export async function call(path, { method = 'GET', body, headers = {} } = {}) {
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
-// The target of a `Link: <…>; rel="next"` header, or null.
-export function next_link(headers) {
-  const link = headers.get('link');
+// The target of the `rel` link in a Link header (`<a>; rel="next", <b>;
+// rel="prev"`), or null. Split at the links' own `<…>`, not at commas: a
+// target may hold one (`or=(a,b)`).
+export function link_target(link, rel) {
   if (!link) return null;
-  for (const part of link.split(',')) {
-    const m = part.match(/<([^>]*)>\s*;\s*rel="?next"?/);
-    if (m) return m[1];
+  for (const m of link.matchAll(/<([^>]*)>([^<]*)/g)) {
+    const params = m[2].split(/[;,]/).map((p) => p.trim().toLowerCase());
+    if (params.includes(`rel="${rel}"`) || params.includes(`rel=${rel}`)) return m[1];
   }
   return null;
+}
+
+// The target of a response's `Link: <…>; rel="next"`, or null.
+export function next_link(headers) {
+  return link_target(headers.get('link'), 'next');
 }
 
 // The last /v1/ops/stats answer, shared by the views that need the list of
