@@ -22,14 +22,35 @@ std::map<std::string, std::string> env_for(const std::string& url) {
           {"SLUICE_STORE_CONNECT_TIMEOUT_MS", "2000"}};
 }
 
-TEST(postgres, post_then_get_loop) {
-  auto* pg = postgres_server::shared();
-  ASSERT_NE(pg, nullptr);
-  std::string url = pg->create_database();
-  ASSERT_FALSE(url.empty());
+// `sluice serve` on a database of its own in the shared PostgreSQL server.
+struct serve_on_fresh_database {
+  std::string url;
   temp_dir dir;
-  sluice_process p("serve", default_config(), dir.path(), env_for(url));
-  ASSERT_TRUE(p.start()) << p.log();
+  std::unique_ptr<sluice_process> p;
+  // False (with the reason as a test failure) when it could not start.
+  bool start() {
+    auto* pg = postgres_server::shared();
+    if (pg == nullptr) {
+      ADD_FAILURE() << "no PostgreSQL server";
+      return false;
+    }
+    url = pg->create_database();
+    if (url.empty()) {
+      ADD_FAILURE() << "no database";
+      return false;
+    }
+    p = std::make_unique<sluice_process>("serve", default_config(), dir.path(), env_for(url));
+    if (p->start()) return true;
+    ADD_FAILURE() << p->log();
+    return false;
+  }
+};
+
+TEST(postgres, post_then_get_loop) {
+  serve_on_fresh_database s;
+  ASSERT_TRUE(s.start());
+  const std::string& url = s.url;
+  sluice_process& p = *s.p;
   http_client c(p.port());
 
   auto r = c.post("/v1/users", user_json("Ada Lovelace", "ada@pg.test"), {{"Prefer", "wait=10"}});
@@ -59,13 +80,9 @@ TEST(postgres, post_then_get_loop) {
 // Prev links on PostgreSQL: next to the end, prev back to the start, the
 // same pages (support/page_walk.hpp; api_test runs the same on SQLite).
 TEST(postgres, prev_links_walk_back_through_the_same_pages) {
-  auto* pg = postgres_server::shared();
-  ASSERT_NE(pg, nullptr);
-  std::string url = pg->create_database();
-  ASSERT_FALSE(url.empty());
-  temp_dir dir;
-  sluice_process p("serve", default_config(), dir.path(), env_for(url));
-  ASSERT_TRUE(p.start()) << p.log();
+  serve_on_fresh_database s;
+  ASSERT_TRUE(s.start());
+  sluice_process& p = *s.p;
   http_client c(p.port());
   ASSERT_EQ(post_walk_rows(c), 201);
   for (const char* order : {"id.asc", "id.desc", "email.asc", "email.desc"}) {
@@ -88,13 +105,10 @@ TEST(postgres, prev_links_walk_back_through_the_same_pages) {
 }
 
 TEST(postgres, outage_keeps_accepting_and_drains_without_loss_or_duplicates) {
-  auto* pg = postgres_server::shared();
-  ASSERT_NE(pg, nullptr);
-  std::string url = pg->create_database();
-  ASSERT_FALSE(url.empty());
-  temp_dir dir;
-  sluice_process p("serve", default_config(), dir.path(), env_for(url));
-  ASSERT_TRUE(p.start()) << p.log();
+  serve_on_fresh_database s;
+  ASSERT_TRUE(s.start());
+  const std::string& url = s.url;
+  sluice_process& p = *s.p;
 
   std::mutex mu;
   std::set<std::string> accepted;  // guarded by mu
@@ -118,6 +132,7 @@ TEST(postgres, outage_keeps_accepting_and_drains_without_loss_or_duplicates) {
   };
   ASSERT_TRUE(eventually([&] { return accepted_count() >= 300; }));
 
+  auto* pg = postgres_server::shared();
   ASSERT_TRUE(pg->stop_immediate());
   std::size_t at_stop = accepted_count();
   http_client c(p.port());
