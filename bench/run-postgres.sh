@@ -7,6 +7,8 @@
 #   cached GET (cache on) vs nginx serving the same bytes, and the hit ratio;
 #   B. pgbench 500-row multi-VALUES INSERT … ON CONFLICT DO NOTHING vs Sluice's
 #      sink (store::write, sluice_pg_sink_bench);
+#   C. psql running `sluice export`'s own COPY (SELECT …) TO STDOUT to
+#      /dev/null vs `sluice export --out /dev/null`, CSV and NDJSON;
 #   end-to-end ingest: POST (batches of 100) → embedded queue → subscriber →
 #      PostgreSQL rows, committed rows/s vs B.
 # Prints ROW|figure|sluice|ceiling|ratio|goal lines on stdout (collected by
@@ -17,6 +19,7 @@ DUR=${BENCH_SECONDS:-8}
 CONNS=${BENCH_CONNECTIONS:-32}
 SEED_ROWS=${BENCH_PG_ROWS:-20000}        # rows in the users table for the GETs
 SINK_ROWS=${BENCH_PG_SINK_ROWS:-200000}  # rows for pgbench's and the sink's insert
+EXPORT_ROWS_N=${BENCH_PG_EXPORT_ROWS:-200000}  # rows `sluice export` and COPY TO read
 # Issue 14's read: two filters and order on an indexed field (email), one
 # page of the (email, id) index range; every seeded row is "Bench User N",
 # "u…@bench.test", so the page is full and one statement serves it.
@@ -42,7 +45,7 @@ cache_counter() {  # BASE_URL hit|miss
 
 log "-- PostgreSQL 15 cluster (fsync on)"
 start_postgres pg
-for db in reads sink ingest; do psql_at "$pg_URL/postgres" "CREATE DATABASE $db"; done
+for db in reads sink ingest export; do psql_at "$pg_URL/postgres" "CREATE DATABASE $db"; done
 
 # ---------------------------------------------------------------- GET uncached
 start_sluice pgnc SLUICE_STORE_URL="$pg_URL/reads" SLUICE_CACHE_ENABLED=false
@@ -155,6 +158,16 @@ log "-- ceiling B: pgbench 500-row multi-VALUES insert vs Sluice's sink, $SINK_R
 pg_insert_ceiling_and_sink "$pg_URL/sink" "$SINK_ROWS" 500
 emit "PostgreSQL sink (store::write, 500-row batches) rows/s" "$PG_SINK_ROWS_S" \
      "$PG_INSERT_ROWS_S (pgbench 500-row INSERT)" "$(ratio "$PG_SINK_ROWS_S" "$PG_INSERT_ROWS_S")" "≥ 70 %"
+
+# ------------------------------------------------------- export vs COPY TO
+start_sluice pgx SLUICE_STORE_URL="$pg_URL/export"  # migrates the users table
+stop_server "$pgx_PID"
+for format in csv ndjson; do
+  log "-- ceiling C: psql COPY (SELECT …) TO STDOUT vs sluice export --format $format, $EXPORT_ROWS_N rows, best of 3"
+  pg_export_vs_copy "$pg_URL/export" "$EXPORT_ROWS_N" "$format"
+  emit "sluice export --format $format (PostgreSQL) rows/s" "$EXPORT_ROWS_S" \
+       "$COPY_ROWS_S (psql COPY TO, same SQL)" "$(ratio "$EXPORT_ROWS_S" "$COPY_ROWS_S")" "≥ 80 %"
+done
 
 # ---------------------------------------------------------- end-to-end ingest
 start_sluice ing SLUICE_STORE_URL="$pg_URL/ingest"
