@@ -257,6 +257,16 @@ test('overview: no layout shift while numbers update', async () => {
     setTimeout(() => resolve(total), 3500);
   }));
   assert.ok(cls < 0.01, `cumulative layout shift ${cls}`);
+  // And directly: the boxes of the cards, charts and the subscriptions table
+  // stay put across updates while traffic changes the numbers.
+  const boxes = () => page.evaluate(() => [...document.querySelectorAll('.card, .card .value, .chart, #subs-table')]
+    .map((e) => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height].map(Math.round).join(','); }));
+  const text_before = await page.locator('#cards').textContent();
+  const first = await boxes();
+  for (let i = 0; i < 10; i += 1) await api('POST', '/v1/users', { name: `Shift ${i}`, email: `shift${i}@ui.test` });
+  await eventually('the numbers to change', async () => (await page.locator('#cards').textContent()) !== text_before, 5_000);
+  await page.waitForTimeout(1100);
+  assert.deepEqual(await boxes(), first);
 });
 
 test('tracer: a stored and a dead-lettered message, and an Idempotency-Key', async () => {
