@@ -9,9 +9,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
+#include <span>
 #include <thread>
 
 #include "api/ops_listener.hpp"
@@ -67,6 +69,12 @@ class signal_waiter {
     io_.run();
     observe::info("stopping", {{"signal", received_}});
   }
+  // Waits up to `d` for SIGINT/SIGTERM (SIGHUP's hooks run meanwhile); true
+  // when one has arrived. A wait() after a true answer returns at once.
+  bool stop_within(std::chrono::milliseconds d) {
+    if (received_ == 0) io_.run_for(d);
+    return received_ != 0;
+  }
 
  private:
   void arm_hup() {
@@ -106,9 +114,33 @@ std::size_t max_connections_of(const config::config& cfg, std::size_t open_files
   return open_files > reserved + 16 ? open_files - reserved : 16;
 }
 
+// Declares the topology, waiting for a broker that is not up yet (a process
+// started before its broker, a cluster node restarting, JetStream electing
+// a leader): a transient failure is retried after 200 ms, doubling to 5 s,
+// one log line each. A refusal (errc::refused: credentials, TLS, a topology
+// the server rejects) is returned at once — waiting would not mend it — and
+// a stop signal ends the wait with errc::closed.
+std::error_code declare_when_ready(broker::broker& b, std::span<const broker::topology> topo,
+                                   signal_waiter& signals, const config::config& cfg) {
+  using std::chrono::milliseconds;
+  milliseconds pause(200);
+  for (int attempt = 1;; ++attempt) {
+    auto ec = b.declare(topo);
+    if (!ec || ec == broker::errc::refused || ec == broker::errc::closed) return ec;
+    observe::warn("broker not ready; declaring the subscriptions again",
+                  {{"broker", mask_password(cfg.broker.url)},
+                   {"error", ec.message()},
+                   {"attempt", attempt},
+                   {"retry_in_ms", pause.count()}});
+    if (signals.stop_within(pause)) return broker::errc::closed;
+    pause = std::min(pause * 2, milliseconds(5'000));
+  }
+}
+
 }  // namespace
 
 int run_migrate(const config::config& cfg) {
+  signal_waiter signals;  // SIGTERM ends a wait for the broker
   auto store = open_store(cfg);
   auto tables = tables_of(cfg);
   if (auto ec = store->migrate(tables)) {
@@ -117,7 +149,8 @@ int run_migrate(const config::config& cfg) {
   }
   auto broker = open_broker(cfg);
   auto topo = topology_of(cfg);
-  if (auto ec = broker->declare(topo)) {
+  if (auto ec = declare_when_ready(*broker, topo, signals, cfg)) {
+    if (ec == broker::errc::closed) return 0;  // stopped by a signal
     observe::error("declaring subscriptions failed",
                    {{"broker", mask_password(cfg.broker.url)}, {"error", ec.message()}});
     return 1;
@@ -155,7 +188,11 @@ int run_service(const config::config& cfg, roles r) {
   }
   auto broker = open_broker(cfg);
   auto topo = topology_of(cfg);
-  if ((ec = broker->declare(topo))) {
+  if ((ec = declare_when_ready(*broker, topo, signals, cfg))) {
+    if (ec == broker::errc::closed) {
+      observe::info("stopped before the broker was ready");
+      return 0;
+    }
     observe::error("declaring subscriptions failed",
                    {{"broker", mask_password(cfg.broker.url)}, {"error", ec.message()}});
     return 1;

@@ -343,7 +343,11 @@ class client_impl final : public client {
       auto [hec] = co_await c->secure->async_handshake(ssl::stream_base::client, k_tuple);
       if (hec) {
         st.conn = nullptr;
-        co_return acquired{make_error_code(errc::tls),
+        // OpenSSL's own refusal (a certificate that fails verification, no
+        // shared protocol) is errc::tls; a connection lost mid-handshake
+        // (reset, EOF) is transient like any other lost connection.
+        const bool refused = hec.category() == asio::error::get_ssl_category();
+        co_return acquired{make_error_code(refused ? errc::tls : errc::not_sent),
                            tls_failure(c->secure->native_handle(), hec, e), nullptr};
       }
     }

@@ -34,6 +34,11 @@ enum class errc {
   // confirm timed out): the messages may or may not be durable. The caller
   // must say so; a retry with the same ids (Idempotency-Key) resolves it.
   outcome_unknown,
+  // The broker (or the configuration) refuses this client for good: bad
+  // credentials or permissions, a certificate that fails verification, a
+  // topology the server rejects, an unusable URL. Retrying without an
+  // operator's change does not help; unavailable is the transient kind.
+  refused,
 };
 const std::error_category& category();
 std::error_code make_error_code(errc e);

@@ -12,6 +12,7 @@ const char* describe(errc e) {
     case errc::unknown_subscription: return "unknown subscription";
     case errc::storage_full: return "broker storage full";
     case errc::outcome_unknown: return "publish outcome unknown (no confirmation)";
+    case errc::refused: return "broker refused the request (configuration, credentials or permissions)";
   }
   return "unknown broker error";
 }

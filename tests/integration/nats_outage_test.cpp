@@ -6,7 +6,10 @@
 // none is dead-lettered as "exceeded max deliveries" — a store outage spends
 // no attempts, whichever process receives the message next.
 
+#include <fstream>
+#include <iterator>
 #include <set>
+#include <thread>
 
 #include "support/fixtures.hpp"
 #include "support/nats_server.hpp"
@@ -90,6 +93,57 @@ TEST(nats_outage, a_long_store_outage_dead_letters_nothing_across_workers) {
   EXPECT_EQ(api.stop(), 0);
   EXPECT_EQ(w1.stop(), 0);
   EXPECT_EQ(w2->stop(), 0);
+}
+
+// A process started before its broker (a container ahead of NATS, a node
+// restarting) waits for it instead of exiting: "broker not ready" in its
+// log, then it serves once NATS is up, and POST → row works (issue 16's
+// scale drill: a worker restarted during a NATS node's restart had exited).
+TEST(nats_outage, a_process_started_before_its_broker_waits_for_it) {
+  temp_dir nats_dir;
+  auto nats = nats_server::start_in(nats_dir.path() / "jetstream");
+  ASSERT_TRUE(nats);
+  nats->kill9();  // down before Sluice starts
+  temp_dir dir;
+  std::map<std::string, std::string> env = {{"SLUICE_BROKER_URL", nats->url()},
+                                            {"SLUICE_LOG_ACCESS_LOG", "false"}};
+  sluice_process p("serve", default_config(), dir.path(), env);
+  // Its log file (sluice_process names the first start's so); read here,
+  // not through `p`, which start() is filling in on this thread.
+  const auto log_file = dir.path() / "sluice-serve-1.log";
+  bool waited = false;
+  std::thread broker_later([&] {
+    waited = eventually(
+        [&] {
+          std::ifstream in(log_file);
+          std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+          return text.find("broker not ready") != std::string::npos;
+        },
+        15s);
+    nats->start();
+  });
+  const bool started = p.start();
+  broker_later.join();
+  ASSERT_TRUE(waited) << p.log();
+  ASSERT_TRUE(started) << p.log();
+  http_client c(p.port());
+  auto r = c.post("/v1/users", user_json("Late", "late@nats.test"), {{"Prefer", "wait=20"}});
+  EXPECT_EQ(r.status, 201) << r.body << p.log();
+  EXPECT_EQ(p.stop(), 0);
+}
+
+// The wait ends on SIGTERM: exit 0, nothing half-started.
+TEST(nats_outage, a_process_waiting_for_its_broker_stops_on_sigterm) {
+  temp_dir nats_dir;
+  auto nats = nats_server::start_in(nats_dir.path() / "jetstream");
+  ASSERT_TRUE(nats);
+  nats->kill9();
+  temp_dir dir;
+  sluice_process p("worker", default_config(), dir.path(), {{"SLUICE_BROKER_URL", nats->url()}});
+  EXPECT_FALSE(p.start());  // still waiting after start()'s 20 s
+  EXPECT_NE(p.log().find("broker not ready"), std::string::npos) << p.log();
+  EXPECT_EQ(p.stop(), 0) << p.log();
+  EXPECT_NE(p.log().find("stopped before the broker was ready"), std::string::npos) << p.log();
 }
 
 }  // namespace

@@ -39,6 +39,30 @@ jsConsumerConfig consumer_config(const consumer_spec& spec) {
 
 }  // namespace
 
+std::error_code failure_of(natsStatus s, jsErrCode jerr) {
+  switch (s) {
+    case NATS_NOT_PERMITTED:
+    case NATS_CONNECTION_AUTH_FAILED:
+    case NATS_SSL_ERROR:
+    case NATS_NO_SERVER_SUPPORT: return errc::refused;
+    default: break;
+  }
+  switch (jerr) {
+    case JSBadRequestErr:
+    case JSInvalidJSONErr:
+    case JSNotEnabledErr:
+    case JSNotEnabledForAccountErr:
+    case JSNoAccountErr:
+    case JSStreamInvalidConfig:
+    case JSStreamSubjectOverlapErr:
+    case JSStreamReplicasNotSupportedErr:
+    case JSStreamNameExistErr:  // the same name with another configuration
+    case JSMaximumStreamsLimitErr:
+    case JSMaximumConsumersLimitErr: return errc::refused;
+    default: return errc::unavailable;
+  }
+}
+
 std::error_code ensure_stream(jsCtx* js, const stream_spec& spec) {
   jsStreamInfo* raw = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -51,13 +75,14 @@ std::error_code ensure_stream(jsCtx* js, const stream_spec& spec) {
     s = js_AddStream(&raw, js, &config, nullptr, &jerr);
     info.reset(raw);
     if (s == NATS_OK) return {};
-    if (jerr != JSStreamNameExistErr) return errc::unavailable;
+    if (jerr != JSStreamNameExistErr) return failure_of(s, jerr);
     // Another process created it meanwhile: treat it as existing.
     raw = nullptr;
     s = js_GetStreamInfo(&raw, js, spec.name.c_str(), nullptr, &jerr);
     info.reset(raw);
   }
-  if (s != NATS_OK || info->Config == nullptr) return errc::unavailable;
+  if (s != NATS_OK) return failure_of(s, jerr);
+  if (info->Config == nullptr) return errc::unavailable;
   // It exists: keep what the operator set, change only what plan_stream allows.
   const jsStreamConfig& have = *info->Config;
   auto plan = plan_stream({have.Replicas, have.Duplicates, have.MaxAge}, spec.replicas,
@@ -73,7 +98,7 @@ std::error_code ensure_stream(jsCtx* js, const stream_spec& spec) {
   jsStreamInfo* updated = nullptr;
   s = js_UpdateStream(&updated, js, &config, nullptr, &jerr);
   handle<jsStreamInfo> done(updated);
-  return s == NATS_OK ? std::error_code{} : errc::unavailable;
+  return s == NATS_OK ? std::error_code{} : failure_of(s, jerr);
 }
 
 std::error_code ensure_consumer(jsCtx* js, const consumer_spec& spec) {
@@ -87,9 +112,9 @@ std::error_code ensure_consumer(jsCtx* js, const consumer_spec& spec) {
     raw = nullptr;
     s = js_AddConsumer(&raw, js, spec.stream.c_str(), &config, nullptr, &jerr);
     info.reset(raw);
-    return s == NATS_OK ? std::error_code{} : errc::unavailable;
+    return s == NATS_OK ? std::error_code{} : failure_of(s, jerr);
   }
-  if (s != NATS_OK) return errc::unavailable;
+  if (s != NATS_OK) return failure_of(s, jerr);
   const auto* have = info->Config;
   if (have != nullptr &&
       (have->AckWait != config.AckWait || have->MaxAckPending != config.MaxAckPending)) {

@@ -8,7 +8,14 @@ result<std::unique_ptr<connection>> connection::open(const endpoint& where,
                                                      std::chrono::milliseconds connect_timeout,
                                                      std::chrono::milliseconds io_timeout) {
   auto base = sluice::redis::connection::open(where, connect_timeout, io_timeout);
-  if (!base) return errc::unavailable;
+  if (!base) {
+    // Wrong credentials or database number stay wrong until the
+    // configuration changes; a refused or lost connection may not.
+    const auto e = base.error();
+    const bool permanent = e == sluice::redis::errc::auth_refused ||
+                           e == sluice::redis::errc::select_refused;
+    return permanent ? errc::refused : errc::unavailable;
+  }
   std::unique_ptr<connection> c(new connection(std::move(*base)));
   if (!c->load_scripts()) return errc::unavailable;
   return c;

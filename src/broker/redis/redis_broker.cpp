@@ -43,6 +43,12 @@ std::error_code error_of(const redisReply* r) {
       redis::text_of(r).find("NOGROUP") != std::string_view::npos) {
     return errc::unknown_subscription;
   }
+  // NOAUTH/WRONGPASS/NOPERM: the credentials or ACL, not the moment.
+  if (r != nullptr && r->type == REDIS_REPLY_ERROR &&
+      (redis::error_starts_with(r, "NOAUTH") || redis::error_starts_with(r, "WRONGPASS") ||
+       redis::error_starts_with(r, "NOPERM"))) {
+    return errc::refused;
+  }
   return errc::unavailable;
 }
 
@@ -90,7 +96,7 @@ class redis_broker final : public broker {
         auto info = c.command({"INFO", "persistence"});
         if (!info || info->type != REDIS_REPLY_STRING) return error_of(info.get());
         if (redis::text_of(info.get()).find("aof_enabled:1") == std::string_view::npos) {
-          return errc::unavailable;  // acked messages would not be durable
+          return errc::refused;  // acked messages would not be durable: the server's configuration
         }
       }
       const auto registry = keys_.registry();

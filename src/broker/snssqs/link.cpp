@@ -16,14 +16,14 @@ result<std::unique_ptr<link>> link::open(const link_options& o,
                : o.endpoint;
   };
   auto sns = aws::parse_endpoint(at("sns"));
-  if (!sns) return {errc::unavailable, "broker.aws_endpoint: " + sns.message()};
+  if (!sns) return {errc::refused, "broker.aws_endpoint: " + sns.message()};
   auto sqs = aws::parse_endpoint(at("sqs"));
-  if (!sqs) return {errc::unavailable, "broker.aws_endpoint: " + sqs.message()};
+  if (!sqs) return {errc::refused, "broker.aws_endpoint: " + sqs.message()};
   l->sns_ = *sns;
   l->sqs_ = *sqs;
   auto c = aws::client::make(
       {.region = o.region, .ca_file = o.ca_file, .max_attempts = o.max_attempts}, std::move(creds));
-  if (!c) return {errc::unavailable, c.message() + " (" + o.ca_file + ")"};
+  if (!c) return {errc::refused, c.message() + " (" + o.ca_file + ")"};
   l->client_ = std::move(*c);
   return l;
 }
@@ -88,14 +88,22 @@ void link::close() {
 failure failure_of(const result<aws::response>& r, std::string_view what) {
   if (!r) {
     if (r.error() == aws::errc::closed) return {make_error_code(errc::closed), {}};
-    return {make_error_code(errc::unavailable), std::string(what) + ": " + r.message()};
+    // A refused certificate or an unusable endpoint stays so until an
+    // operator changes something; a lost connection or answer does not.
+    const bool permanent = r.error() == aws::errc::tls || r.error() == aws::errc::bad_endpoint;
+    return {make_error_code(permanent ? errc::refused : errc::unavailable),
+            std::string(what) + ": " + r.message()};
   }
   const auto& code = r->error_code;
   if (code == "QueueDoesNotExist" || code == "NonExistentQueue" ||
       code == "AWS.SimpleQueueService.NonExistentQueue") {
     return {make_error_code(errc::unknown_subscription), std::string(what) + ": " + code};
   }
-  return {make_error_code(errc::unavailable), std::string(what) + ": HTTP " +
+  // A 4xx AWS does not ask to retry (AccessDenied, InvalidClientTokenId,
+  // SignatureDoesNotMatch, InvalidParameterValue…) is the same every time.
+  const bool permanent = r->status >= 400 && r->status < 500 && !aws::retryable(*r);
+  return {make_error_code(permanent ? errc::refused : errc::unavailable),
+          std::string(what) + ": HTTP " +
                                                   std::to_string(r->status) +
                                                   (code.empty() ? std::string() : " " + code)};
 }
