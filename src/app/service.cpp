@@ -140,7 +140,6 @@ std::error_code declare_when_ready(broker::broker& b, std::span<const broker::to
 }  // namespace
 
 int run_migrate(const config::config& cfg) {
-  signal_waiter signals;  // SIGTERM ends a wait for the broker
   auto store = open_store(cfg);
   auto tables = tables_of(cfg);
   if (auto ec = store->migrate(tables)) {
@@ -149,6 +148,7 @@ int run_migrate(const config::config& cfg) {
   }
   auto broker = open_broker(cfg);
   auto topo = topology_of(cfg);
+  signal_waiter signals;  // from here on, SIGTERM ends a wait for the broker
   if (auto ec = declare_when_ready(*broker, topo, signals, cfg)) {
     if (ec == broker::errc::closed) return 0;  // stopped by a signal
     observe::error("declaring subscriptions failed",

@@ -37,8 +37,10 @@ jsConsumerConfig consumer_config(const consumer_spec& spec) {
   return c;
 }
 
-}  // namespace
-
+// The broker error a failed JetStream call means: errc::refused for what
+// stays so until an operator acts (permissions, authentication, TLS, a
+// stream configuration the server rejects, JetStream not enabled), else
+// errc::unavailable (timeouts, no server, a cluster electing a leader).
 std::error_code failure_of(natsStatus s, jsErrCode jerr) {
   switch (s) {
     case NATS_NOT_PERMITTED:
@@ -62,6 +64,8 @@ std::error_code failure_of(natsStatus s, jsErrCode jerr) {
     default: return errc::unavailable;
   }
 }
+
+}  // namespace
 
 std::error_code ensure_stream(jsCtx* js, const stream_spec& spec) {
   jsStreamInfo* raw = nullptr;

@@ -32,12 +32,6 @@ struct consumer_spec {
 // updates an existing one only as plan_stream allows (its duplicate window;
 // replicas raised, never lowered; every other setting kept), logging a
 // warning for each setting that differs from the configuration.
-// The broker error a failed JetStream call means: errc::refused for what
-// stays so until an operator acts (permissions, authentication, TLS, a
-// stream configuration the server rejects, JetStream not enabled), else
-// errc::unavailable (timeouts, no server, a cluster electing a leader).
-std::error_code failure_of(natsStatus s, jsErrCode jerr);
-
 std::error_code ensure_stream(jsCtx* js, const stream_spec& spec);
 
 // Creates the durable pull consumer with DeliverPolicy new, or updates an

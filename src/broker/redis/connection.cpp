@@ -12,8 +12,8 @@ result<std::unique_ptr<connection>> connection::open(const endpoint& where,
     // Wrong credentials or database number stay wrong until the
     // configuration changes; a refused or lost connection may not.
     const auto e = base.error();
-    const bool permanent = e == sluice::redis::errc::auth_refused ||
-                           e == sluice::redis::errc::select_refused;
+    const bool permanent =
+        e == sluice::redis::errc::auth_refused || e == sluice::redis::errc::select_refused;
     return permanent ? errc::refused : errc::unavailable;
   }
   std::unique_ptr<connection> c(new connection(std::move(*base)));

@@ -44,9 +44,8 @@ std::error_code error_of(const redisReply* r) {
     return errc::unknown_subscription;
   }
   // NOAUTH/WRONGPASS/NOPERM: the credentials or ACL, not the moment.
-  if (r != nullptr && r->type == REDIS_REPLY_ERROR &&
-      (redis::error_starts_with(r, "NOAUTH") || redis::error_starts_with(r, "WRONGPASS") ||
-       redis::error_starts_with(r, "NOPERM"))) {
+  if (redis::error_starts_with(r, "NOAUTH") || redis::error_starts_with(r, "WRONGPASS") ||
+      redis::error_starts_with(r, "NOPERM")) {
     return errc::refused;
   }
   return errc::unavailable;

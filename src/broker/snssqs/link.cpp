@@ -103,9 +103,8 @@ failure failure_of(const result<aws::response>& r, std::string_view what) {
   // SignatureDoesNotMatch, InvalidParameterValue…) is the same every time.
   const bool permanent = r->status >= 400 && r->status < 500 && !aws::retryable(*r);
   return {make_error_code(permanent ? errc::refused : errc::unavailable),
-          std::string(what) + ": HTTP " +
-                                                  std::to_string(r->status) +
-                                                  (code.empty() ? std::string() : " " + code)};
+          std::string(what) + ": HTTP " + std::to_string(r->status) +
+              (code.empty() ? std::string() : " " + code)};
 }
 
 }  // namespace sluice::broker::snssqs

@@ -107,8 +107,7 @@ result<std::string> find_queue(link& l, const std::string& name,
   auto r = l.sqs_sync("GetQueueUrl", json::object{{"QueueName", name}}, timeout);
   if (!r || !r->ok()) {
     auto f = failure_of(r, "SQS GetQueueUrl " + name);
-    if (r && r->status == 400 &&
-        r->error_code.find("NonExistent") != std::string::npos) {
+    if (r && r->status == 400 && r->error_code.find("NonExistent") != std::string::npos) {
       f.code = make_error_code(errc::unknown_subscription);
     }
     return f;
