@@ -225,19 +225,28 @@ pg_insert_ceiling_and_sink() {
   PG_SINK_ROWS=$(psql_at "$url" "SELECT count(*) FROM users_sink")
 }
 
-# pg_export_vs_copy URL ROWS FORMAT: on database URL, whose users table
-# `sluice serve` has migrated, ROWS rows are added by one INSERT … SELECT
-# (if the table holds fewer); then `sluice export --format FORMAT --out
-# /dev/null` of all of them, with the server logging statements, gives the
-# exact COPY (SELECT …) TO STDOUT statement it sends; the ceiling is psql
-# running that statement with its output to /dev/null (one client process
-# reading the same COPY stream in both cases). Best of 3 wall-clock runs of
-# each, alternated, process start and connection included for both. Sets
-# EXPORT_ROWS_S, COPY_ROWS_S, EXPORT_ROWS (rows the export reported).
+# pg_export URL FORMAT: `sluice export` of every users row on database URL,
+# its output to /dev/null (what pg_export_vs_copy times).
+pg_export() {
+  SLUICE_STORE_URL=$1 SLUICE_LOG_LEVEL=warn timeout 120 "$SLUICE" export \
+      --config "$BENCH_ROOT/config/sluice.toml" --resource users \
+      --since 2000-01-01T00:00:00Z --until 2100-01-01T00:00:00Z --format "$2" --out /dev/null
+}
+
+# pg_export_vs_copy URL ROWS FORMAT: on database URL, the users table is
+# migrated (`sluice migrate`, idempotent) and ROWS rows are added by one
+# INSERT … SELECT (if the table holds fewer); then pg_export, with the
+# server logging statements, gives the exact COPY (SELECT …) TO STDOUT
+# statement it sends; the ceiling is psql running that statement with its
+# output to /dev/null (one client process reading the same COPY stream in
+# both cases). Best of 3 wall-clock runs of each, alternated, process start
+# and connection included for both. Sets EXPORT_ROWS_S, COPY_ROWS_S,
+# EXPORT_ROWS (rows the export reported).
 pg_export_vs_copy() {
   local url=$1 rows=$2 format=$3 have admin i t0 t1 best_e=999999999999 best_c=999999999999 sql out
-  local cfg=$BENCH_ROOT/config/sluice.toml range=(--since 2000-01-01T00:00:00Z --until 2100-01-01T00:00:00Z)
   admin=${url%/*}/postgres
+  SLUICE_STORE_URL=$url SLUICE_BROKER_URL=sqlite://$WORK/export-queue.db SLUICE_LOG_LEVEL=warn \
+      "$SLUICE" migrate --config "$BENCH_ROOT/config/sluice.toml" >/dev/null || return 1
   have=$(psql_at "$url" "SELECT count(*) FROM users")
   if [ "$have" -lt "$rows" ]; then
     psql_at "$url" "INSERT INTO users (message_id, received_at, name, email)
@@ -247,8 +256,7 @@ pg_export_vs_copy() {
   fi
   psql_at "$admin" "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
   sleep 0.5
-  out=$(SLUICE_STORE_URL=$url SLUICE_LOG_LEVEL=warn timeout 120 "$SLUICE" export --config "$cfg" \
-        --resource users "${range[@]}" --format "$format" --out /dev/null 2>&1) || { echo "$out" >&2; return 1; }
+  out=$(pg_export "$url" "$format" 2>&1) || { echo "$out" >&2; return 1; }
   psql_at "$admin" "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
   EXPORT_ROWS=$(echo "$out" | sed -n 's/.*export: \([0-9]*\) rows.*/\1/p')
   sql=$(grep -a 'statement: COPY (SELECT' "$WORK/pg/postgres.log" | tail -1 | sed 's/.*statement: //')
@@ -256,8 +264,7 @@ pg_export_vs_copy() {
   echo "$sql;" >"$WORK/export-$format.sql"
   for ((i = 0; i < 3; i++)); do
     t0=$(date +%s%N)
-    SLUICE_STORE_URL=$url SLUICE_LOG_LEVEL=warn timeout 120 "$SLUICE" export --config "$cfg" \
-        --resource users "${range[@]}" --format "$format" --out /dev/null 2>/dev/null
+    pg_export "$url" "$format" 2>/dev/null
     t1=$(date +%s%N); [ $((t1 - t0)) -lt "$best_e" ] && best_e=$((t1 - t0))
     t0=$(date +%s%N)
     timeout 120 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$url" -f "$WORK/export-$format.sql" >/dev/null

@@ -163,8 +163,6 @@ emit "PostgreSQL sink (store::write, 500-row batches) rows/s" "$PG_SINK_ROWS_S" 
      "$PG_INSERT_ROWS_S (pgbench 500-row INSERT)" "$(ratio "$PG_SINK_ROWS_S" "$PG_INSERT_ROWS_S")" "≥ 70 %"
 
 # ------------------------------------------------------- export vs COPY TO
-start_sluice pgx SLUICE_STORE_URL="$pg_URL/export"  # migrates the users table
-stop_server "$pgx_PID"
 for format in csv ndjson; do
   log "-- ceiling C: psql COPY (SELECT …) TO STDOUT vs sluice export --format $format, $EXPORT_ROWS_N rows, best of 3"
   pg_export_vs_copy "$pg_URL/export" "$EXPORT_ROWS_N" "$format"
