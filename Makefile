@@ -87,6 +87,15 @@ fuzz:
 SANITIZE_CXX ?= g++
 SANITIZE_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
   -DCMAKE_CXX_COMPILER=$(SANITIZE_CXX) -DSLUICE_WERROR=OFF
+# Configures DIR with -DSLUICE_SANITIZE=KINDS. When the compiler differs from
+# the one DIR's cache holds, cmake deletes the cache and configures again
+# WITHOUT the -D options of that command line (a plain build that then passes
+# every test): so a second run when the cache does not hold KINDS, and
+# scripts/sanitize.sh refuses a build dir whose cache does not either.
+comma := ,
+sanitize_configure = cmake -S . -B $(1) $(SANITIZE_FLAGS) -DSLUICE_SANITIZE=$(2) $(CMAKE_FLAGS) >/dev/null \
+  && (grep -qx 'SLUICE_SANITIZE:STRING=$(2)' $(1)/CMakeCache.txt \
+      || cmake -S . -B $(1) $(SANITIZE_FLAGS) -DSLUICE_SANITIZE=$(2) $(CMAKE_FLAGS) >/dev/null)
 # make sanitize: ASan + UBSan (and LeakSanitizer), the unit, contract and integration suites.
 SANITIZE_DIR ?= build-asan
 SANITIZE_TESTS ?= -L 'unit|contract|integration'
@@ -96,8 +105,7 @@ SANITIZE_TESTS ?= -L 'unit|contract|integration'
 SANITIZE_TARGETS ?=
 sanitize:
 	@SLUICE_NPM_DIR=$(abspath $(SANITIZE_DIR))/npm bash scripts/install-deps.sh test
-	@cmake -S . -B $(SANITIZE_DIR) $(SANITIZE_FLAGS) -DSLUICE_SANITIZE=address,undefined \
-	  $(CMAKE_FLAGS) >/dev/null
+	@$(call sanitize_configure,$(SANITIZE_DIR),address$(comma)undefined)
 	@ASAN_OPTIONS=detect_leaks=0 cmake --build $(SANITIZE_DIR) -j $(JOBS) \
 	  $(if $(SANITIZE_TARGETS),--target $(SANITIZE_TARGETS)) >$(SANITIZE_DIR)/build.log 2>&1 \
 	  || (tail -50 $(SANITIZE_DIR)/build.log; exit 1)
@@ -115,7 +123,7 @@ TSAN_TARGETS ?= sluice publish_queue_test sqlite_broker_test broker_contract_tes
 TSAN_TESTS ?= -R '^(publish_queue|SqliteBrokerTest|backends/broker_contract|brokers/broker_loop|page_cache|version_clock|store_deadline|subscriber_fault|family|histogram|instruments|metrics|rate_limit|buckets|tls_server|api|keyed|cache|store_health|http_connections|auth_keys_cli|auth_start|delivery|open_by_address|behind_proxy)\.'
 tsan:
 	@SLUICE_NPM_DIR=$(abspath $(TSAN_DIR))/npm bash scripts/install-deps.sh test
-	@cmake -S . -B $(TSAN_DIR) $(SANITIZE_FLAGS) -DSLUICE_SANITIZE=thread $(CMAKE_FLAGS) >/dev/null
+	@$(call sanitize_configure,$(TSAN_DIR),thread)
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TARGETS) >$(TSAN_DIR)/build.log 2>&1 \
 	  || (tail -50 $(TSAN_DIR)/build.log; exit 1)
 	@bash scripts/sanitize.sh $(TSAN_DIR) tsan $(TSAN_TESTS)

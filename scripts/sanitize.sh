@@ -29,6 +29,15 @@ case $kind in
   *) echo "usage: sanitize.sh BUILD_DIR asan|tsan CTEST_ARGS..." >&2; exit 2 ;;
 esac
 
+# A build dir configured without the sanitizer passes every test and writes
+# no report: refuse it (see sanitize_configure in the Makefile).
+want=$([ "$kind" = asan ] && echo address,undefined || echo thread)
+if ! grep -qx "SLUICE_SANITIZE:STRING=$want" "$build/CMakeCache.txt"; then
+  echo "sanitize ($kind): $build is not configured with SLUICE_SANITIZE=$want" \
+       "($(grep '^SLUICE_SANITIZE:' "$build/CMakeCache.txt" || echo 'no cache'))" >&2
+  exit 1
+fi
+
 start=$(date +%s)
 (cd "$build" && ctest --output-on-failure --timeout 1200 -j 2 "$@" 2>&1) | tee "$build/ctest.log" \
   | grep -E '^[0-9]+% tests passed|tests failed|^\s+[0-9]+ - |\*\*\*(Failed|Timeout|Exception)'
