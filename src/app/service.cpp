@@ -68,6 +68,7 @@ class signal_waiter {
   void wait() {
     io_.run();
     observe::info("stopping", {{"signal", received_}});
+    observe::flush();
   }
   // Waits up to `d` for SIGINT/SIGTERM (SIGHUP's hooks run meanwhile); true
   // when one has arrived. A wait() after a true answer returns at once.
@@ -304,6 +305,7 @@ int run_service(const config::config& cfg, roles r) {
                      {"workers", subscribers.size()},
                      {"auth", cfg.auth.mode == config::auth_mode::none ? "none" : "required"}});
     }
+    observe::flush();
     signals.wait();
     stopping = true;
     if (server) {
@@ -330,10 +332,12 @@ int run_service(const config::config& cfg, roles r) {
     observe::info("worker running", {{"store", mask_password(cfg.store.url)},
                                      {"broker", mask_password(cfg.broker.url)},
                                      {"workers", subscribers.size()}});
+    observe::flush();
     signals.wait();
     close_pipeline();
   }
   observe::info("stopped");
+  observe::flush();
   return 0;
 }
 

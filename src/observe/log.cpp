@@ -114,6 +114,8 @@ std::string valid_utf8(std::string_view s) {
   return out;
 }
 
+void flush() { sink().flush(); }
+
 void write(level l, std::string_view msg, std::initializer_list<field> fields) {
   if (!enabled(l) || l == level::off) return;
   std::string line;

@@ -32,6 +32,10 @@ void set_level(std::string_view name);
 bool enabled(level l);
 
 void write(level l, std::string_view msg, std::initializer_list<field> fields = {});
+// Writes the buffered lines out now (lines below warn otherwise reach stdout
+// within a second): for the lifecycle lines that supervisors and tests wait
+// for ("listening", "stopping", "stopped"), which must not lag the event.
+void flush();
 
 inline void debug(std::string_view m, std::initializer_list<field> f = {}) { write(level::debug, m, f); }
 inline void info(std::string_view m, std::initializer_list<field> f = {}) { write(level::info, m, f); }
