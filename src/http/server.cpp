@@ -163,7 +163,15 @@ unsigned status_for_read_error(const beast::error_code& ec) {
 class server::impl : public std::enable_shared_from_this<impl> {
  public:
   impl(asio::io_context& io, server_options o, handler h, observe::metrics& m)
-      : io_(io), opt_(std::move(o)), h_(std::move(h)), metrics_(m), acceptor_(io), grace_(io) {}
+      : io_(io),
+        opt_(std::move(o)),
+        h_(std::move(h)),
+        metrics_(m),
+        // A strand: shutdown() posts the close to it, and accept_loop runs on
+        // it (on the bare io_context the close raced accept_loop's is_open(),
+        // ThreadSanitizer in make tsan).
+        acceptor_(asio::make_strand(io)),
+        grace_(io) {}
 
   std::error_code listen() {
     boost::system::error_code ec;

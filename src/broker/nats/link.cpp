@@ -128,11 +128,12 @@ void link::on_disconnected(natsConnection*, void* closure) {
 
 void link::on_closed(natsConnection*, void* closure) {
   auto* self = static_cast<link*>(closure);
-  {
-    std::lock_guard lock(self->mu_);
-    self->closed_ = true;
-    self->connected_.store(false, std::memory_order_release);
-  }
+  // Notified under the lock: close() returns (and ~link destroys cv_) as soon
+  // as it sees closed_, so a notify after the unlock could touch a destroyed
+  // condition variable (ThreadSanitizer reported it in broker_contract_test).
+  std::lock_guard lock(self->mu_);
+  self->closed_ = true;
+  self->connected_.store(false, std::memory_order_release);
   self->cv_.notify_all();
 }
 
