@@ -93,9 +93,9 @@ SANITIZE_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBI
 # every test): so a second run when the cache does not hold KINDS, and
 # scripts/sanitize.sh refuses a build dir whose cache does not either.
 comma := ,
-sanitize_configure = cmake -S . -B $(1) $(SANITIZE_FLAGS) -DSLUICE_SANITIZE=$(2) $(CMAKE_FLAGS) >/dev/null \
-  && (grep -qx 'SLUICE_SANITIZE:STRING=$(2)' $(1)/CMakeCache.txt \
-      || cmake -S . -B $(1) $(SANITIZE_FLAGS) -DSLUICE_SANITIZE=$(2) $(CMAKE_FLAGS) >/dev/null)
+sanitize_cmake = cmake -S . -B $(1) $(SANITIZE_FLAGS) -DSLUICE_SANITIZE=$(2) $(CMAKE_FLAGS) >/dev/null
+sanitize_configure = $(call sanitize_cmake,$(1),$(2)) \
+  && (grep -qx 'SLUICE_SANITIZE:STRING=$(2)' $(1)/CMakeCache.txt || $(call sanitize_cmake,$(1),$(2)))
 # make sanitize: ASan + UBSan (and LeakSanitizer), the unit, contract and integration suites.
 SANITIZE_DIR ?= build-asan
 SANITIZE_TESTS ?= -L 'unit|contract|integration'
