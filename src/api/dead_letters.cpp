@@ -34,7 +34,8 @@ namespace json = boost::json;
 
 constexpr std::size_t k_default_limit = dead_letter_default_limit;
 constexpr std::size_t k_max_limit = dead_letter_max_limit;
-constexpr std::size_t k_max_id = 200;  // bytes of a message id in a path
+constexpr std::size_t k_max_id = 200;             // bytes of a message id in a path
+constexpr std::size_t k_max_reason_filter = 200;  // bytes of ?reason= (OpenAPI says so too)
 
 template <class Fn>
 awaitable<std::invoke_result_t<Fn>> store_call(context& ctx, Fn fn) {
@@ -99,6 +100,14 @@ std::optional<filters> parse_filters(std::string_view query,
       }
       (key == "subscription" ? out.q.subscription : out.q.topic) = value;
       out.link_params += "&" + key + "=" + std::string(p.value);
+    } else if (key == "reason") {
+      if (value.empty() || value.size() > k_max_reason_filter) {
+        error = bad_parameter(key, "text of 1 to " + std::to_string(k_max_reason_filter) +
+                                       " bytes that the reason contains");
+        return std::nullopt;
+      }
+      out.q.reason = value;
+      out.link_params += "&reason=" + std::string(p.value);
     } else if (key == "since") {
       out.q.since_us = model::timestamp_micros(value);
       if (!out.q.since_us) {
@@ -187,7 +196,8 @@ awaitable<std::optional<http::response>> publish_again(
 awaitable<http::response> list_dead_letters(context& ctx, const http::request& /*req*/,
                                             std::string_view query) {
   http::response error;
-  auto f = parse_filters(query, {"subscription", "topic", "since", "limit", "after"}, error);
+  auto f =
+      parse_filters(query, {"subscription", "topic", "reason", "since", "limit", "after"}, error);
   if (!f) co_return error;
   auto list = [&store = ctx.store, q = f->q] { return store.dead_letters(q); };
   auto page = co_await store_call(ctx, std::move(list));
@@ -268,7 +278,7 @@ awaitable<http::response> redrive_dead_letter(context& ctx, const http::request&
 awaitable<http::response> redrive_dead_letters(context& ctx, const http::request& req,
                                                std::string_view query) {
   http::response error;
-  auto f = parse_filters(query, {"subscription", "topic", "since", "limit"}, error);
+  auto f = parse_filters(query, {"subscription", "topic", "reason", "since", "limit"}, error);
   if (!f) co_return error;
   auto mark = [&store = ctx.store, q = f->q] { return store.mark_redriven_matching(q); };
   auto marked = co_await store_call(ctx, std::move(mark));

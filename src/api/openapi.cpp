@@ -200,7 +200,8 @@ void message_status(builder& b, const route_info&, object& op) {
 
 array dead_letter_filters(bool with_after) {
   array p{ref("parameters", "dead_letter_subscription"), ref("parameters", "dead_letter_topic"),
-          ref("parameters", "dead_letter_since"), ref("parameters", "dead_letter_limit")};
+          ref("parameters", "dead_letter_reason"), ref("parameters", "dead_letter_since"),
+          ref("parameters", "dead_letter_limit")};
   if (with_after) p.push_back(ref("parameters", "dead_letter_after"));
   return p;
 }
@@ -317,10 +318,14 @@ void list_rows(builder& b, const route_info& r, object& op) {
       "16 conditions per query. Pages are keyset ranges of the order's index (never OFFSET): "
       "follow the Link header's next page.";
   op["tags"] = array{"records"};
-  array params{openapi_parts::limit_parameter(res), order_param(res),
-               ref("parameters", "after"),  ref("parameters", "cursor"),
-               ref("parameters", "select"), ref("parameters", "or"),
-               ref("parameters", "and"),    ref("parameters", "not.or"),
+  array params{openapi_parts::limit_parameter(res),
+               order_param(res),
+               ref("parameters", "after"),
+               ref("parameters", "cursor"),
+               ref("parameters", "select"),
+               ref("parameters", "or"),
+               ref("parameters", "and"),
+               ref("parameters", "not.or"),
                ref("parameters", "not.and"),
                filter_param("id", std::string("filter (") + k_operator_text + ": the row id)")};
   for (const auto& f : res.fields) params.push_back(filter_param(f.name, field_filter_text(f)));
@@ -341,14 +346,15 @@ void list_rows(builder& b, const route_info& r, object& op) {
                          "RFC 4180: a header line of the columns (id, message_id, received_at, "
                          "stored_at, the fields), then one line per row, CRLF line ends; NULL "
                          "is an empty field, an empty text \"\""}}}};
-  content["application/x-ndjson"] = object{
-      {"schema", object{{"type", "string"},
-                        {"description", "one row object (as in the JSON array) per line"}}}};
-  op["responses"] = object{{"200", response("one page of rows (with select=, each row holds only the members asked for)", std::move(content),
-                                            std::move(headers))},
-                           {"304", not_modified()},
-                           {"400", b.problem(400)},
-                           {"406", b.problem(406)}};
+  content["application/x-ndjson"] =
+      object{{"schema", object{{"type", "string"},
+                               {"description", "one row object (as in the JSON array) per line"}}}};
+  op["responses"] = object{
+      {"200", response("one page of rows (with select=, each row holds only the members asked for)",
+                       std::move(content), std::move(headers))},
+      {"304", not_modified()},
+      {"400", b.problem(400)},
+      {"406", b.problem(406)}};
 }
 
 void get_row(builder& b, const route_info& r, object& op) {
@@ -601,10 +607,11 @@ object security_schemes(const config::config& cfg) {
   bearer["description"] = text;
   if (!cfg.auth.keys_file.empty() || jwt) s["bearer"] = std::move(bearer);
   if (!cfg.auth.client_certs.empty()) {
-    s["client_cert"] = object{
-        {"type", "mutualTLS"},
-        {"description", "a client certificate of http.tls_client_ca_file that [[auth.client_certs]] "
-                        "maps to a principal (by subject or subject alternative name)"}};
+    s["client_cert"] =
+        object{{"type", "mutualTLS"},
+               {"description",
+                "a client certificate of http.tls_client_ca_file that [[auth.client_certs]] "
+                "maps to a principal (by subject or subject alternative name)"}};
   }
   return s;
 }
@@ -623,11 +630,11 @@ array tags(bool cors) {
     return object{{"name", name}, {"description", text}};
   };
   array out{tag("records", "publish records of the configured resources and read their rows"),
-          tag("messages", "delivery status of published messages"),
-          tag("dead-letters", "inspect, redrive and discard messages that could not be stored"),
-          tag("operations", "probes, metrics and stats"),
-          tag("console", "the operator console's files"),
-          tag("meta", "this document")};
+            tag("messages", "delivery status of published messages"),
+            tag("dead-letters", "inspect, redrive and discard messages that could not be stored"),
+            tag("operations", "probes, metrics and stats"),
+            tag("console", "the operator console's files"),
+            tag("meta", "this document")};
   if (cors) out.push_back(tag("cors", "CORS preflights of the listed origins (http.cors_origins)"));
   return out;
 }

@@ -168,13 +168,14 @@ object fixed_schemas() {
        {"subscription", string_schema()},
        {"reason", string_schema()},
        {"attempts", object{{"type", "integer"}, {"minimum", 0}}},
-       {"trace_id", object{{"type", "string"},
-                           {"pattern", "^[0-9a-f]{32}$"},
-                           {"description",
-                            "W3C trace id of the request that accepted the message (its "
-                            "traceparent, continued or started by the server), kept with the "
-                            "row or dead letter; absent before either is written or when unknown (a message "
-                            "published without a valid traceparent, or stored before this field)"}}},
+       {"trace_id",
+        object{{"type", "string"},
+               {"pattern", "^[0-9a-f]{32}$"},
+               {"description",
+                "W3C trace id of the request that accepted the message (its "
+                "traceparent, continued or started by the server), kept with the "
+                "row or dead letter; absent before either is written or when unknown (a message "
+                "published without a valid traceparent, or stored before this field)"}}},
        {"history", array_of(ref("schemas", "MessageEvent"))}},
       {"id", "status"});
   object count{{"type", "integer"}, {"minimum", 0}};
@@ -331,6 +332,9 @@ object parameters() {
                   "only this subscription's dead letters");
   p["dead_letter_topic"] = query_param("topic", object{{"type", "string"}, {"minLength", 1}},
                                        "only dead letters of this topic (resource)");
+  p["dead_letter_reason"] =
+      query_param("reason", object{{"type", "string"}, {"minLength", 1}, {"maxLength", 200}},
+                  "only dead letters whose reason contains this text (ASCII letters without case)");
   p["dead_letter_since"] = query_param("since", object{{"type", "string"}, {"format", "date-time"}},
                                        "only dead letters since this RFC 3339 time");
   p["dead_letter_limit"] =
@@ -404,8 +408,9 @@ object problem_response(unsigned status) {
       description += ": the request did not arrive within http.read_timeout_ms";
       break;
     case 406:
-      description += ": no format the Accept header allows (application/json, text/csv, "
-                     "application/x-ndjson)";
+      description +=
+          ": no format the Accept header allows (application/json, text/csv, "
+          "application/x-ndjson)";
       break;
     case 409:
       description += ": conflicts with an earlier request";

@@ -115,12 +115,12 @@ struct message_status {
   // in yet (it reads as pending); discarded: an operator dropped the dead
   // letter for good.
   enum class state { unknown, stored, dead_lettered, redriven, discarded } status = state::unknown;
-  std::string table;        // stored: where the row is
-  std::int64_t row_id = 0;  // stored
-  std::string subscription; // dead_lettered
-  std::string reason;       // dead_lettered
+  std::string table;         // stored: where the row is
+  std::int64_t row_id = 0;   // stored
+  std::string subscription;  // dead_lettered
+  std::string reason;        // dead_lettered
   std::uint32_t attempts = 0;
-  std::string trace_id;     // the row's or the dead letter's (row_write::trace_id); "" = unknown
+  std::string trace_id;  // the row's or the dead letter's (row_write::trace_id); "" = unknown
 };
 
 // Dead letters as operators see them (GET /v1/dead-letters). One entry per
@@ -154,6 +154,9 @@ struct dead_letter_query {
   std::optional<std::string> subscription;
   std::optional<std::string> topic;
   std::optional<std::int64_t> since_us;  // last failure at or after
+  // The reason contains this text, ASCII letters compared without case
+  // ("max deliveries" finds "exceeded max deliveries (5)").
+  std::optional<std::string> reason;
   // Past this entry (the cursor of the previous page's last entry).
   std::optional<std::pair<std::string, std::string>> after;
   std::size_t limit = 100;
@@ -165,8 +168,8 @@ struct dead_letter_page {
 
 // One step of a message's story (GET /v1/messages/{id}), oldest first.
 struct message_event {
-  std::string at;     // RFC 3339, UTC
-  std::string event;  // dead_lettered | redriven | discarded | stored
+  std::string at;            // RFC 3339, UTC
+  std::string event;         // dead_lettered | redriven | discarded | stored
   std::string subscription;  // dead letters and operator actions
   std::string table;         // stored
   std::string reason;        // dead_lettered

@@ -121,6 +121,38 @@ TEST_P(dead_letter_contract, lists_with_filters_and_keyset_pages) {
   EXPECT_EQ(s_->dead_letters(recent)->entries.size(), 6u);
 }
 
+TEST_P(dead_letter_contract, reason_filter_is_contains_without_ascii_case_for_list_and_redrive) {
+  dead(1, "users", "exceeded max deliveries (5)");
+  dead(2, "users", "rejected by the store: CHECK constraint failed");
+  dead(3, "users", "invalid record: /email 100% wrong_");
+  auto with = [&](std::string text) {
+    store::dead_letter_query q;
+    q.reason = std::move(text);
+    std::vector<std::string> ids;
+    auto page = s_->dead_letters(q);
+    EXPECT_TRUE(page);
+    if (page) {
+      for (const auto& e : page->entries) ids.push_back(e.message_id);
+    }
+    return ids;
+  };
+  EXPECT_EQ(with("MAX Deliveries"), std::vector<std::string>{uuid(1)});
+  EXPECT_EQ(with("check constraint"), std::vector<std::string>{uuid(2)});
+  // No LIKE wildcards: % and _ are themselves.
+  EXPECT_EQ(with("100% wrong_"), std::vector<std::string>{uuid(3)});
+  EXPECT_TRUE(with("%").size() == 1u && with("_").size() == 1u);
+  EXPECT_TRUE(with("nowhere").empty());
+  EXPECT_EQ(with("e").size(), 3u);
+
+  store::dead_letter_query q;
+  q.reason = "REJECTED";
+  auto marked = s_->mark_redriven_matching(q);
+  ASSERT_TRUE(marked);
+  ASSERT_EQ(marked->size(), 1u);
+  EXPECT_EQ(marked->front().message_id, uuid(2));
+  EXPECT_EQ(s_->dead_letters({})->entries.size(), 2u) << "the other two stay dead";
+}
+
 TEST_P(dead_letter_contract, inspect_shows_reason_attempts_body_and_failure_times) {
   dead(1, "users", "exceeded max deliveries (5)", 6);
   auto found = s_->dead_letters_of(uuid(1));

@@ -170,8 +170,9 @@ TEST_F(dead_letters_http, needs_the_admin_scope) {
 
 TEST_F(dead_letters_http, bad_filters_are_400_and_unknown_ids_404) {
   http_client c(proc_->port());
-  for (const std::string q : {"limit=0", "limit=1001", "limit=x", "since=yesterday", "after=!!",
-                              "colour=red", "subscription=", "limit=1&limit=2"}) {
+  for (const std::string& q : std::vector<std::string>{
+           "limit=0", "limit=1001", "limit=x", "since=yesterday", "after=!!", "colour=red",
+           "subscription=", "limit=1&limit=2", "reason=", "reason=" + std::string(201, 'x')}) {
     auto r = c.get("/v1/dead-letters?" + q, admin());
     EXPECT_EQ(r.status, 400) << q << " " << r.body;
     EXPECT_EQ(r.header("content-type"), "application/problem+json") << q;
@@ -220,6 +221,17 @@ TEST_F(dead_letters_http, list_inspect_redrive_discard_and_bulk) {
   for (const auto& e : page2) listed.emplace(e.at("message_id").as_string());
   EXPECT_EQ(listed, (std::set<std::string>(ids_->begin(), ids_->end())));
   EXPECT_EQ(parse_json(c.get("/v1/dead-letters?topic=orders", admin()).body).as_array().size(), 0u);
+  // ?reason=: contains, ASCII letters without case; %20 is a space, and the
+  // next page keeps the filter.
+  auto by_reason = c.get("/v1/dead-letters?reason=INVALID%20Record&limit=3", admin());
+  ASSERT_EQ(by_reason.status, 200) << by_reason.body;
+  EXPECT_EQ(parse_json(by_reason.body).as_array().size(), 3u);
+  EXPECT_NE(by_reason.header("link").find("reason=INVALID%20Record"), std::string::npos)
+      << by_reason.header("link");
+  EXPECT_EQ(parse_json(c.get("/v1/dead-letters?reason=no%20such%20reason", admin()).body)
+                .as_array()
+                .size(),
+            0u);
 
   // Inspect: reason, attempts, body, subscription, first/last failure.
   auto one = c.get("/v1/dead-letters/" + id(3), admin());

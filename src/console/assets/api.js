@@ -14,6 +14,13 @@ export const auth = {
 const on_unauthorized = [];
 export function when_unauthorized(f) { on_unauthorized.push(f); }
 
+// A query string from URLSearchParams with spaces as %20: URLSearchParams
+// writes them as '+', which Sluice reads as a plus sign (as in e-mail
+// addresses), so a filter "Ada Lovelace" would not match.
+export function query_string(params) {
+  return new URLSearchParams(params).toString().replace(/\+/g, '%20');
+}
+
 export class api_error extends Error {
   constructor(status, problem) {
     super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);

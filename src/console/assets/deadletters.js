@@ -1,12 +1,14 @@
 // Dead letters: the list from GET /v1/dead-letters (filters: subscription,
-// topic, since; reason filtered here), the body pretty-printed, redrive and
-// discard per row, for a selection and for everything matching (with a
-// confirmation).
+// topic, reason, since; all applied by the server, so "Redrive all
+// matching" redrives exactly what the filters select), the body
+// pretty-printed, redrive and discard per row, for a selection and for
+// everything matching (with a confirmation).
 
 import { $, h, replace, pretty } from './dom.js';
-import { call, next_link } from './api.js';
+import { call, next_link, query_string } from './api.js';
 
-let next = null;
+let next = null;     // the Link rel="next" of the page shown
+let current = null;  // the URL of the page shown (reloaded after an action)
 let items = [];
 
 function items_of(body) {
@@ -21,6 +23,7 @@ function query() {
   const p = new URLSearchParams();
   if (f.subscription.value.trim()) p.set('subscription', f.subscription.value.trim());
   if (f.topic.value.trim()) p.set('topic', f.topic.value.trim());
+  if (f.reason.value.trim()) p.set('reason', f.reason.value.trim());
   if (f.since.value) p.set('since', new Date(`${f.since.value}Z`).toISOString());
   p.set('limit', '50');
   return p;
@@ -45,7 +48,7 @@ async function act(label, fn) {
   try {
     const r = await fn();
     say(label(r));
-    await load(false);
+    await load('again');
   } catch (e) {
     say(e.message, true);
   }
@@ -81,8 +84,7 @@ function row(d) {
 }
 
 function render() {
-  const reason = $('#dl-form').elements.reason.value.trim().toLowerCase();
-  const shown = items.filter((d) => !reason || (d.reason || '').toLowerCase().includes(reason));
+  const shown = items;
   if (!shown.length) {
     replace($('#dl-out'), h('p', {}, 'No dead letters match.'));
     return;
@@ -93,9 +95,14 @@ function render() {
     h('tbody', {}, shown.map(row)))));
 }
 
-async function load(reset = true) {
+// Loads the first page of the form's filters ('first'), the next page
+// ('next') or the page shown again ('again', after an action).
+async function load(which = 'first') {
   try {
-    const target = reset || !next ? `/v1/dead-letters?${query()}` : next;
+    let target = `/v1/dead-letters?${query_string(query())}`;
+    if (which === 'next' && next) target = next;
+    if (which === 'again' && current) target = current;
+    current = target;
     const r = await call(target);
     items = items_of(r.body);
     next = next_link(r.headers);
@@ -108,30 +115,42 @@ async function load(reset = true) {
   }
 }
 
+// Redrives or discards the checked rows, one call each, after a
+// confirmation; stops at the first failure and says how far it got.
+async function for_selected(verb, done, fn) {
+  const picked = [...document.querySelectorAll('#dl-table input[type=checkbox]:checked')];
+  if (!picked.length) { say('Select dead letters first.', true); return; }
+  const note = verb === 'Discard' ? ' Their messages will not be delivered.' : '';
+  if (!(await confirm_dialog(`${verb} ${picked.length} selected dead letter(s)?${note}`, verb))) return;
+  let n = 0;
+  try {
+    for (const c of picked) {
+      const sub = c.dataset.subscription ? `?subscription=${encodeURIComponent(c.dataset.subscription)}` : '';
+      await fn(`/v1/dead-letters/${encodeURIComponent(c.dataset.id)}`, sub);
+      n += 1;
+    }
+    say(`${done} ${n}.`);
+  } catch (e) {
+    say(`${done} ${n} of ${picked.length}; then: ${e.message}`, true);
+  }
+  await load('again');
+}
+
 export function init() {
-  $('#dl-form').addEventListener('submit', (ev) => { ev.preventDefault(); load(true); });
-  $('#dl-next').addEventListener('click', () => load(false));
+  $('#dl-form').addEventListener('submit', (ev) => { ev.preventDefault(); load('first'); });
+  $('#dl-next').addEventListener('click', () => load('next'));
   $('#dl-redrive-all').addEventListener('click', async () => {
     const p = query();
     p.delete('limit');
     const what = [...p.entries()].map(([k, v]) => `${k} = ${v}`).join(', ') || 'no filter: every dead letter';
     if (!(await confirm_dialog(`Redrive every dead letter matching (${what})?`, 'Redrive all'))) return;
     await act((r) => `Redriven: ${r.body && (r.body.redriven ?? r.body.count ?? JSON.stringify(r.body))}.`,
-      () => call(`/v1/dead-letters:redrive?${p}`, { method: 'POST' }));
+      () => call(`/v1/dead-letters:redrive?${query_string(p)}`, { method: 'POST' }));
   });
-  $('#dl-discard-sel').addEventListener('click', async () => {
-    const picked = [...document.querySelectorAll('#dl-table input[type=checkbox]:checked')];
-    const ids = picked.map((c) => c.dataset.id);
-    if (!ids.length) { say('Select dead letters first.', true); return; }
-    if (!(await confirm_dialog(`Discard ${ids.length} selected dead letter(s)?`, 'Discard'))) return;
-    await act(() => `Discarded ${ids.length}.`, async () => {
-      for (const c of picked) {
-        const sub = c.dataset.subscription ? `?subscription=${encodeURIComponent(c.dataset.subscription)}` : '';
-        await call(`/v1/dead-letters/${encodeURIComponent(c.dataset.id)}${sub}`, { method: 'DELETE' });
-      }
-    });
-  });
-  $('#dl-form').elements.reason.addEventListener('input', render);
+  $('#dl-redrive-sel').addEventListener('click', () => for_selected('Redrive', 'Redriven',
+    (target, sub) => call(`${target}/redrive${sub}`, { method: 'POST' })));
+  $('#dl-discard-sel').addEventListener('click', () => for_selected('Discard', 'Discarded',
+    (target, sub) => call(`${target}${sub}`, { method: 'DELETE' })));
 }
 
-export function show() { load(true); }
+export function show() { load('first'); }

@@ -3,7 +3,7 @@
 // the JSON of the page.
 
 import { $, h, replace, pretty } from './dom.js';
-import { call, next_link, stats } from './api.js';
+import { call, next_link, query_string, stats } from './api.js';
 
 let next = null;
 let first = null;
@@ -27,7 +27,7 @@ function target() {
   const p = new URLSearchParams();
   if (f.field.value && f.value.value !== '') p.set(f.field.value, `${f.op.value}.${f.value.value}`);
   p.set('limit', f.limit.value || '20');
-  return `/v1/${encodeURIComponent(f.resource.value)}?${p}`;
+  return `/v1/${encodeURIComponent(f.resource.value)}?${query_string(p)}`;
 }
 
 async function load(url) {

@@ -198,6 +198,9 @@ const std::string& list_sql(bool lock) {
       "AND ($2::text IS NULL OR d.topic = $2::text) "
       "AND ($3::timestamptz IS NULL OR d.dead_at >= $3::timestamptz) "
       "AND ($4::text IS NULL OR (d.message_id, d.subscription) > ($4::text, $5::text)) "
+      // lower() of the C collation: ASCII letters only, as SQLite's lower().
+      "AND ($7::text IS NULL OR "
+      "strpos(lower(d.reason COLLATE \"C\"), lower($7::text COLLATE \"C\")) > 0) "
       "ORDER BY d.message_id, d.subscription LIMIT $6::bigint",
       columns());
   static const std::string locked = base + " FOR UPDATE";
@@ -212,6 +215,7 @@ params list_params(const dead_letter_query& q) {
   add_optional(p, q.after ? std::optional(q.after->first) : std::nullopt);
   add_optional(p, q.after ? std::optional(q.after->second) : std::nullopt);
   p.add(std::to_string(q.limit));
+  add_optional(p, q.reason);
   return p;
 }
 

@@ -166,6 +166,7 @@ result<dead_letter_page> list_dead_letters(connection& c, const dead_letter_quer
       "AND (?1 IS NULL OR d.subscription = ?1) AND (?2 IS NULL OR d.topic = ?2) "
       "AND (?3 IS NULL OR d.dead_at >= ?3) "
       "AND (?4 IS NULL OR (d.message_id, d.subscription) > (?4, ?5)) "
+      "AND (?7 IS NULL OR instr(lower(d.reason), lower(?7)) > 0) "
       "ORDER BY d.message_id, d.subscription LIMIT ?6",
       k_columns);
   auto entries = select_entries(c, sql, [&](statement& s) {
@@ -175,6 +176,7 @@ result<dead_letter_page> list_dead_letters(connection& c, const dead_letter_quer
     bind_optional(s, 4, q.after ? std::optional(q.after->first) : std::nullopt);
     bind_optional(s, 5, q.after ? std::optional(q.after->second) : std::nullopt);
     s.bind(6, static_cast<std::int64_t>(q.limit));
+    bind_optional(s, 7, q.reason);
   });
   if (!entries) return entries.error();
   return dead_letter_page{std::move(*entries)};
