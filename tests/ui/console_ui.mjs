@@ -269,6 +269,51 @@ test('overview: no layout shift while numbers update', async () => {
   assert.deepEqual(await boxes(), first);
 });
 
+// The latency cards are compared with all three latency objectives, not only
+// P99's: /v1/ops/stats is answered with the server's own figures but
+// objectives chosen for the case (GET has traffic every second: the
+// console's own polling), so the outcome does not hang on this machine's speed.
+test('overview: P50, P95 and P99 are each compared with their own objective', async () => {
+  const with_targets = (targets) => async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    for (const o of body.slo.objectives) if (o.name in targets) o.target = targets[o.name];
+    await route.fulfill({ response: res, json: body });
+  };
+  await page.route('**/v1/ops/stats', with_targets({ latency_p50: 0.000001, latency_p95: 1e9, latency_p99: 1e9 }));
+  try {
+    await page.goto(`${base}/console#overview`);
+    await page.waitForSelector('#card-get.bad');
+    assert.equal(await page.locator('#card-get .sub .over').count(), 1);
+    assert.equal(await page.locator('#card-get .sub .over').getAttribute('data-pct'), 'p50');
+    assert.match(await page.locator('#card-get .sub').textContent(), /P50 .* over its objective of 0\.000001 ms/);
+    await page.unroute('**/v1/ops/stats');
+    await page.route('**/v1/ops/stats', with_targets({ latency_p50: 1e9, latency_p95: 1e9, latency_p99: 1e9 }));
+    await page.waitForSelector('#card-get.ok');
+    assert.equal(await page.locator('#card-get .sub .over').count(), 0);
+    await page.unroute('**/v1/ops/stats');
+    await page.route('**/v1/ops/stats', with_targets({ latency_p50: 1e9, latency_p95: 0.000001, latency_p99: 1e9 }));
+    await page.waitForSelector('#card-get.bad .sub .over[data-pct="p95"]');
+  } finally {
+    await page.unroute('**/v1/ops/stats');
+  }
+  // The chart draws the percentile picked, against that percentile's SLO line.
+  const legend = () => page.locator('#chart-latency .legend').textContent();
+  assert.match(await legend(), /POST P99.*GET P99.*SLO P99/s);
+  await page.locator('#latency-pct').selectOption('p95');
+  // (The first redraw may still use the last intercepted answer.)
+  await page.waitForFunction(() => /SLO P95 300 ms/.test(document.querySelector('#chart-latency .legend').textContent));
+  assert.match(await legend(), /POST P95.*GET P95.*SLO P95 300 ms/s);
+  assert.equal(await page.locator('#chart-latency .legend').count(), 1);
+  await page.locator('#latency-pct').selectOption('p50');
+  await page.waitForFunction(() => /SLO P50 100 ms/.test(document.querySelector('#chart-latency .legend').textContent));
+  const stats = (await api('GET', '/v1/ops/stats')).json;
+  for (const k of ['post_p50_ms', 'post_p95_ms', 'post_p99_ms', 'get_p50_ms', 'get_p95_ms', 'get_p99_ms']) {
+    assert.ok(Array.isArray(stats.series[k]) && stats.series[k].length > 0, k);
+  }
+  await shot(page, 'overview-latency-p50');
+});
+
 test('tracer: a stored and a dead-lettered message, and an Idempotency-Key', async () => {
   await page.goto(`${base}/console#tracer`);
   await page.getByLabel('Message id or Idempotency-Key').fill(ids.users[3]);
@@ -451,6 +496,38 @@ test('accessibility: no WCAG 2.1 A/AA violation on any view (axe-core)', async (
     assert.ok(violations.passes > 10, `axe ran only ${violations.passes} checks on #${view}`);
   }
   assert.deepEqual(found, []);
+});
+
+// Phone width (390 px) on every view: the page never scrolls sideways, and
+// the overview's subscriptions table fits without its own scrollbar.
+test('every view fits a phone (390 px wide)', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    for (const [view, ready] of Object.entries(VIEW_READY)) {
+      await page.goto(`${base}/console#${view}`);
+      await page.waitForSelector(ready);
+      await page.waitForTimeout(300);
+      const [overflow, culprit] = await page.evaluate(() => {
+        // Wide elements, but not those inside a scrolling box (a wide table
+        // scrolls there, as it should); the innermost one names the cause.
+        const wide = [...document.querySelectorAll('body *')].filter((e) => !(e.parentElement && e.parentElement.closest('.scroll'))
+          && e.getBoundingClientRect().right > window.innerWidth + 1);
+        return [document.documentElement.scrollWidth - window.innerWidth,
+          wide.slice(-4).map((e) => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px`).join(' < ')];
+      });
+      assert.ok(overflow <= 1, `#${view} is ${overflow}px wider than the phone (${culprit})`);
+      if (view === 'overview') {
+        const cut = await page.evaluate(() => {
+          const box = document.querySelector('#subs-table').parentElement;
+          return box.scrollWidth - box.clientWidth;
+        });
+        assert.ok(cut <= 1, `the subscriptions table scrolls ${cut}px inside its box`);
+      }
+      await shot(page, `${view}-phone`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
 });
 
 test('accessibility: the views are reached and used from the keyboard alone', async () => {

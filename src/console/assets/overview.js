@@ -1,6 +1,8 @@
 // The live overview: throughput, latency against the SLO lines, error rate
 // against its budget, freshness, lag per subscription, health. Fed once a
-// second by app.js with /v1/ops/stats.
+// second by app.js with /v1/ops/stats. Latency is compared with every
+// latency objective: a card is red when P50, P95 or P99 is over its own;
+// the chart draws the percentile picked beside its title (P99 first).
 
 import { $, h, replace, fmt, pct, ms } from './dom.js';
 import { line_chart } from './chart.js';
@@ -15,6 +17,10 @@ let cards = null;
 let charts = null;
 
 function build() {
+  $('#latency-pct').addEventListener('change', () => {
+    charts.latency = latency_chart();
+    if (last) draw_latency(last);
+  });
   cards = {};
   const root = $('#cards');
   for (const [id, label] of CARDS) {
@@ -33,11 +39,7 @@ function build() {
       ],
       format: (v) => fmt(v, 1),
     }),
-    latency: new line_chart($('#chart-latency'), {
-      series: [{ name: 'POST P99', color: '#0b5cad' }, { name: 'GET P99', color: '#6b3fa0', dash: '2 2' }],
-      lines: [{ name: 'SLO P99', color: '#a8071a' }],
-      format: ms,
-    }),
+    latency: latency_chart(),
     errors: new line_chart($('#chart-errors'), {
       series: [{ name: '5xx share', color: '#a8071a' }],
       lines: [{ name: 'budget', color: '#17662e' }],
@@ -51,10 +53,62 @@ function build() {
   };
 }
 
+const PCTS = ['p50', 'p95', 'p99'];
+let last = null;  // the stats drawn last, to redraw when the percentile changes
+
+// The latency chart of the percentile picked in #latency-pct, in a <div>
+// of its own inside the figure so that it can be drawn anew.
+function latency_chart() {
+  const fig = $('#chart-latency');
+  let box = fig.querySelector('.plot');
+  if (box) box.remove();
+  box = h('div', { class: 'plot' });
+  fig.append(box);
+  const P = $('#latency-pct').value.toUpperCase();
+  return new line_chart(box, {
+    series: [{ name: `POST ${P}`, color: '#0b5cad' }, { name: `GET ${P}`, color: '#6b3fa0', dash: '2 2' }],
+    lines: [{ name: `SLO ${P}`, color: '#a8071a' }],
+    format: ms,
+  });
+}
+
+function draw_latency(stats) {
+  const p = $('#latency-pct').value;
+  const o = objective(stats, `latency_${p}`);
+  charts.latency.update([stats.series[`post_${p}_ms`], stats.series[`get_${p}_ms`]], [o ? o.target : null]);
+}
+
+// A latency card: the P99 large, P50 and P95 under it; red when any of
+// the three is over its objective (each one says so), green when none is.
+function latency_card(id, stats, lat) {
+  let measured = false;
+  const over = [];
+  for (const p of PCTS) {
+    const o = objective(stats, `latency_${p}`);
+    const v = lat[`${p}_ms`];
+    if (o && v !== null && v !== undefined) {
+      measured = true;
+      if (v > o.target) over.push(p);
+    }
+  }
+  // Compact (the line does not wrap): a percentile over its objective is
+  // red and bold, and says so to a screen reader.
+  const part = (p) => {
+    const o = objective(stats, `latency_${p}`);
+    const bad = over.includes(p);
+    return h('span', { class: bad ? 'over' : '', 'data-pct': p }, `${p.toUpperCase()} ${ms(lat[`${p}_ms`])}`,
+      bad ? h('span', { class: 'sr-only' }, ` over its objective of ${o.target} ms`) : '');
+  };
+  const sub = [part('p50'), ' · ', part('p95')];
+  if (over.includes('p99')) sub.push(h('span', { class: 'sr-only' }, ` P99 over its objective of ${objective(stats, 'latency_p99').target} ms`));
+  set(id, ms(lat.p99_ms), sub, !measured ? '' : over.length ? 'bad' : 'ok');
+}
+
 function set(id, value, sub = '', state = '') {
   const c = cards[id];
   c.value.textContent = value;
-  c.sub.textContent = sub;
+  if (Array.isArray(sub)) replace(c.sub, ...sub);
+  else c.sub.textContent = sub;
   c.card.classList.toggle('ok', state === 'ok');
   c.card.classList.toggle('bad', state === 'bad');
 }
@@ -67,15 +121,13 @@ export function update(stats) {
   if (!cards) build();
   const w = stats.windows['60s'];
   const w5 = stats.windows['5m'];
-  const p99 = objective(stats, 'latency_p99');
-  const slo_ms = p99 ? p99.target : null;
+  last = stats;
   set('accepted', fmt(w.accepted_per_s, 1), `${fmt(stats.totals.accepted, 0)} total`);
   set('stored', fmt(w.stored_per_s, 1), `${fmt(stats.totals.stored, 0)} total`);
   set('dead', fmt(w.dead_lettered_per_s, 1), `${fmt(stats.totals.dead_lettered, 0)} total`,
     w.dead_lettered > 0 ? 'bad' : '');
-  const lat_state = (v) => (v === null || slo_ms === null ? '' : v <= slo_ms ? 'ok' : 'bad');
-  set('post', ms(w.post.p99_ms), `P50 ${ms(w.post.p50_ms)} · P95 ${ms(w.post.p95_ms)}`, lat_state(w.post.p99_ms));
-  set('get', ms(w.get.p99_ms), `P50 ${ms(w.get.p50_ms)} · P95 ${ms(w.get.p95_ms)}`, lat_state(w.get.p99_ms));
+  latency_card('post', stats, w.post);
+  latency_card('get', stats, w.get);
   const budget = stats.slo.error_rate_budget;
   set('errors', pct(w5.error_rate, 2), `budget ${pct(budget, 2)} · ${fmt(w5.errors, 0)} of ${fmt(w5.requests, 0)}`,
     w5.error_rate <= budget ? 'ok' : 'bad');
@@ -88,7 +140,7 @@ export function update(stats) {
 
   const s = stats.series;
   charts.throughput.update([s.accepted_per_s, s.stored_per_s, s.dead_lettered_per_s]);
-  charts.latency.update([s.post_p99_ms, s.get_p99_ms], [slo_ms]);
+  draw_latency(stats);
   charts.errors.update([s.error_rate], [budget]);
   charts.freshness.update([s.freshness_p99_ms]);
 
