@@ -413,6 +413,35 @@ test('dead letters: the reason filter is applied by the server, for the list and
   relax();
 });
 
+test('dead letters: the time filter, and discard selected behind its confirmation', async () => {
+  tighten();
+  const id = (await api('POST', '/v1/orders', { item: 'to-discard', qty: 88 })).json.id;
+  await eventually('dead-lettered', () => sqlite(`SELECT count(*) FROM sluice_dead_letters WHERE message_id = '${id}' AND state = 'dead';`) === '1');
+  relax();
+  await page.goto(`${base}/console#dead-letters`);
+  await page.locator('#dl-sub').fill('orders-strict');
+  await page.locator('#dl-reason').fill('');
+  await page.locator('#dl-since').fill('2099-01-01T00:00');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForSelector('#dl-out p');
+  assert.match(await page.locator('#dl-out').textContent(), /No dead letters match/);
+  await page.locator('#dl-since').fill('2000-01-01T00:00');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForSelector(`#dl-table tr[data-id="${id}"]`);
+  await page.locator(`#dl-table tr[data-id="${id}"] input[type=checkbox]`).check();
+  // Cancel first: nothing changes.
+  await page.getByRole('button', { name: 'Discard selected…' }).click();
+  assert.match(await page.locator('#confirm-text').textContent(), /Discard 1 selected/);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(sqlite(`SELECT state FROM sluice_dead_letters WHERE message_id = '${id}';`), 'dead');
+  await page.getByRole('button', { name: 'Discard selected…' }).click();
+  await page.locator('#confirm-ok').click();
+  await page.waitForFunction(() => /Discarded 1\./.test(document.querySelector('#dl-msg').textContent));
+  assert.equal(sqlite(`SELECT state FROM sluice_dead_letters WHERE message_id = '${id}';`), 'discarded');
+  assert.equal((await api('GET', `/v1/messages/${id}`)).json.status, 'discarded');
+  assert.equal(await page.locator(`#dl-table tr[data-id="${id}"]`).count(), 0);
+});
+
 test('rows browser: filters and pages', async () => {
   await page.goto(`${base}/console#rows`);
   await page.locator('#rows-resource').selectOption('users');
