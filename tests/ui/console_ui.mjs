@@ -324,6 +324,14 @@ test('tracer: a stored and a dead-lettered message, and an Idempotency-Key', asy
   assert.match(traces[ids.users[3]], /^[0-9a-f]{32}$/);
   assert.equal(await page.locator('.trace .trace-id').textContent(), traces[ids.users[3]]);
   await shot(page, 'tracer-stored');
+  // Its row link opens the rows browser on that row.
+  const row_url = (await api('GET', `/v1/messages/${ids.users[3]}`)).json.row_url;
+  await page.locator('.trace a', { hasText: row_url }).click();
+  await page.waitForSelector('#view-rows:not([hidden])');
+  await eventually('the rows browser on the row', async () => (await page.locator('#rows-url').textContent()) === row_url);
+  await page.waitForFunction(() => /User 03/.test(document.querySelector('#rows-out')?.textContent || ''));
+  assert.match(await page.locator('#rows-out').textContent(), /u3@ui\.test/);
+  await page.goto(`${base}/console#tracer`);
 
   await page.getByLabel('Message id or Idempotency-Key').fill(ids.bad_orders[0]);
   await page.getByRole('button', { name: 'Trace' }).click();

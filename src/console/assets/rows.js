@@ -34,7 +34,10 @@ async function load(url) {
   $('#rows-url').textContent = url;
   try {
     const r = await call(url);
-    const rows = Array.isArray(r.body) ? r.body : r.body.items || [];
+    // A list is an array; one row (/v1/{resource}/{id}, the tracer's row
+    // link) is the row's object.
+    const one = r.body && typeof r.body === 'object' && !Array.isArray(r.body);
+    const rows = Array.isArray(r.body) ? r.body : one ? [r.body] : [];
     next = next_link(r.headers);
     $('#rows-next').hidden = !next;
     $('#rows-first').hidden = url === first;
