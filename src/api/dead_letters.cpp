@@ -34,8 +34,8 @@ namespace json = boost::json;
 
 constexpr std::size_t k_default_limit = dead_letter_default_limit;
 constexpr std::size_t k_max_limit = dead_letter_max_limit;
-constexpr std::size_t k_max_id = 200;             // bytes of a message id in a path
-constexpr std::size_t k_max_reason_filter = 200;  // bytes of ?reason= (OpenAPI says so too)
+constexpr std::size_t k_max_id = 200;  // bytes of a message id in a path
+constexpr std::size_t k_max_reason_filter = dead_letter_max_reason_filter;
 
 template <class Fn>
 awaitable<std::invoke_result_t<Fn>> store_call(context& ctx, Fn fn) {

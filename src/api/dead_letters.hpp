@@ -15,6 +15,8 @@ namespace sluice::api {
 // GET /v1/dead-letters?limit= (and the bulk redrive's): default and maximum.
 constexpr std::size_t dead_letter_default_limit = 100;
 constexpr std::size_t dead_letter_max_limit = 1000;
+// ?reason= (the reason contains this text): at most this many bytes.
+constexpr std::size_t dead_letter_max_reason_filter = 200;
 
 awaitable<http::response> list_dead_letters(context& ctx, const http::request& req,
                                             std::string_view query);

@@ -332,9 +332,10 @@ object parameters() {
                   "only this subscription's dead letters");
   p["dead_letter_topic"] = query_param("topic", object{{"type", "string"}, {"minLength", 1}},
                                        "only dead letters of this topic (resource)");
-  p["dead_letter_reason"] =
-      query_param("reason", object{{"type", "string"}, {"minLength", 1}, {"maxLength", 200}},
-                  "only dead letters whose reason contains this text (ASCII letters without case)");
+  p["dead_letter_reason"] = query_param(
+      "reason",
+      object{{"type", "string"}, {"minLength", 1}, {"maxLength", dead_letter_max_reason_filter}},
+      "only dead letters whose reason contains this text (ASCII letters without case)");
   p["dead_letter_since"] = query_param("since", object{{"type", "string"}, {"format", "date-time"}},
                                        "only dead letters since this RFC 3339 time");
   p["dead_letter_limit"] =

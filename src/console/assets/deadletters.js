@@ -84,15 +84,14 @@ function row(d) {
 }
 
 function render() {
-  const shown = items;
-  if (!shown.length) {
+  if (!items.length) {
     replace($('#dl-out'), h('p', {}, 'No dead letters match.'));
     return;
   }
   replace($('#dl-out'), h('div', { class: 'scroll' }, h('table', { class: 'grid', id: 'dl-table' },
     h('thead', {}, h('tr', {}, ['', 'Message', 'Subscription', 'Topic', 'State', 'Attempts', 'Reason', ''].map((t, i) =>
       h('th', { scope: 'col', class: i === 5 ? 'num' : '' }, t || h('span', { class: 'sr-only' }, i ? 'Actions' : 'Select'))))),
-    h('tbody', {}, shown.map(row)))));
+    h('tbody', {}, items.map(row)))));
 }
 
 // Loads the first page of the form's filters ('first'), the next page

@@ -79,29 +79,22 @@ function draw_latency(stats) {
 }
 
 // A latency card: the P99 large, P50 and P95 under it; red when any of
-// the three is over its objective (each one says so), green when none is.
+// the three is over its objective (each one says so), green when none is,
+// plain when nothing was measured.
 function latency_card(id, stats, lat) {
-  let measured = false;
-  const over = [];
-  for (const p of PCTS) {
+  const pct = Object.fromEntries(PCTS.map((p) => {
     const o = objective(stats, `latency_${p}`);
     const v = lat[`${p}_ms`];
-    if (o && v !== null && v !== undefined) {
-      measured = true;
-      if (v > o.target) over.push(p);
-    }
-  }
+    const known = Boolean(o) && v !== null && v !== undefined;
+    return [p, { known, over: known && v > o.target, target: o && o.target }];
+  }));
   // Compact (the line does not wrap): a percentile over its objective is
-  // red and bold, and says so to a screen reader.
-  const part = (p) => {
-    const o = objective(stats, `latency_${p}`);
-    const bad = over.includes(p);
-    return h('span', { class: bad ? 'over' : '', 'data-pct': p }, `${p.toUpperCase()} ${ms(lat[`${p}_ms`])}`,
-      bad ? h('span', { class: 'sr-only' }, ` over its objective of ${o.target} ms`) : '');
-  };
-  const sub = [part('p50'), ' · ', part('p95')];
-  if (over.includes('p99')) sub.push(h('span', { class: 'sr-only' }, ` P99 over its objective of ${objective(stats, 'latency_p99').target} ms`));
-  set(id, ms(lat.p99_ms), sub, !measured ? '' : over.length ? 'bad' : 'ok');
+  // red and bold, and says so to a screen reader (P99's, the large value's, too).
+  const note = (p) => (pct[p].over ? h('span', { class: 'sr-only' }, ` ${p.toUpperCase()} over its objective of ${pct[p].target} ms`) : '');
+  const part = (p) => h('span', { class: pct[p].over ? 'over' : '', 'data-pct': p }, `${p.toUpperCase()} ${ms(lat[`${p}_ms`])}`, note(p));
+  const all = Object.values(pct);
+  set(id, ms(lat.p99_ms), [part('p50'), ' · ', part('p95'), note('p99')],
+    !all.some((x) => x.known) ? '' : all.some((x) => x.over) ? 'bad' : 'ok');
 }
 
 function set(id, value, sub = '', state = '') {
